@@ -1,0 +1,107 @@
+// `ztmint dev`: local OIDC issuer + n signer processes + coordinator process, on loopback, with a
+// local CA for mTLS. Prints a JSON ready line (--json) or runs a demo mint.
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { demoMint } from './demo-mint.js';
+import { startDevIssuer } from './dev-issuer.js';
+import { keygen } from './keygen.js';
+import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM } from './paths.js';
+import { freePort, spawnService, type Service } from './processes.js';
+
+export interface DevOptions {
+  state?: string;
+  signers: number;
+  threshold: number;
+  policyData?: string;
+  json: boolean;
+  once: boolean;
+}
+
+export async function runDevStack(opts: DevOptions, out = process.stdout, err = process.stderr): Promise<void> {
+  const say = (line: string) => {
+    if (!opts.json) out.write(`${line}\n`);
+  };
+  const state = resolve(opts.state ?? (await mkdtemp(join(tmpdir(), 'ztmint-dev-'))));
+  if (!existsSync(join(state, 'group.json'))) {
+    say(`• dealing a ${opts.threshold}-of-${opts.signers} FROST key set into ${state} (dev only: trusted dealer)`);
+    await keygen({ state, signers: opts.signers, threshold: opts.threshold, log: (l) => say(`  ${l}`) });
+  }
+
+  const host = '127.0.0.1';
+  const coordinatorPort = await freePort(host);
+  const coordinatorUrl = `http://${host}:${coordinatorPort}`;
+  const issuer = await startDevIssuer({ host, audience: () => coordinatorUrl });
+  say(`• OIDC issuer (GitHub-like) at ${issuer.url}`);
+
+  const services: Service[] = [];
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const s of services) s.child.kill('SIGTERM');
+    await issuer.close();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+
+  try {
+    const signerServices = await Promise.all(
+      Array.from({ length: opts.signers }, (_, i) =>
+        spawnService(['signer', '--state', state, '--index', String(i + 1), '--host', host, '--port', '0'], `signer-${i + 1}`),
+      ),
+    );
+    services.push(...signerServices);
+    for (const [i, s] of signerServices.entries()) say(`• signer-${i + 1} (pid ${s.ready.pid}) at ${s.ready.url}`);
+
+    const coordinator = await spawnService(
+      [
+        'coordinator',
+        '--state', state,
+        '--host', host,
+        '--port', String(coordinatorPort),
+        '--oidc-issuer', issuer.url,
+        '--oidc-audience', coordinatorUrl,
+        '--policy-wasm', DEFAULT_POLICY_WASM,
+        '--policy-data', resolve(opts.policyData ?? DEFAULT_POLICY_DATA),
+        ...signerServices.flatMap((s, i) => ['--signer', `signer-${i + 1}=${s.ready.url}`]),
+      ],
+      'coordinator',
+    );
+    services.push(coordinator);
+    say(`• coordinator (pid ${coordinator.ready.pid}) at ${coordinator.ready.url}`);
+    for (const s of services) {
+      s.child.once('exit', (code, signal) => {
+        if (!stopping) err.write(`ztmint dev: process ${s.ready.pid} exited (${signal ?? `code ${code}`})\n`);
+      });
+    }
+
+    if (opts.json) {
+      out.write(
+        JSON.stringify({
+          coordinator: coordinatorUrl,
+          issuer: issuer.url,
+          jwks: `${coordinatorUrl}/.well-known/jwks.json`,
+          signers: signerServices.map((s, i) => ({ id: i + 1, url: s.ready.url, pid: s.ready.pid })),
+          state,
+          id_token_request_url: issuer.requestUrl,
+          id_token_request_token: issuer.requestToken,
+        }) + '\n',
+      );
+      return;
+    }
+
+    say('• demo mint: runner ID token → POST /v1/mint {"scopes":["deploy:canary"]}');
+    const demo = await demoMint({ coordinator: coordinatorUrl, requestUrl: issuer.requestUrl, requestToken: issuer.requestToken });
+    say(`  granted ${JSON.stringify(demo.response.scopes)} until ${String(demo.response.expires_at)} (audit #${JSON.stringify((demo.response.audit as { index: number }).index)})`);
+    say(`  token sha256 ${demo.tokenSha256} verifies with jose against ${coordinatorUrl}/.well-known/jwks.json`);
+    say(`  claims: ${JSON.stringify(demo.claims, null, 2).replace(/\n/g, '\n  ')}`);
+    if (opts.once) return stop(0);
+    say(`\nRunning. Mint your own: curl -s ${issuer.url}/token -d '{}' -H 'content-type: application/json'; Ctrl-C stops.`);
+  } catch (e) {
+    err.write(`ztmint dev: ${(e as Error).message}\n`);
+    await stop(1);
+  }
+}

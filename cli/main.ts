@@ -1,0 +1,117 @@
+// `ztmint`: the operator CLI and the services' entry points. Thin: each command calls a function.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { AUDIT_FILE, verifyAuditText } from '../coordinator/audit.js';
+import { startCoordinator } from '../coordinator/main.js';
+import { startSigner } from '../signers/main.js';
+import { runDevStack } from './dev.js';
+import { keygen } from './keygen.js';
+import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM } from './paths.js';
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('expected an integer');
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Services stop cleanly on SIGTERM/SIGINT so in-flight requests finish and files are closed. */
+function closeOnSignal(close: () => Promise<unknown>): void {
+  const handler = () => void close().finally(() => process.exit(0));
+  process.once('SIGTERM', handler);
+  process.once('SIGINT', handler);
+}
+
+const program = new Command('ztmint')
+  .description('Trade a GitHub Actions OIDC identity for a short-lived deploy JWT co-signed by a FROST quorum')
+  .showHelpAfterError();
+
+program
+  .command('dev')
+  .description('run the local dev stack: GitHub-like OIDC issuer, signer processes and coordinator on loopback')
+  .option('--state <dir>', 'state directory (default: a new temporary one)')
+  .addOption(new Option('--signers <n>', 'number of signers').argParser(integer).default(3))
+  .addOption(new Option('--threshold <t>', 'signers needed for a signature').argParser(integer).default(2))
+  .option('--policy-data <file>', 'policy data (default: policies/data.json)')
+  .option('--json', 'print one JSON ready line and run until SIGINT/SIGTERM', false)
+  .option('--once', 'exit after the demo mint', false)
+  .action((opts) => runDevStack(opts));
+
+program
+  .command('keygen')
+  .description('trusted-dealer key set, sealed shares and local CA (dev only; use DKG in production)')
+  .requiredOption('--state <dir>', 'state directory to create')
+  .addOption(new Option('--signers <n>', 'number of signers').argParser(integer).default(3))
+  .addOption(new Option('--threshold <t>', 'signers needed for a signature').argParser(integer).default(2))
+  .action(async (opts) => {
+    const group = await keygen({ state: resolve(opts.state), signers: opts.signers, threshold: opts.threshold, log: (l) => console.log(l) });
+    console.log(`wrote ${join(resolve(opts.state), 'group.json')} (group key ${group.group_public_key})`);
+  });
+
+program
+  .command('signer')
+  .description('run one signer (mTLS service holding one sealed key share)')
+  .requiredOption('--state <dir>', 'state directory')
+  .requiredOption('--index <i>', 'which signer (1-based)', integer)
+  .option('--host <host>', 'listen address', '127.0.0.1')
+  .addOption(new Option('--port <port>', 'listen port (0: any)').argParser(integer).default(0))
+  .option('--allow-client <cn>', 'client certificate CN allowed to call (repeatable)', collect, [])
+  .action(async (opts) => {
+    const allowedClients = opts.allowClient.length ? opts.allowClient : ['coordinator'];
+    const { app, url, identifier } = await startSigner({ state: resolve(opts.state), index: opts.index, host: opts.host, port: opts.port, allowedClients });
+    closeOnSignal(() => app.close());
+    console.log(JSON.stringify({ ready: true, url, pid: process.pid, identifier }));
+  });
+
+program
+  .command('coordinator')
+  .description('run the coordinator (mint service)')
+  .requiredOption('--state <dir>', 'state directory')
+  .requiredOption('--oidc-issuer <url>', 'OIDC issuer to trust, e.g. https://token.actions.githubusercontent.com')
+  .requiredOption('--oidc-audience <aud>', 'audience the OIDC token must carry')
+  .requiredOption('--signer <name=url>', 'a signer endpoint (repeatable)', collect, [])
+  .option('--host <host>', 'listen address', '127.0.0.1')
+  .addOption(new Option('--port <port>', 'listen port (0: any)').argParser(integer).default(0))
+  .option('--public-url <url>', 'issuer URL of minted tokens (default: the listening address)')
+  .option('--policy-wasm <file>', 'compiled policy', DEFAULT_POLICY_WASM)
+  .option('--policy-data <file>', 'policy data', DEFAULT_POLICY_DATA)
+  .action(async (opts) => {
+    const signers = (opts.signer as string[]).map((spec) => {
+      const [name, url] = spec.split(/=(.*)/s);
+      if (!name || !url) throw new InvalidArgumentError(`--signer expects name=url, got ${spec}`);
+      return { name, url };
+    });
+    const { app, url, policyHash } = await startCoordinator({
+      state: resolve(opts.state),
+      host: opts.host,
+      port: opts.port,
+      publicUrl: opts.publicUrl,
+      oidcIssuer: opts.oidcIssuer,
+      oidcAudience: opts.oidcAudience,
+      signers,
+      policyWasm: resolve(opts.policyWasm),
+      policyData: resolve(opts.policyData),
+    });
+    closeOnSignal(() => app.close());
+    console.log(JSON.stringify({ ready: true, url, pid: process.pid, policy: policyHash }));
+  });
+
+const audit = program.command('audit').description('audit log operations');
+audit
+  .command('verify')
+  .description('check the audit log\'s hash chain end to end')
+  .requiredOption('--state <dir>', 'state directory')
+  .action(async (opts) => {
+    const path = join(resolve(opts.state), 'audit', AUDIT_FILE);
+    const { count, head } = verifyAuditText(await readFile(path, 'utf8'));
+    console.log(`${path}: ${count} records, chain intact, head ${head}`);
+  });
+
+program.parseAsync().catch((err: Error) => {
+  console.error(`ztmint: ${err.message}`);
+  process.exit(1);
+});

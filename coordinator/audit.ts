@@ -1,0 +1,100 @@
+// Append-only, hash-chained audit log (JSON Lines). Each record carries the previous record's hash
+// and its own; an append returns only after fdatasync, so an acknowledged record survives a crash.
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { canonicalJson } from '../protocol/canonical-json.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+export const AUDIT_FILE = 'audit.jsonl';
+
+export interface AuditEntry {
+  event: 'mint' | 'deny';
+  [field: string]: unknown;
+}
+
+export interface AuditRecord extends AuditEntry {
+  index: number;
+  time: string;
+  prev: string;
+  hash: string;
+}
+
+export function recordHash(record: Omit<AuditRecord, 'hash'>): string {
+  return createHash('sha256').update(canonicalJson(record)).digest('hex');
+}
+
+/** Checks the whole chain; returns the number of records or throws naming the first bad line. */
+export function verifyAuditText(text: string): { count: number; head: string } {
+  let prev = GENESIS_HASH;
+  const lines = text.split('\n');
+  if (lines.at(-1) !== '') throw new Error('audit log ends with a torn record');
+  lines.pop();
+  for (const [i, line] of lines.entries()) {
+    const { hash, ...rest } = JSON.parse(line) as AuditRecord;
+    if (rest.index !== i) throw new Error(`record ${i}: index ${rest.index} out of sequence`);
+    if (rest.prev !== prev) throw new Error(`record ${i}: chain broken (prev does not match)`);
+    if (recordHash(rest) !== hash) throw new Error(`record ${i}: hash does not match its content`);
+    prev = hash;
+  }
+  return { count: lines.length, head: prev };
+}
+
+export class AuditLog {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly file: FileHandle,
+    private next: number,
+    private prev: string,
+    private size: number,
+    private readonly now: () => Date,
+  ) {}
+
+  static async open(dir: string, now: () => Date = () => new Date()): Promise<AuditLog> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const path = join(dir, AUDIT_FILE);
+    let text = '';
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    // A record without its newline was never acknowledged (the crash came before fdatasync).
+    const complete = text.lastIndexOf('\n') + 1;
+    if (complete < text.length) {
+      await truncate(path, Buffer.byteLength(text.slice(0, complete)));
+      text = text.slice(0, complete);
+    }
+    const { count, head } = verifyAuditText(text);
+    const file = await open(path, 'a', 0o600);
+    return new AuditLog(file, count, head, Buffer.byteLength(text), now);
+  }
+
+  /** Appends durably and returns the record's index. Appends are serialised. */
+  append(entry: AuditEntry): Promise<number> {
+    const run = this.tail.then(async () => {
+      const body = { ...entry, index: this.next, time: this.now().toISOString(), prev: this.prev };
+      const hash = recordHash(body);
+      const line = Buffer.from(JSON.stringify({ ...body, hash }) + '\n');
+      try {
+        await this.file.write(line);
+        await this.file.datasync();
+      } catch (err) {
+        // Cut off whatever part of the line reached the file, so the chain stays intact.
+        await this.file.truncate(this.size).catch(() => undefined);
+        throw err;
+      }
+      this.size += line.length;
+      this.prev = hash;
+      return this.next++;
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    await this.file.close();
+  }
+}

@@ -1,0 +1,47 @@
+// The Rego policy compiled to WebAssembly, evaluated with opa-wasm. The decision document is
+// validated before use: anything malformed counts as a denial.
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { readFile } from 'node:fs/promises';
+import { policyHash } from '../protocol/policy-hash.js';
+import type { MintDecision } from '../protocol/token.js';
+import type { MintRequest } from '../protocol/wire.js';
+
+export const DECISION_ENTRYPOINT = 'ztmint/mint/decision';
+
+export interface LoadedPolicy {
+  hash: string;
+  evaluate(claims: Record<string, unknown>, request: MintRequest): MintDecision;
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+export function toDecision(result: unknown): MintDecision {
+  const doc = (Array.isArray(result) ? (result[0] as { result?: unknown } | undefined)?.result : undefined) as Partial<MintDecision> | undefined;
+  const reasons = isStringArray(doc?.reasons) ? doc.reasons : [];
+  const wellFormed =
+    !!doc &&
+    typeof doc.allow === 'boolean' &&
+    isStringArray(doc.scopes) &&
+    Number.isInteger(doc.ttl) &&
+    (doc.ttl as number) > 0 &&
+    typeof doc.audience === 'string';
+  if (!wellFormed) return { allow: false, scopes: [], ttl: 0, audience: '', reasons: reasons.length ? reasons : ['policy returned no decision'] };
+  if (doc.allow && (doc.scopes!.length === 0 || reasons.length > 0)) {
+    return { allow: false, scopes: [], ttl: 0, audience: '', reasons: ['policy returned an inconsistent decision'] };
+  }
+  return { allow: doc.allow!, scopes: doc.scopes!, ttl: doc.ttl!, audience: doc.audience!, reasons };
+}
+
+export async function loadPolicyFiles(wasmPath: string, dataPath: string): Promise<LoadedPolicy> {
+  const wasm = await readFile(wasmPath);
+  const dataBytes = await readFile(dataPath);
+  const data: unknown = JSON.parse(dataBytes.toString('utf8'));
+  const policy = await loadPolicy(wasm);
+  policy.setData({ ztmint: data });
+  return {
+    hash: policyHash(wasm, dataBytes),
+    evaluate: (claims, request) => toDecision(policy.evaluate({ claims, request }, DECISION_ENTRYPOINT)),
+  };
+}

@@ -1,0 +1,81 @@
+// RFC 9457 problem details with the stable error codes of ARCHITECTURE.md.
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export const PROBLEM_STATUS = {
+  invalid_request: 400,
+  invalid_token: 401,
+  policy_denied: 403,
+  forbidden: 403,
+  context_mismatch: 403,
+  not_found: 404,
+  token_replayed: 409,
+  session_unknown: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  quorum_unavailable: 503,
+  audit_unavailable: 503,
+  issuer_unavailable: 503,
+  not_ready: 503,
+} as const;
+
+export type ProblemCode = keyof typeof PROBLEM_STATUS;
+
+const TITLES: Record<ProblemCode, string> = {
+  invalid_request: 'Invalid request',
+  invalid_token: 'Invalid token',
+  policy_denied: 'Denied by policy',
+  forbidden: 'Forbidden',
+  context_mismatch: 'Message does not follow from the mint context',
+  not_found: 'Not found',
+  token_replayed: 'Token already used',
+  session_unknown: 'Unknown or used signing session',
+  payload_too_large: 'Request body too large',
+  unsupported_media_type: 'Unsupported media type',
+  rate_limited: 'Too many requests',
+  internal_error: 'Internal error',
+  quorum_unavailable: 'Signer quorum unavailable',
+  audit_unavailable: 'Audit log unavailable',
+  issuer_unavailable: 'OIDC issuer unavailable',
+  not_ready: 'Not ready',
+};
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ProblemCode;
+  reasons?: string[];
+}
+
+/** An error that carries its problem document; `detail` must never hold a secret. */
+export class ProblemError extends Error {
+  readonly code: ProblemCode;
+  readonly status: number;
+  readonly reasons?: string[];
+
+  constructor(code: ProblemCode, detail: string, reasons?: string[]) {
+    super(detail);
+    this.name = 'ProblemError';
+    this.code = code;
+    this.status = PROBLEM_STATUS[code];
+    if (reasons) this.reasons = reasons;
+  }
+
+  toJSON(): Problem {
+    return problem(this.code, this.message, this.reasons);
+  }
+}
+
+export function problem(code: ProblemCode, detail: string, reasons?: string[]): Problem {
+  const doc: Problem = { type: `urn:ztmint:error:${code}`, title: TITLES[code], status: PROBLEM_STATUS[code], detail, code };
+  if (reasons) doc.reasons = reasons;
+  return doc;
+}
+
+export function isProblemCode(code: unknown): code is ProblemCode {
+  return typeof code === 'string' && Object.hasOwn(PROBLEM_STATUS, code);
+}

@@ -1,0 +1,151 @@
+// One FROST signer: HTTPS with mandatory client certificates, holding one key share in memory.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TLSSocket } from 'node:tls';
+import { commit, signShare, type GroupInfo, type SecretShare, type WireCommitment } from '../protocol/ciphersuite.js';
+import { b64url } from '../protocol/encoding.js';
+import { STRICT_AJV, installProblemHandlers, sendProblem } from '../protocol/http-problem.js';
+import { thumbprint } from '../protocol/jwk.js';
+import { SESSION_PATTERN, type Round1Request, type Round2Request, type SignerInfo } from '../protocol/wire.js';
+import { ContextMismatch, JtiRegistry, checkMessage } from './context-check.js';
+import { NonceStore, wipe } from './nonce-store.js';
+
+export interface SignerTls {
+  key: string;
+  cert: string;
+  ca: string;
+}
+
+export interface SignerDeps {
+  share: SecretShare;
+  group: GroupInfo;
+  tls: SignerTls;
+  /** Common names of client certificates allowed to call (the coordinator). */
+  allowedClients: string[];
+  logger?: boolean | object;
+  nonces?: NonceStore;
+  now?: () => number;
+}
+
+const b64 = { type: 'string', pattern: '^[A-Za-z0-9_-]+$', maxLength: 128 } as const;
+const commitmentSchema = {
+  type: 'object',
+  required: ['identifier', 'hiding', 'binding'],
+  additionalProperties: false,
+  properties: { identifier: { type: 'string', pattern: '^[0-9a-f]{64}$' }, hiding: b64, binding: b64 },
+} as const;
+const sessionSchema = { type: 'string', pattern: SESSION_PATTERN } as const;
+
+const round1Schema = {
+  type: 'object',
+  required: ['session'],
+  additionalProperties: false,
+  properties: { session: sessionSchema },
+} as const;
+
+const round2Schema = {
+  type: 'object',
+  required: ['session', 'message', 'commitments', 'context'],
+  additionalProperties: false,
+  properties: {
+    session: sessionSchema,
+    message: { type: 'string', minLength: 3, maxLength: 16_384 },
+    commitments: { type: 'array', minItems: 2, maxItems: 255, items: commitmentSchema },
+    context: {
+      type: 'object',
+      required: ['oidc_token', 'request'],
+      additionalProperties: false,
+      properties: {
+        oidc_token: { type: 'string', maxLength: 16_384 },
+        request: {
+          type: 'object',
+          required: ['scopes'],
+          properties: {
+            scopes: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', maxLength: 256 } },
+            ttl: { type: 'integer', minimum: 1 },
+            audience: { type: 'string', maxLength: 2048 },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+function sameCommitment(a: WireCommitment, b: WireCommitment | undefined): boolean {
+  return !!b && a.identifier === b.identifier && a.hiding === b.hiding && a.binding === b.binding;
+}
+
+export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstance> {
+  const { share, group } = deps;
+  const nonces = deps.nonces ?? new NonceStore();
+  const jtis = new JtiRegistry();
+  const now = deps.now ?? (() => Date.now());
+  const kid = thumbprint(group.group_public_key);
+  const allowed = new Set(deps.allowedClients);
+
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: 64 * 1024,
+    ajv: STRICT_AJV,
+    https: { key: deps.tls.key, cert: deps.tls.cert, ca: deps.tls.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' },
+  });
+  installProblemHandlers(app);
+
+  // The TLS layer already refused clients without a CA-issued certificate; this pins which ones.
+  app.addHook('onRequest', async (request, reply) => {
+    const peer = (request.raw.socket as TLSSocket).getPeerCertificate?.();
+    const cn = peer && typeof peer.subject?.CN === 'string' ? peer.subject.CN : '';
+    if (!allowed.has(cn)) return sendProblem(reply, 'forbidden', 'client certificate is not allowed to call this signer');
+  });
+
+  const info: SignerInfo = {
+    identifier: share.identifier,
+    group_public_key: group.group_public_key,
+    verifying_share: group.verifying_shares[share.identifier]!,
+    threshold: group.threshold,
+    signers: group.signers,
+  };
+  app.get('/v1/info', async () => info);
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.post<{ Body: Round1Request }>('/v1/round1', { schema: { body: round1Schema } }, async (request, reply) => {
+    const { nonces: secretNonces, commitment } = commit(share);
+    if (!nonces.put(request.body.session, secretNonces, commitment)) {
+      wipe(secretNonces);
+      return sendProblem(reply, 'session_unknown', 'session id was already used; start a new session');
+    }
+    return { session: request.body.session, commitments: commitment };
+  });
+
+  app.post<{ Body: Round2Request }>('/v1/round2', { schema: { body: round2Schema } }, async (request, reply) => {
+    const body = request.body;
+    // Taken out first: from here on this nonce can never be used again, whatever the outcome.
+    const entry = nonces.take(body.session);
+    if (!entry) return sendProblem(reply, 'session_unknown', 'unknown, expired or already used session');
+    try {
+      const mine = body.commitments.find((c) => c.identifier === share.identifier);
+      if (!sameCommitment(entry.commitment, mine)) {
+        return sendProblem(reply, 'context_mismatch', 'commitment list does not hold this signer\'s round-1 commitment');
+      }
+      const ids = new Set(body.commitments.map((c) => c.identifier));
+      if (ids.size !== body.commitments.length || body.commitments.some((c) => !(c.identifier in group.verifying_shares))) {
+        return sendProblem(reply, 'invalid_request', 'commitment list has duplicate or unknown identifiers');
+      }
+      const nowS = Math.floor(now() / 1000);
+      const checked = checkMessage(body.message, body.context, kid, nowS);
+      if (!jtis.claim(checked.jti, checked.exp, nowS)) {
+        return sendProblem(reply, 'context_mismatch', 'this signer already signed a token with that jti');
+      }
+      const message = new TextEncoder().encode(body.message);
+      const sigShare = signShare(share, group, entry.nonces, body.commitments, message);
+      return { share: b64url(sigShare) };
+    } catch (err) {
+      if (err instanceof ContextMismatch) return sendProblem(reply, 'context_mismatch', err.message);
+      return sendProblem(reply, 'invalid_request', 'commitments are not valid group elements');
+    } finally {
+      wipe(entry.nonces);
+    }
+  });
+
+  return app;
+}
+

@@ -1,0 +1,57 @@
+// The audit log: hash chain, durability boundary (torn tail dropped on open), tamper detection.
+import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AUDIT_FILE, AuditLog, verifyAuditText } from '../coordinator/audit.js';
+
+async function freshLog() {
+  const dir = await mkdtemp(join(tmpdir(), 'ztmint-audit-'));
+  return { dir, path: join(dir, AUDIT_FILE), log: await AuditLog.open(dir) };
+}
+
+describe('audit log', () => {
+  it('chains records and continues the chain after a reopen', async () => {
+    const { dir, path, log } = await freshLog();
+    expect(await Promise.all([log.append({ event: 'mint', n: 1 }), log.append({ event: 'deny', n: 2 })])).toEqual([0, 1]);
+    await log.close();
+    const reopened = await AuditLog.open(dir);
+    expect(await reopened.append({ event: 'mint', n: 3 })).toBe(2);
+    await reopened.close();
+    expect(verifyAuditText(await readFile(path, 'utf8')).count).toBe(3);
+  });
+
+  it('detects an edited, removed or reordered record', async () => {
+    const { path, log } = await freshLog();
+    for (let i = 0; i < 4; i++) await log.append({ event: 'mint', n: i });
+    await log.close();
+    const lines = (await readFile(path, 'utf8')).trimEnd().split('\n');
+    const edited = lines.map((l, i) => (i === 1 ? l.replace('"n":1', '"n":9') : l));
+    const removed = lines.filter((_, i) => i !== 2);
+    const reordered = [lines[0], lines[2], lines[1], lines[3]];
+    for (const variant of [edited, removed, reordered]) {
+      expect(() => verifyAuditText(variant.join('\n') + '\n')).toThrow(/record [12]/);
+    }
+  });
+
+  it('drops a torn (unacknowledged) last record on open and keeps the chain', async () => {
+    const { dir, path, log } = await freshLog();
+    await log.append({ event: 'mint' });
+    await log.close();
+    await appendFile(path, '{"event":"mint","index":1,"ti');
+    const torn = await readFile(path, 'utf8');
+    expect(() => verifyAuditText(torn)).toThrow(/torn/);
+    const reopened = await AuditLog.open(dir);
+    expect(await reopened.append({ event: 'deny' })).toBe(1);
+    await reopened.close();
+    expect(verifyAuditText(await readFile(path, 'utf8')).count).toBe(2);
+  });
+
+  it('refuses to open a tampered log', async () => {
+    const { dir, path, log } = await freshLog();
+    await log.append({ event: 'mint', repository: 'acme/webapp' });
+    await log.close();
+    await writeFile(path, (await readFile(path, 'utf8')).replace('acme/webapp', 'acme/evil'));
+    await expect(AuditLog.open(dir)).rejects.toThrow(/hash does not match/);
+  });
+});

@@ -1,0 +1,78 @@
+// I1 at the audit boundary: a second coordinator, in this process, wired to the dev stack's real
+// signers over mTLS, whose audit log cannot be written. It must issue nothing.
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM } from '../cli/paths.js';
+import { AuditLog } from '../coordinator/audit.js';
+import { createMetrics } from '../coordinator/metrics.js';
+import { OidcVerifier } from '../coordinator/oidc.js';
+import { loadPolicyFiles } from '../coordinator/policy.js';
+import { buildCoordinatorServer } from '../coordinator/server.js';
+import { SignerClient } from '../coordinator/signer-client.js';
+import { signerTls, startDevStack, type DevStack } from './helpers/dev-stack.js';
+
+let stack: DevStack;
+
+beforeAll(async () => {
+  stack = await startDevStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function coordinatorWith(audit: AuditLog) {
+  const tls = await signerTls(stack.state);
+  const signers = stack.signers.map((s) => new SignerClient({ name: `signer-${s.id}`, url: s.url }, tls));
+  const app = await buildCoordinatorServer({
+    issuer: () => 'http://coordinator.test',
+    group: JSON.parse(await readFile(join(stack.state, 'group.json'), 'utf8')),
+    oidc: new OidcVerifier({ issuer: stack.issuer, audience: stack.coordinator }),
+    policy: await loadPolicyFiles(DEFAULT_POLICY_WASM, DEFAULT_POLICY_DATA),
+    signers,
+    audit,
+    metrics: createMetrics(),
+  });
+  return { app, close: async () => (await app.close(), await Promise.all(signers.map((s) => s.close()))) };
+}
+
+describe('I1: no durable audit record, no token', () => {
+  it('answers 503 audit_unavailable and returns no token when the audit append fails', async () => {
+    const audit = await AuditLog.open(await mkdtemp(join(tmpdir(), 'ztmint-audit-')));
+    await audit.close(); // every later append fails (closed file handle)
+    const { app, close } = await coordinatorWith(audit);
+    try {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/mint',
+        headers: { authorization: `Bearer ${await stack.idToken()}`, 'content-type': 'application/json' },
+        payload: { scopes: ['deploy:canary'] },
+      });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['content-type']).toMatch(/problem\+json/);
+      expect(res.json()).toMatchObject({ code: 'audit_unavailable' });
+      expect(res.body).not.toMatch(/eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/);
+    } finally {
+      await close();
+    }
+  });
+
+  it('with a writable log the same wiring mints (the test above fails for the audit alone)', async () => {
+    const audit = await AuditLog.open(await mkdtemp(join(tmpdir(), 'ztmint-audit-')));
+    const { app, close } = await coordinatorWith(audit);
+    try {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/mint',
+        headers: { authorization: `Bearer ${await stack.idToken()}`, 'content-type': 'application/json' },
+        payload: { scopes: ['deploy:canary'] },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().audit).toEqual({ index: 0 });
+    } finally {
+      await close();
+      await audit.close();
+    }
+  });
+});

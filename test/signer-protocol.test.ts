@@ -1,0 +1,176 @@
+// Signers as the coordinator (or an attacker with its certificate) sees them: separate processes,
+// mTLS only, single-use nonces (I3), and no share for a message that does not follow from its
+// context (I2).
+import { decodeJwt } from 'jose';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeLocalPki } from '../cli/pki.js';
+import { thumbprint } from '../protocol/jwk.js';
+import { buildToken, signingInput } from '../protocol/token.js';
+import { randomBytes } from 'node:crypto';
+import { signerTls, startDevStack, type DevStack } from './helpers/dev-stack.js';
+
+let stack: DevStack;
+let asCoordinator: Agent;
+let kid: string;
+
+beforeAll(async () => {
+  stack = await startDevStack();
+  asCoordinator = new Agent({ connect: await signerTls(stack.state) });
+  kid = thumbprint(JSON.parse(await readFile(join(stack.state, 'group.json'), 'utf8')).group_public_key);
+});
+afterAll(async () => {
+  await asCoordinator?.close();
+  await stack?.stop();
+});
+
+async function call(url: string, path: string, body?: unknown, dispatcher: Agent = asCoordinator) {
+  const res = await request(`${url}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    dispatcher,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.statusCode, type: String(res.headers['content-type']), body: (await res.body.json()) as Record<string, any> };
+}
+
+/** Round 1 at two signers under one session; returns the commitment list. */
+async function round1(session: string, signers = stack.signers.slice(0, 2)) {
+  const out = [];
+  for (const s of signers) {
+    const r = await call(s.url, '/v1/round1', { session });
+    expect(r.status).toBe(200);
+    out.push(r.body.commitments);
+  }
+  return out;
+}
+
+async function context(request = { scopes: ['deploy:canary'] }) {
+  const oidc = await stack.idToken();
+  const { header, claims } = buildToken({
+    issuer: stack.coordinator,
+    kid,
+    oidcClaims: decodeJwt(oidc),
+    decision: { allow: true, scopes: request.scopes, ttl: 900, audience: 'https://deploy.example', reasons: [] },
+    policyHash: '0'.repeat(64),
+    now: Math.floor(Date.now() / 1000),
+    jti: randomBytes(16).toString('base64url'),
+  });
+  return { oidc, header, claims, message: signingInput(header, claims) };
+}
+
+const session = () => randomBytes(16).toString('base64url');
+
+describe('signer processes and mTLS', () => {
+  it('runs each signer as its own OS process', () => {
+    const pids = new Set(stack.signers.map((s) => s.pid));
+    expect(pids.size).toBe(3);
+    for (const { pid } of stack.signers) {
+      expect(pid).not.toBe(process.pid);
+      expect(pid).not.toBe(stack.child.pid);
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('signer');
+    }
+  });
+
+  it('completes no TLS handshake with a client that has no CA-issued certificate', async () => {
+    const ca = await readFile(join(stack.state, 'tls', 'ca.pem'), 'utf8');
+    const other = await mkdtemp(join(tmpdir(), 'ztmint-other-ca-'));
+    await writeLocalPki(other, [{ name: 'coordinator', role: 'both' }]);
+    const foreign = { cert: await readFile(join(other, 'coordinator.pem'), 'utf8'), key: await readFile(join(other, 'coordinator-key.pem'), 'utf8') };
+    const url = new URL(stack.signers[0]!.url);
+    for (const client of [{}, foreign]) {
+      const outcome = await new Promise<string>((resolve) => {
+        const req = httpsRequest({ host: url.hostname, port: url.port, path: '/v1/info', ca, ...client }, (res) => resolve(`HTTP ${res.statusCode}`));
+        req.on('error', (err: NodeJS.ErrnoException) => resolve(`error ${err.code ?? err.message}`));
+        req.end();
+      });
+      expect(outcome).toMatch(/^error /);
+    }
+  });
+
+  it('answers only the coordinator certificate, not other CA-issued ones', async () => {
+    const admin = new Agent({ connect: await signerTls(stack.state, 'admin') });
+    const r = await call(stack.signers[0]!.url, '/v1/info', undefined, admin);
+    await admin.close();
+    expect(r.status).toBe(403);
+    expect(r.body.code).toBe('forbidden');
+    const info = await call(stack.signers[0]!.url, '/v1/info');
+    expect(info.status).toBe(200);
+    expect(info.body).toMatchObject({ threshold: 2, signers: 3 });
+    expect(info.body.identifier).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('signer protocol', () => {
+  it('signs once per session: a reused or unknown session is 409 session_unknown (I3)', async () => {
+    const s = session();
+    const commitments = await round1(s);
+    const ctx = await context();
+    const body = { session: s, message: ctx.message, commitments, context: { oidc_token: ctx.oidc, request: { scopes: ['deploy:canary'] } } };
+    const first = await call(stack.signers[0]!.url, '/v1/round2', body);
+    expect(first.status).toBe(200);
+    expect(first.body.share).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const again = await call(stack.signers[0]!.url, '/v1/round2', body);
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('session_unknown');
+    const unknown = await call(stack.signers[0]!.url, '/v1/round2', { ...body, session: session() });
+    expect(unknown.status).toBe(409);
+    // Round 1 cannot re-open a used session either.
+    expect((await call(stack.signers[0]!.url, '/v1/round1', { session: s })).status).toBe(409);
+  });
+
+  it('refuses a message that does not follow from the context, and burns the nonce (I2)', async () => {
+    const cases: Array<(c: Awaited<ReturnType<typeof context>>) => string> = [
+      (c) => signingInput(c.header, { ...c.claims, scope: 'deploy:prod' }),
+      (c) => signingInput(c.header, { ...c.claims, repository: 'acme/other' }),
+      (c) => signingInput(c.header, { ...c.claims, sub: 'repo:acme/other:ref:refs/heads/main' }),
+      (c) => signingInput(c.header, { ...c.claims, exp: c.claims.iat + 86_400 }),
+      (c) => signingInput(c.header, { ...c.claims, iat: c.claims.iat - 3600, nbf: c.claims.iat - 3600 }),
+      (c) => signingInput({ ...c.header, kid: 'other' }, c.claims),
+      (c) => `${c.message}.x`,
+      () => 'e30.e30',
+    ];
+    for (const forge of cases) {
+      const s = session();
+      const commitments = await round1(s);
+      const ctx = await context();
+      const body = { session: s, message: forge(ctx), commitments, context: { oidc_token: ctx.oidc, request: { scopes: ['deploy:canary'] } } };
+      const res = await call(stack.signers[0]!.url, '/v1/round2', body);
+      expect(res.status, body.message).toBe(403);
+      expect(res.type).toMatch(/problem\+json/);
+      expect(res.body.code).toBe('context_mismatch');
+      const retry = await call(stack.signers[0]!.url, '/v1/round2', { ...body, message: ctx.message });
+      expect(retry.status).toBe(409);
+    }
+  });
+
+  it('never signs two tokens with the same jti', async () => {
+    const ctx = await context();
+    const req = { scopes: ['deploy:canary'] };
+    for (const expected of [200, 403]) {
+      const s = session();
+      const commitments = await round1(s);
+      const res = await call(stack.signers[0]!.url, '/v1/round2', { session: s, message: ctx.message, commitments, context: { oidc_token: ctx.oidc, request: req } });
+      expect(res.status).toBe(expected);
+    }
+  });
+
+  it('rejects a substituted commitment and malformed bodies with problem+json', async () => {
+    const s = session();
+    const commitments = await round1(s);
+    const ctx = await context();
+    const swapped = [{ ...commitments[0], hiding: commitments[1].hiding }, commitments[1]];
+    const res = await call(stack.signers[0]!.url, '/v1/round2', { session: s, message: ctx.message, commitments: swapped, context: { oidc_token: ctx.oidc, request: { scopes: ['deploy:canary'] } } });
+    expect(res.status).toBe(403);
+    for (const bad of [{}, { session: 'short' }, { session: session(), extra: 1 }]) {
+      const r = await call(stack.signers[1]!.url, '/v1/round1', bad);
+      expect(r.status).toBe(400);
+      expect(r.body.code).toBe('invalid_request');
+    }
+  });
+});
