@@ -17,6 +17,9 @@ export interface DevOptions {
   policyData?: string;
   json: boolean;
   once: boolean;
+  /** Passed to the coordinator as --rate-repository / --rate-sub (e.g. "600/min,120"). */
+  rateRepository?: string;
+  rateSub?: string;
 }
 
 export async function runDevStack(opts: DevOptions, out = process.stdout, err = process.stderr): Promise<void> {
@@ -67,6 +70,8 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
         '--policy-wasm', DEFAULT_POLICY_WASM,
         '--policy-data', resolve(opts.policyData ?? DEFAULT_POLICY_DATA),
         ...signerServices.flatMap((s, i) => ['--signer', `signer-${i + 1}=${s.ready.url}`]),
+        ...(opts.rateRepository ? ['--rate-repository', opts.rateRepository] : []),
+        ...(opts.rateSub ? ['--rate-sub', opts.rateSub] : []),
       ],
       'coordinator',
     );

@@ -4,6 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AUDIT_FILE, verifyAuditText } from '../coordinator/audit.js';
 import { startCoordinator } from '../coordinator/main.js';
+import { GITHUB_ISSUER } from '../coordinator/oidc.js';
+import { DEFAULT_RATE_LIMITS, type RateLimitRule } from '../coordinator/rate-limit.js';
 import { startSigner } from '../signers/main.js';
 import { runDevStack } from './dev.js';
 import { keygen } from './keygen.js';
@@ -13,6 +15,13 @@ function integer(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError('expected an integer');
   return n;
+}
+
+/** "600/min,120" → 600 per minute with bursts of 120. */
+function rateRule(value: string): RateLimitRule {
+  const match = /^(\d+)(?:\/min)?,(\d+)$/.exec(value);
+  if (!match) throw new InvalidArgumentError('expected N/min,BURST, e.g. 600/min,120');
+  return { perMinute: Number(match[1]), burst: Number(match[2]) };
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -39,6 +48,8 @@ program
   .option('--policy-data <file>', 'policy data (default: policies/data.json)')
   .option('--json', 'print one JSON ready line and run until SIGINT/SIGTERM', false)
   .option('--once', 'exit after the demo mint', false)
+  .option('--rate-repository <n/min,burst>', 'coordinator mint rate limit per repository')
+  .option('--rate-sub <n/min,burst>', 'coordinator mint rate limit per OIDC subject')
   .action((opts) => runDevStack(opts));
 
 program
@@ -71,7 +82,7 @@ program
   .command('coordinator')
   .description('run the coordinator (mint service)')
   .requiredOption('--state <dir>', 'state directory')
-  .requiredOption('--oidc-issuer <url>', 'OIDC issuer to trust, e.g. https://token.actions.githubusercontent.com')
+  .option('--oidc-issuer <url>', `trusted OIDC issuer (repeatable; GHES: https://HOST/_services/token; default ${GITHUB_ISSUER})`, collect, [])
   .requiredOption('--oidc-audience <aud>', 'audience the OIDC token must carry')
   .requiredOption('--signer <name=url>', 'a signer endpoint (repeatable)', collect, [])
   .option('--host <host>', 'listen address', '127.0.0.1')
@@ -79,6 +90,8 @@ program
   .option('--public-url <url>', 'issuer URL of minted tokens (default: the listening address)')
   .option('--policy-wasm <file>', 'compiled policy', DEFAULT_POLICY_WASM)
   .option('--policy-data <file>', 'policy data', DEFAULT_POLICY_DATA)
+  .addOption(new Option('--rate-repository <n/min,burst>', 'mint rate limit per repository').argParser(rateRule).default(DEFAULT_RATE_LIMITS.repository))
+  .addOption(new Option('--rate-sub <n/min,burst>', 'mint rate limit per OIDC subject').argParser(rateRule).default(DEFAULT_RATE_LIMITS.sub))
   .action(async (opts) => {
     const signers = (opts.signer as string[]).map((spec) => {
       const [name, url] = spec.split(/=(.*)/s);
@@ -90,7 +103,8 @@ program
       host: opts.host,
       port: opts.port,
       publicUrl: opts.publicUrl,
-      oidcIssuer: opts.oidcIssuer,
+      oidcIssuers: (opts.oidcIssuer.length ? opts.oidcIssuer : [GITHUB_ISSUER]).map((issuer: string) => ({ issuer })),
+      rateLimits: { repository: opts.rateRepository, sub: opts.rateSub },
       oidcAudience: opts.oidcAudience,
       signers,
       policyWasm: resolve(opts.policyWasm),

@@ -9,7 +9,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 export const AUDIT_FILE = 'audit.jsonl';
 
 export interface AuditEntry {
-  event: 'mint' | 'deny';
+  event: 'mint' | 'deny' | 'revoke';
   [field: string]: unknown;
 }
 
@@ -24,17 +24,22 @@ export function recordHash(record: Omit<AuditRecord, 'hash'>): string {
   return createHash('sha256').update(canonicalJson(record)).digest('hex');
 }
 
-/** Checks the whole chain; returns the number of records or throws naming the first bad line. */
-export function verifyAuditText(text: string): { count: number; head: string } {
+/**
+ * Checks the whole chain; returns the number of records or throws naming the first bad line.
+ * `visit` sees each record once it has been checked (used to rebuild state such as revocations).
+ */
+export function verifyAuditText(text: string, visit?: (record: AuditRecord) => void): { count: number; head: string } {
   let prev = GENESIS_HASH;
   const lines = text.split('\n');
   if (lines.at(-1) !== '') throw new Error('audit log ends with a torn record');
   lines.pop();
   for (const [i, line] of lines.entries()) {
-    const { hash, ...rest } = JSON.parse(line) as AuditRecord;
+    const record = JSON.parse(line) as AuditRecord;
+    const { hash, ...rest } = record;
     if (rest.index !== i) throw new Error(`record ${i}: index ${rest.index} out of sequence`);
     if (rest.prev !== prev) throw new Error(`record ${i}: chain broken (prev does not match)`);
     if (recordHash(rest) !== hash) throw new Error(`record ${i}: hash does not match its content`);
+    visit?.(record);
     prev = hash;
   }
   return { count: lines.length, head: prev };
@@ -51,7 +56,7 @@ export class AuditLog {
     private readonly now: () => Date,
   ) {}
 
-  static async open(dir: string, now: () => Date = () => new Date()): Promise<AuditLog> {
+  static async open(dir: string, opts: { now?: () => Date; visit?: (record: AuditRecord) => void } = {}): Promise<AuditLog> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, AUDIT_FILE);
     let text = '';
@@ -66,9 +71,9 @@ export class AuditLog {
       await truncate(path, Buffer.byteLength(text.slice(0, complete)));
       text = text.slice(0, complete);
     }
-    const { count, head } = verifyAuditText(text);
+    const { count, head } = verifyAuditText(text, opts.visit);
     const file = await open(path, 'a', 0o600);
-    return new AuditLog(file, count, head, Buffer.byteLength(text), now);
+    return new AuditLog(file, count, head, Buffer.byteLength(text), opts.now ?? (() => new Date()));
   }
 
   /** Appends durably and returns the record's index. Appends are serialised. */

@@ -5,8 +5,10 @@ import type { GroupInfo } from '../protocol/ciphersuite.js';
 import { serviceLogger } from '../protocol/service-logger.js';
 import { AuditLog } from './audit.js';
 import { createMetrics } from './metrics.js';
-import { OidcVerifier } from './oidc.js';
-import { loadPolicyFiles } from './policy.js';
+import { OidcVerifier, type TrustedIssuer } from './oidc.js';
+import { PolicyHolder } from './policy-holder.js';
+import { RateLimiter, type RateLimitConfig } from './rate-limit.js';
+import { Revocations } from './revocations.js';
 import { buildCoordinatorServer } from './server.js';
 import { SignerClient, type SignerEndpoint } from './signer-client.js';
 
@@ -16,11 +18,12 @@ export interface CoordinatorOptions {
   port: number;
   /** Public base URL (the `iss` of minted tokens); defaults to the listening address. */
   publicUrl?: string;
-  oidcIssuer: string;
+  oidcIssuers: TrustedIssuer[];
   oidcAudience: string;
   signers: SignerEndpoint[];
   policyWasm: string;
   policyData: string;
+  rateLimits?: RateLimitConfig;
 }
 
 export async function startCoordinator(opts: CoordinatorOptions) {
@@ -31,21 +34,33 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     ca: await readFile(join(tlsDir, 'ca.pem'), 'utf8'),
   };
   const group = JSON.parse(await readFile(join(opts.state, 'group.json'), 'utf8')) as GroupInfo;
-  const policy = await loadPolicyFiles(opts.policyWasm, opts.policyData);
-  const audit = await AuditLog.open(join(opts.state, 'audit'));
+  const now = () => Date.now();
+  const revocations = new Revocations(() => Math.floor(now() / 1000));
+  const audit = await AuditLog.open(join(opts.state, 'audit'), { visit: revocations.replay });
   const signers = opts.signers.map((endpoint) => new SignerClient(endpoint, tls));
   let issuer = opts.publicUrl ?? '';
+  let log: (msg: string, fields?: Record<string, unknown>) => void = () => {};
+  const policy = await PolicyHolder.load(opts.policyWasm, opts.policyData, (msg, fields) => log(msg, fields));
   const app = await buildCoordinatorServer({
     issuer: () => issuer,
     group,
-    oidc: new OidcVerifier({ issuer: opts.oidcIssuer, audience: opts.oidcAudience }),
+    oidc: new OidcVerifier({ issuers: opts.oidcIssuers, audience: opts.oidcAudience }),
     policy,
     signers,
     audit,
+    revocations,
+    rateLimiter: new RateLimiter(opts.rateLimits),
     metrics: createMetrics(),
     logger: serviceLogger({ service: 'coordinator' }),
+    now,
   });
+  log = (msg, fields) => app.log.warn(fields ?? {}, msg);
+  const stopWatching = policy.watch();
+  const onHup = () => void policy.reload();
+  process.on('SIGHUP', onHup);
   app.addHook('onClose', async () => {
+    stopWatching();
+    process.off('SIGHUP', onHup);
     await Promise.allSettled(signers.map((s) => s.close()));
     await audit.close();
   });
@@ -53,5 +68,5 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   if (!issuer) issuer = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
-  return { app, url: issuer, policyHash: policy.hash };
+  return { app, url: issuer, policyHash: policy.current.hash };
 }

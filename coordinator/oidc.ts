@@ -1,26 +1,42 @@
-// Verifies a GitHub Actions OIDC token: RS256 only, issuer and audience pinned, JWKS discovered
-// from the issuer and cached, exp/nbf/iat within a small skew, each jti accepted once.
-import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+// Verifies GitHub Actions OIDC tokens as strictly as AWS STS' AssumeRoleWithWebIdentity: trusted
+// issuers only (github.com, GHES `https://HOST/_services/token`, enterprise-specific issuers),
+// RS256 only, JWKS discovered per issuer and cached (refreshed on an unknown kid at most once per
+// cooldown), audience pinned, exp/nbf/iat within a small skew, a maximum age, required claims of
+// the right type, and each jti accepted once.
+import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { request, type Dispatcher } from 'undici';
 import { ExpiringSet } from '../protocol/expiring-set.js';
 import { ProblemError } from '../protocol/problem.js';
+import { WORKFLOW_CLAIMS } from '../protocol/token.js';
 
-export interface OidcConfig {
+export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
+
+export interface TrustedIssuer {
   issuer: string;
-  audience: string;
   /** Defaults to the jwks_uri of `${issuer}/.well-known/openid-configuration`. */
   jwksUri?: string;
+}
+
+export interface OidcConfig {
+  issuers: TrustedIssuer[];
+  audience: string;
   clockToleranceS?: number;
+  /** Oldest acceptable `iat`, in seconds before now. */
+  maxAgeS?: number;
   jwksCacheMs?: number;
+  /** Minimum time between two JWKS fetches caused by unknown kids. */
+  refreshCooldownMs?: number;
   dispatcher?: Dispatcher;
   now?: () => number;
 }
 
 export const REQUIRED_CLAIMS = ['sub', 'jti', 'iat', 'exp', 'repository', 'repository_owner', 'ref', 'run_id'] as const;
-const MAX_TOKEN_BYTES = 16 * 1024;
+const NUMERIC_CLAIMS = ['iat', 'exp', 'nbf'];
+const STRING_CLAIMS = [...new Set(['sub', 'jti', ...WORKFLOW_CLAIMS, 'ref_type', 'runner_environment', 'repository_visibility', 'repository_id', 'repository_owner_id'])];
+export const MAX_TOKEN_BYTES = 8 * 1024;
 
 async function getJson(url: string, dispatcher?: Dispatcher): Promise<unknown> {
-  const res = await request(url, { method: 'GET', dispatcher, headersTimeout: 5_000, bodyTimeout: 5_000, maxRedirections: 0 } as never);
+  const res = await request(url, { method: 'GET', dispatcher, headersTimeout: 5_000, bodyTimeout: 5_000 });
   if (res.statusCode !== 200) {
     await res.body.dump();
     throw new Error(`GET ${url} answered ${res.statusCode}`);
@@ -28,33 +44,35 @@ async function getJson(url: string, dispatcher?: Dispatcher): Promise<unknown> {
   return res.body.json();
 }
 
-export class OidcVerifier {
-  private jwks?: { set: ReturnType<typeof createLocalJWKSet>; fetchedAt: number };
-  private inflight?: Promise<ReturnType<typeof createLocalJWKSet>>;
-  private readonly seenJti = new ExpiringSet();
+type KeySet = ReturnType<typeof createLocalJWKSet>;
 
-  constructor(private readonly config: OidcConfig) {}
+/** One issuer's keys: cached, refreshed when stale, or on an unknown kid after a cooldown. */
+class IssuerKeys {
+  private keys?: { set: KeySet; kids: Set<string>; fetchedAt: number };
+  private inflight?: Promise<void>;
+  private lastForced = -Infinity;
 
-  private now(): number {
-    return this.config.now ? this.config.now() : Date.now();
-  }
+  constructor(
+    private readonly trusted: TrustedIssuer,
+    private readonly config: OidcConfig,
+    private readonly now: () => number,
+  ) {}
 
-  private async loadJwks(): Promise<ReturnType<typeof createLocalJWKSet>> {
-    const cacheMs = this.config.jwksCacheMs ?? 10 * 60_000;
-    if (this.jwks && this.now() - this.jwks.fetchedAt < cacheMs) return this.jwks.set;
+  private fetch(): Promise<void> {
     this.inflight ??= (async () => {
       try {
-        let uri = this.config.jwksUri;
+        let uri = this.trusted.jwksUri;
         if (!uri) {
-          const discovery = (await getJson(`${this.config.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, this.config.dispatcher)) as { jwks_uri?: unknown; issuer?: unknown };
-          if (discovery.issuer !== this.config.issuer || typeof discovery.jwks_uri !== 'string') {
-            throw new Error('issuer discovery document does not match the configured issuer');
+          const discovery = (await getJson(`${this.trusted.issuer}/.well-known/openid-configuration`, this.config.dispatcher)) as Record<string, unknown>;
+          if (discovery.issuer !== this.trusted.issuer || typeof discovery.jwks_uri !== 'string') {
+            throw new Error('discovery document does not name this issuer');
           }
           uri = discovery.jwks_uri;
         }
-        const set = createLocalJWKSet((await getJson(uri, this.config.dispatcher)) as JSONWebKeySet);
-        this.jwks = { set, fetchedAt: this.now() };
-        return set;
+        const jwks = (await getJson(uri, this.config.dispatcher)) as JSONWebKeySet;
+        if (!Array.isArray(jwks?.keys)) throw new Error('JWKS has no keys array');
+        const kids = new Set(jwks.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string'));
+        this.keys = { set: createLocalJWKSet(jwks), kids, fetchedAt: this.now() };
       } finally {
         this.inflight = undefined;
       }
@@ -62,52 +80,108 @@ export class OidcVerifier {
     return this.inflight;
   }
 
-  /** Returns the verified claims, or throws a ProblemError `invalid_token` / `token_replayed`. */
+  async forKid(kid: string | undefined): Promise<KeySet> {
+    const cacheMs = this.config.jwksCacheMs ?? 10 * 60_000;
+    const stale = !this.keys || this.now() - this.keys.fetchedAt >= cacheMs;
+    const unknownKid = !!this.keys && kid !== undefined && !this.keys.kids.has(kid);
+    const cooldownOver = this.now() - this.lastForced >= (this.config.refreshCooldownMs ?? 60_000);
+    if (stale || (unknownKid && cooldownOver)) {
+      if (!stale) this.lastForced = this.now();
+      try {
+        await this.fetch();
+      } catch (err) {
+        if (!this.keys) throw err; // keep serving the last good keys when a refresh fails
+      }
+    }
+    return this.keys!.set;
+  }
+}
+
+export class OidcVerifier {
+  private readonly issuers = new Map<string, IssuerKeys>();
+  private readonly seenJti = new ExpiringSet();
+  private readonly now: () => number;
+
+  constructor(private readonly config: OidcConfig) {
+    this.now = config.now ?? (() => Date.now());
+    for (const trusted of config.issuers) {
+      const issuer = trusted.issuer.replace(/\/+$/, '');
+      this.issuers.set(issuer, new IssuerKeys({ ...trusted, issuer }, config, this.now));
+    }
+  }
+
+  /** Returns the verified claims, or throws a ProblemError (`invalid_token`, `token_replayed`, `issuer_unavailable`). */
   async verify(token: string): Promise<JWTPayload & Record<string, unknown>> {
     if (token.length > MAX_TOKEN_BYTES) throw new ProblemError('invalid_token', 'OIDC token is too large');
-    let keys: ReturnType<typeof createLocalJWKSet>;
+    let unverified: JWTPayload;
+    let kid: string | undefined;
     try {
-      keys = await this.loadJwks();
+      unverified = decodeJwt(token);
+      const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as { kid?: unknown };
+      kid = typeof header.kid === 'string' ? header.kid : undefined;
+    } catch {
+      throw new ProblemError('invalid_token', 'OIDC token is malformed');
+    }
+    const issuer = typeof unverified.iss === 'string' ? unverified.iss : '';
+    const keys = this.issuers.get(issuer);
+    if (!keys) throw new ProblemError('invalid_token', 'OIDC token is from an issuer this coordinator does not trust');
+
+    let keySet: KeySet;
+    try {
+      keySet = await keys.forKid(kid);
     } catch {
       throw new ProblemError('issuer_unavailable', 'cannot fetch the OIDC issuer\'s keys; try again shortly');
     }
+    const skew = this.config.clockToleranceS ?? 60;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, keys, {
+      ({ payload } = await jwtVerify(token, keySet, {
         algorithms: ['RS256'],
-        issuer: this.config.issuer,
+        issuer,
         audience: this.config.audience,
-        clockTolerance: this.config.clockToleranceS ?? 60,
+        clockTolerance: skew,
+        maxTokenAge: this.config.maxAgeS ?? 15 * 60,
         requiredClaims: [...REQUIRED_CLAIMS],
         currentDate: new Date(this.now()),
       }));
     } catch (err) {
       throw new ProblemError('invalid_token', describe(err));
     }
-    const skew = this.config.clockToleranceS ?? 60;
+    checkClaimTypes(payload);
     const nowS = Math.floor(this.now() / 1000);
-    if (typeof payload.iat !== 'number' || payload.iat > nowS + skew) {
-      throw new ProblemError('invalid_token', 'OIDC token was issued in the future (iat)');
+    if (payload.iat! > nowS + skew) throw new ProblemError('invalid_token', 'OIDC token was issued in the future (iat)');
+    if (!this.seenJti.add(payload.jti!, payload.exp! + skew, nowS)) {
+      throw new ProblemError('token_replayed', 'this OIDC token was already used: request a new one for each mint');
     }
-    for (const claim of REQUIRED_CLAIMS) {
-      const value = payload[claim];
-      const ok = claim === 'iat' || claim === 'exp' ? typeof value === 'number' : typeof value === 'string' && value !== '';
-      if (!ok) throw new ProblemError('invalid_token', `OIDC token claim "${claim}" has the wrong type`);
-    }
-    this.claimJti(payload.jti!, payload.exp!, nowS);
     return payload as JWTPayload & Record<string, unknown>;
   }
+}
 
-  /** Single use: a jti is remembered until its token expires (plus skew). */
-  private claimJti(jti: string, exp: number, nowS: number): void {
-    if (!this.seenJti.add(jti, exp + (this.config.clockToleranceS ?? 60), nowS)) throw new ProblemError('token_replayed', 'this OIDC token was already used: request a new one for each mint');
+function checkClaimTypes(payload: JWTPayload): void {
+  for (const claim of NUMERIC_CLAIMS) {
+    const value = payload[claim];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value))) {
+      throw new ProblemError('invalid_token', `OIDC token claim "${claim}" must be an integer`);
+    }
+  }
+  for (const claim of STRING_CLAIMS) {
+    const value = payload[claim];
+    const required = (REQUIRED_CLAIMS as readonly string[]).includes(claim);
+    if ((value !== undefined || required) && (typeof value !== 'string' || (required && value === ''))) {
+      throw new ProblemError('invalid_token', `OIDC token claim "${claim}" must be a${required ? ' non-empty' : ''} string`);
+    }
   }
 }
 
 /** A reason safe to show: names the check, never echoes token content. */
 function describe(err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'OIDC token has expired';
-  if (err instanceof errors.JWTClaimValidationFailed) return `OIDC token claim "${err.claim}" is invalid (${err.reason})`;
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'aud') return 'OIDC token audience does not match this coordinator (set the action\'s oidc-audience)';
+    if (err.claim === 'nbf') return 'OIDC token is not yet valid (nbf)';
+    if (err.claim === 'iat') return 'OIDC token is too old or its iat is invalid';
+    return `OIDC token claim "${err.claim}" is invalid (${err.reason})`;
+  }
   if (err instanceof errors.JOSEAlgNotAllowed) return 'OIDC token must be signed with RS256';
   if (err instanceof errors.JWKSNoMatchingKey) return 'OIDC token is signed by a key the issuer does not publish';
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'OIDC token signature is invalid';

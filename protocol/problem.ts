@@ -56,6 +56,8 @@ export class ProblemError extends Error {
   readonly code: ProblemCode;
   readonly status: number;
   readonly reasons?: string[];
+  /** Seconds for a Retry-After header (rate_limited). */
+  retryAfter?: number;
 
   constructor(code: ProblemCode, detail: string, reasons?: string[]) {
     super(detail);

@@ -8,7 +8,9 @@ import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM } from '../cli/paths.js';
 import { AuditLog } from '../coordinator/audit.js';
 import { createMetrics } from '../coordinator/metrics.js';
 import { OidcVerifier } from '../coordinator/oidc.js';
-import { loadPolicyFiles } from '../coordinator/policy.js';
+import { PolicyHolder } from '../coordinator/policy-holder.js';
+import { RateLimiter } from '../coordinator/rate-limit.js';
+import { Revocations } from '../coordinator/revocations.js';
 import { buildCoordinatorServer } from '../coordinator/server.js';
 import { SignerClient } from '../coordinator/signer-client.js';
 import { signerTls, startDevStack, type DevStack } from './helpers/dev-stack.js';
@@ -28,10 +30,12 @@ async function coordinatorWith(audit: AuditLog) {
   const app = await buildCoordinatorServer({
     issuer: () => 'http://coordinator.test',
     group: JSON.parse(await readFile(join(stack.state, 'group.json'), 'utf8')),
-    oidc: new OidcVerifier({ issuer: stack.issuer, audience: stack.coordinator }),
-    policy: await loadPolicyFiles(DEFAULT_POLICY_WASM, DEFAULT_POLICY_DATA),
+    oidc: new OidcVerifier({ issuers: [{ issuer: stack.issuer }], audience: stack.coordinator }),
+    policy: await PolicyHolder.load(DEFAULT_POLICY_WASM, DEFAULT_POLICY_DATA),
     signers,
     audit,
+    revocations: new Revocations(() => Math.floor(Date.now() / 1000)),
+    rateLimiter: new RateLimiter(),
     metrics: createMetrics(),
   });
   return { app, close: async () => (await app.close(), await Promise.all(signers.map((s) => s.close()))) };

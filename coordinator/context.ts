@@ -1,0 +1,34 @@
+// What the coordinator's routes share: its parts, passed in so tests can wire them differently.
+import type { KeyObject } from 'node:crypto';
+import type { GroupInfo } from '../protocol/ciphersuite.js';
+import type { Ed25519Jwk } from '../protocol/jwk.js';
+import type { AuditEntry, AuditLog } from './audit.js';
+import type { Metrics } from './metrics.js';
+import type { OidcVerifier } from './oidc.js';
+import type { PolicyHolder } from './policy-holder.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { Revocations } from './revocations.js';
+import type { SignerClient } from './signer-client.js';
+
+export interface CoordinatorDeps {
+  /** This coordinator's issuer URL (the `iss` of minted tokens), known once it listens. */
+  issuer: () => string;
+  group: GroupInfo;
+  oidc: OidcVerifier;
+  policy: PolicyHolder;
+  signers: SignerClient[];
+  audit: AuditLog;
+  revocations: Revocations;
+  rateLimiter: RateLimiter;
+  metrics: Metrics;
+  logger?: boolean | object;
+  now?: () => number;
+}
+
+export interface RouteContext extends CoordinatorDeps {
+  now: () => number;
+  jwk: Ed25519Jwk;
+  groupKey: KeyObject;
+  /** Appends durably or throws ProblemError `audit_unavailable`. */
+  appendAudit(entry: AuditEntry): Promise<number>;
+}

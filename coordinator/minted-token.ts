@@ -1,0 +1,26 @@
+// Checks a token this coordinator minted (for revoke and introspect): EdDSA under the group key,
+// our issuer, within its lifetime.
+import { errors, jwtVerify, type JWTPayload } from 'jose';
+import type { KeyObject } from 'node:crypto';
+
+export interface MintedClaims extends JWTPayload {
+  jti: string;
+  exp: number;
+  scope: string;
+}
+
+export type MintedCheck = { status: 'valid'; claims: MintedClaims } | { status: 'expired' } | { status: 'invalid' };
+
+export async function checkMinted(token: string, key: KeyObject, issuer: string, nowMs: number): Promise<MintedCheck> {
+  if (token.length > 16 * 1024) return { status: 'invalid' };
+  try {
+    const { payload } = await jwtVerify(token, key, { algorithms: ['EdDSA'], issuer, currentDate: new Date(nowMs) });
+    if (typeof payload.jti !== 'string' || typeof payload.exp !== 'number' || typeof payload.scope !== 'string') {
+      return { status: 'invalid' };
+    }
+    return { status: 'valid', claims: payload as MintedClaims };
+  } catch (err) {
+    // jose checks the signature before the time claims, so "expired" means genuinely ours.
+    return err instanceof errors.JWTExpired ? { status: 'expired' } : { status: 'invalid' };
+  }
+}

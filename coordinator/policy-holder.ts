@@ -1,0 +1,47 @@
+// The policy in force, swapped atomically when the bundle or its data changes on disk (polled,
+// and on SIGHUP). A request evaluates against the policy it started with; a broken new bundle
+// is refused and the old one stays.
+import { watchFile, unwatchFile } from 'node:fs';
+import { loadPolicyFiles, type LoadedPolicy } from './policy.js';
+
+export class PolicyHolder {
+  private constructor(
+    private policy: LoadedPolicy,
+    private readonly wasmPath: string,
+    private readonly dataPath: string,
+    private readonly log: (msg: string, fields?: Record<string, unknown>) => void,
+  ) {}
+
+  static async load(wasmPath: string, dataPath: string, log: PolicyHolder['log'] = () => {}): Promise<PolicyHolder> {
+    return new PolicyHolder(await loadPolicyFiles(wasmPath, dataPath), wasmPath, dataPath, log);
+  }
+
+  get current(): LoadedPolicy {
+    return this.policy;
+  }
+
+  async reload(): Promise<boolean> {
+    try {
+      const next = await loadPolicyFiles(this.wasmPath, this.dataPath);
+      if (next.hash !== this.policy.hash) {
+        this.log('policy reloaded', { from: this.policy.hash, to: next.hash });
+        this.policy = next;
+        return true;
+      }
+    } catch (err) {
+      this.log('policy reload refused; keeping the current policy', { error: (err as Error).message, policy: this.policy.hash });
+    }
+    return false;
+  }
+
+  /** Polls both files (robust across editors' rename-on-save); returns a stop function. */
+  watch(intervalMs = 1_000): () => void {
+    const onChange = () => void this.reload();
+    watchFile(this.wasmPath, { interval: intervalMs }, onChange);
+    watchFile(this.dataPath, { interval: intervalMs }, onChange);
+    return () => {
+      unwatchFile(this.wasmPath, onChange);
+      unwatchFile(this.dataPath, onChange);
+    };
+  }
+}

@@ -1,0 +1,112 @@
+// POST /v1/mint: OIDC check → rate limit → policy → FROST quorum → node:crypto check → durable
+// audit → token. Every outcome past input validation is audited, allowed or denied (I1, I6).
+import type { FastifyInstance } from 'fastify';
+import { createHash, randomBytes } from 'node:crypto';
+import { b64url } from '../../protocol/encoding.js';
+import { sendProblem } from '../../protocol/http-problem.js';
+import { ProblemError } from '../../protocol/problem.js';
+import { buildToken, signingInput } from '../../protocol/token.js';
+import type { MintRequest } from '../../protocol/wire.js';
+import type { AuditEntry } from '../audit.js';
+import type { RouteContext } from '../context.js';
+import { frostSign } from '../signing.js';
+
+const SCOPE_TOKEN = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}$'; // RFC 6749 §3.3 scope-token
+export const mintSchema = {
+  type: 'object',
+  required: ['scopes'],
+  additionalProperties: false,
+  properties: {
+    scopes: { type: 'array', minItems: 1, maxItems: 32, uniqueItems: true, items: { type: 'string', pattern: SCOPE_TOKEN } },
+    ttl: { type: 'integer', minimum: 1, maximum: 86_400 },
+    audience: { type: 'string', minLength: 1, maxLength: 2048 },
+  },
+} as const;
+
+const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
+
+export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.post<{ Body: MintRequest }>('/v1/mint', { schema: { body: mintSchema } }, async (request, reply) => {
+    const timer = ctx.metrics.mintSeconds.startTimer();
+    const req = request.body;
+    const policy = ctx.policy.current; // this request's policy, even if a reload happens meanwhile
+    const base = { request: { scopes: req.scopes, ttl: req.ttl, audience: req.audience }, policy: policy.hash };
+    const finish = (outcome: string) => {
+      ctx.metrics.mints.inc({ outcome });
+      timer();
+    };
+    const deny = async (err: ProblemError, extra: Omit<AuditEntry, 'event'> = {}) => {
+      await ctx.appendAudit({ event: 'deny', ...base, ...extra, code: err.code, reasons: err.reasons ?? [err.message] });
+      finish(err.code);
+      if (err.retryAfter) reply.header('retry-after', String(err.retryAfter));
+      return sendProblem(reply, err.code, err.message, err.reasons);
+    };
+
+    const oidcToken = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    if (!oidcToken) return deny(new ProblemError('invalid_token', 'send the GitHub OIDC token as "Authorization: Bearer <token>"'));
+    let claims: Record<string, unknown>;
+    try {
+      claims = await ctx.oidc.verify(oidcToken);
+    } catch (err) {
+      if (err instanceof ProblemError) return deny(err);
+      throw err;
+    }
+    const who = { oidc: { iss: claims.iss, sub: claims.sub, jti: claims.jti }, repository: claims.repository };
+
+    const limited = ctx.rateLimiter.check(claims, ctx.now());
+    if (limited.retryAfter > 0) {
+      const err = new ProblemError('rate_limited', `too many mints for this ${limited.limit}; retry in ${limited.retryAfter} s`);
+      err.retryAfter = limited.retryAfter;
+      return deny(err, who);
+    }
+
+    const decision = policy.evaluate(claims, req);
+    if (!decision.allow) return deny(new ProblemError('policy_denied', 'the policy does not allow this request', decision.reasons), who);
+
+    const jti = b64url(randomBytes(16));
+    const { header, claims: tokenClaims } = buildToken({
+      issuer: ctx.issuer(),
+      kid: ctx.jwk.kid,
+      oidcClaims: claims,
+      decision,
+      policyHash: policy.hash,
+      now: Math.floor(ctx.now() / 1000),
+      jti,
+    });
+    const message = signingInput(header, tokenClaims);
+    const granted = { scopes: decision.scopes, ttl: decision.ttl, audience: decision.audience };
+    let signed;
+    try {
+      signed = await frostSign(
+        { group: ctx.group, groupKey: ctx.groupKey, signers: ctx.signers, log: (e, m) => request.log.warn(e, m) },
+        message,
+        { oidc_token: oidcToken, request: req },
+      );
+    } catch (err) {
+      if (err instanceof ProblemError) return deny(err, { ...who, granted });
+      throw err;
+    }
+    const token = `${message}.${b64url(signed.signature)}`;
+    const index = await ctx.appendAudit({
+      event: 'mint',
+      ...base,
+      ...who,
+      granted,
+      jti,
+      exp: tokenClaims.exp,
+      signers: signed.signers,
+      token_sha256: createHash('sha256').update(token).digest('hex'),
+    });
+    finish('granted');
+    return {
+      token,
+      token_type: 'Bearer',
+      expires_at: new Date(tokenClaims.exp * 1000).toISOString(),
+      expires_in: decision.ttl,
+      jti,
+      scopes: decision.scopes,
+      audience: decision.audience,
+      audit: { index },
+    };
+  });
+}
