@@ -69,8 +69,10 @@ export async function startDevIssuer(opts: { host?: string; port?: number; audie
 
   const issue = async (overrides: Record<string, unknown> = {}) => {
     const nowS = Math.floor(Date.now() / 1000);
-    const { iat, nbf, exp, aud, ...claims } = demoClaims(overrides);
-    return new SignJWT({ ...claims, iss: url, aud: (aud as string | string[] | undefined) ?? opts.audience() })
+    const { iat, nbf, exp, aud, iss, ...claims } = demoClaims(overrides);
+    // `null` removes a claim (tests of missing claims); `iss` may be overridden (tests of issuer pinning).
+    for (const [name, value] of Object.entries(claims)) if (value === null) delete claims[name];
+    return new SignJWT({ ...claims, iss: (iss as string | undefined) ?? url, aud: (aud as string | string[] | undefined) ?? opts.audience() })
       .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
       .setIssuedAt((iat as number | undefined) ?? nowS)
       .setNotBefore((nbf as number | undefined) ?? nowS - 300)

@@ -10,6 +10,7 @@ import { startSigner } from '../signers/main.js';
 import { runDevStack } from './dev.js';
 import { keygen } from './keygen.js';
 import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM } from './paths.js';
+import { registerPolicyCommands } from './policy-commands.js';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -113,6 +114,8 @@ program
     closeOnSignal(() => app.close());
     console.log(JSON.stringify({ ready: true, url, pid: process.pid, policy: policyHash }));
   });
+
+registerPolicyCommands(program);
 
 const audit = program.command('audit').description('audit log operations');
 audit

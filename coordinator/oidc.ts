@@ -175,7 +175,9 @@ function checkClaimTypes(payload: JWTPayload): void {
 
 /** A reason safe to show: names the check, never echoes token content. */
 function describe(err: unknown): string {
-  if (err instanceof errors.JWTExpired) return 'OIDC token has expired';
+  if (err instanceof errors.JWTExpired) {
+    return err.claim === 'iat' ? 'OIDC token is too old (iat beyond the maximum age)' : 'OIDC token has expired';
+  }
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.claim === 'aud') return 'OIDC token audience does not match this coordinator (set the action\'s oidc-audience)';
     if (err.claim === 'nbf') return 'OIDC token is not yet valid (nbf)';

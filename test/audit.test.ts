@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_FILE, AuditLog, verifyAuditText } from '../coordinator/audit.js';
+import { Revocations } from '../coordinator/revocations.js';
 
 async function freshLog() {
   const dir = await mkdtemp(join(tmpdir(), 'ztmint-audit-'));
@@ -53,5 +54,19 @@ describe('audit log', () => {
     await log.close();
     await writeFile(path, (await readFile(path, 'utf8')).replace('acme/webapp', 'acme/evil'));
     await expect(AuditLog.open(dir)).rejects.toThrow(/hash does not match/);
+  });
+
+  it('rebuilds revocations from the log at start-up, dropping expired ones', async () => {
+    const { dir, log } = await freshLog();
+    const now = 1_800_000_000;
+    await log.append({ event: 'revoke', jti: 'live', exp: now + 600 });
+    await log.append({ event: 'revoke', jti: 'expired', exp: now - 1 });
+    await log.append({ event: 'mint', jti: 'minted', exp: now + 600 });
+    await log.close();
+    const revocations = new Revocations(() => now);
+    await (await AuditLog.open(dir, { visit: revocations.replay })).close();
+    expect(revocations.has('live')).toBe(true);
+    expect(revocations.has('expired')).toBe(false);
+    expect(revocations.has('minted')).toBe(false);
   });
 });
