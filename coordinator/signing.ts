@@ -9,9 +9,12 @@ import { ProblemError } from '../protocol/problem.js';
 import type { MintContext } from '../protocol/wire.js';
 import { SignerRefused, type SignerClient } from './signer-client.js';
 
-export interface SigningResult {
+export interface SigningResult<T> {
   signature: Uint8Array;
   signers: string[];
+  /** The attempt's message and whatever its builder attached (e.g. the claims). */
+  message: string;
+  built: T;
 }
 
 export interface SigningDeps {
@@ -42,10 +45,17 @@ async function firstN<T>(tasks: Promise<T>[], needed: number): Promise<T[]> {
   });
 }
 
-export async function frostSign(deps: SigningDeps, message: string, context: MintContext): Promise<SigningResult> {
+/**
+ * Each attempt signs a freshly built message: signers never sign two tokens with the same jti,
+ * so a retry after a failed or cheating signer needs a new one.
+ */
+export async function frostSign<T>(
+  deps: SigningDeps,
+  build: () => { message: string; built: T },
+  context: MintContext,
+): Promise<SigningResult<T>> {
   const { group } = deps;
   const excluded = new Set<string>();
-  const bytes = new TextEncoder().encode(message);
 
   for (let attempt = 0; attempt < 3; attempt++) {
     const candidates = deps.signers.filter((s) => !excluded.has(s.name));
@@ -56,6 +66,8 @@ export async function frostSign(deps: SigningDeps, message: string, context: Min
       group.threshold,
     );
     if (answered.length < group.threshold) break;
+    const { message, built } = build();
+    const bytes = new TextEncoder().encode(message);
     const identifiers = new Map(answered.map(({ signer, commitment }) => [commitment.identifier, signer]));
     const commitments: WireCommitment[] = answered.map((a) => a.commitment);
 
@@ -85,7 +97,7 @@ export async function frostSign(deps: SigningDeps, message: string, context: Min
     try {
       const signature = aggregate(group, commitments, bytes, shares);
       if (!verifyEd25519(deps.groupKey, bytes, signature)) throw new AggregationError([]);
-      return { signature, signers: answered.map((a) => a.signer.name).sort() };
+      return { signature, signers: answered.map((a) => a.signer.name).sort(), message, built };
     } catch (err) {
       if (!(err instanceof AggregationError)) throw err;
       for (const id of err.culprits) {

@@ -10,6 +10,13 @@
 #     data.ztmint.mint.decision =
 #       {"allow": bool, "scopes": [...], "ttl": n, "audience": s, "reasons": [...]}
 #
+#   On top of the grants, two policy-wide rules apply to every request:
+#   - a token whose event_name is "pull_request_target" is only matched by a
+#     grant whose match.event_name is exactly "pull_request_target" (a glob
+#     such as "*" does not count);
+#   - data.ztmint.require, when present, is an object of claim -> exact value
+#     or glob that every token must satisfy as well.
+#
 #   Only builtins that are native to OPA's WebAssembly target are used (no
 #   sprintf), so the compiled policy gives the same answers in opa-wasm as in
 #   `opa eval` / `opa test`.
@@ -106,6 +113,17 @@ ttl_default := data.ztmint.ttl["default"] if positive_integer(data.ztmint.ttl["d
 
 ttl_max := data.ztmint.ttl.max if positive_integer(data.ztmint.ttl.max)
 
+# Policy-wide claim requirements: absent means none; present but not an
+# object denies every request (see require_broken).
+requirements := data.ztmint.require if {
+	is_object(data.ztmint.require)
+} else := {}
+
+require_broken if {
+	r := data.ztmint.require
+	not is_object(r)
+}
+
 positive_integer(x) if {
 	is_number(x)
 	x > 0
@@ -127,6 +145,21 @@ grant_matches(grant) if {
 	every key, want in grant.match {
 		claim_matches(key, want)
 	}
+	not event_refused(grant)
+}
+
+# pull_request_target runs with the base repository's secrets and OIDC
+# identity on behalf of a pull request's author, so no grant covers it by
+# accident: only a grant that names the event exactly (not by a glob) applies.
+refused_event := "pull_request_target"
+
+token_event_refused if claims.event_name == refused_event
+
+grant_names_refused_event(grant) if grant.match.event_name == refused_event
+
+event_refused(grant) if {
+	token_event_refused
+	not grant_names_refused_event(grant)
 }
 
 # A missing (or non-string) claim never matches.
@@ -261,6 +294,27 @@ reasons contains msg if {
 	msg := concat("", ["no grant matches ", identity])
 }
 
+# A requested scope is not granted and the pull_request_target rule set aside
+# at least one grant (with match conditions) that lists it.
+reasons contains msg if {
+	some s in requested_scopes
+	not s in granted
+	some grant in grants
+	grant_lists_scope(grant, s)
+	has_match_conditions(grant)
+	event_refused(grant)
+	msg := concat("", ["event ", quote(refused_event), " is refused unless a grant names it explicitly"])
+}
+
+# Every unmet policy-wide requirement, one reason each.
+reasons contains msg if {
+	some key, want in requirements
+	not claim_matches(key, want)
+	msg := concat("", ["policy requirement not met: ", mismatch(key, want)])
+}
+
+reasons contains "policy data: require must be an object" if require_broken
+
 # For a scope that is not granted, say why each grant that lists it does not match.
 reasons contains msg if {
 	some s in requested_scopes
@@ -346,11 +400,17 @@ identity := concat(", ", parts) if {
 # Why a grant does not match: one string per failing condition.
 mismatches(grant) := {"it has no match conditions"} if {
 	not has_match_conditions(grant)
-} else := {why |
+} else := claim_mismatches(grant) | event_mismatches(grant)
+
+claim_mismatches(grant) := {why |
 	some key, want in grant.match
 	not claim_matches(key, want)
 	why := mismatch(key, want)
 }
+
+event_mismatches(grant) := {concat("", ["it does not name event ", quote(refused_event), " explicitly"])} if {
+	event_refused(grant)
+} else := set()
 
 has_match_conditions(grant) if {
 	is_object(grant.match)

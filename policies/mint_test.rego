@@ -71,7 +71,19 @@ decide_with(d, claims, request) := decide_input_with(d, {"claims": claims, "requ
 
 decide_input(inp) := decide_input_with(fixture, inp)
 
+# `require` is optional: a fixture without it gets {} (no requirement), which
+# decides like an absent `require` (see test_absent_require_is_no_requirement).
 decide_input_with(d, inp) := result if {
+	result := mint.decision with input as inp
+		with data.ztmint.ttl as object.get(d, "ttl", null)
+		with data.ztmint.scopes as object.get(d, "scopes", null)
+		with data.ztmint.audiences as object.get(d, "audiences", null)
+		with data.ztmint.grants as object.get(d, "grants", null)
+		with data.ztmint.require as object.get(d, "require", {})
+}
+
+# Like decide_input_with, but data.ztmint.require stays undefined.
+decide_without_require(d, inp) := result if {
 	result := mint.decision with input as inp
 		with data.ztmint.ttl as object.get(d, "ttl", null)
 		with data.ztmint.scopes as object.get(d, "scopes", null)
@@ -556,6 +568,440 @@ test_missing_policy_data_denied if {
 }
 
 # ---------------------------------------------------------------------------
+# event_name: pull_request_target only through a grant that names it exactly
+# ---------------------------------------------------------------------------
+
+prt_claims := object.union(main_claims, {"event_name": "pull_request_target"})
+
+# A grant that names pull_request_target exactly.
+prt_grant := {
+	"name": "webapp-prt-logs",
+	"match": {"repository": "acme/webapp", "event_name": "pull_request_target"},
+	"scopes": ["read:logs"], "max_ttl": 300,
+}
+
+prt_reason := "event \"pull_request_target\" is refused unless a grant names it explicitly"
+
+test_pull_request_target_refused_by_grant_that_does_not_name_it if {
+	# webapp-main matches every other claim of the token
+	denied_with(fixture, {"claims": prt_claims, "request": {"scopes": ["deploy:canary"]}}, [
+		prt_reason,
+		"grant \"webapp-main\", which grants \"deploy:canary\", does not match: it does not name event \"pull_request_target\" explicitly",
+		"no grant matches repository \"acme/webapp\", ref \"refs/heads/main\"",
+		"scope \"deploy:canary\" is not granted to repository \"acme/webapp\" by any grant",
+	])
+}
+
+test_pull_request_target_refused_by_event_glob if {
+	# pattern -> another event it matches
+	patterns := {"*": "push", "pull_request*": "pull_request", "*_target": "x_target", "pull_request_*": "pull_request_review"}
+	every pattern, other in patterns {
+		grant := {"name": "any-event", "match": {"repository": "acme/webapp", "event_name": pattern}, "scopes": ["read:logs"]}
+		data_ := object.union(fixture, {"grants": [grant]})
+		denied_with(data_, {"claims": prt_claims, "request": {"scopes": ["read:logs"]}}, [
+			prt_reason,
+			"grant \"any-event\", which grants \"read:logs\", does not match: it does not name event \"pull_request_target\" explicitly",
+			"no grant matches repository \"acme/webapp\", ref \"refs/heads/main\"",
+			"scope \"read:logs\" is not granted to repository \"acme/webapp\" by any grant",
+		])
+
+		# the same glob grant still matches other events
+		decide_with(data_, object.union(main_claims, {"event_name": other}), {"scopes": ["read:logs"]}).allow
+	}
+}
+
+test_pull_request_target_allowed_by_grant_that_names_it if {
+	data_ := object.union(fixture, {"grants": array.concat(fixture.grants, [prt_grant])})
+	decide_with(data_, prt_claims, {"scopes": ["read:logs"]}) == {
+		"allow": true,
+		"scopes": ["read:logs"],
+		"ttl": 300,
+		"audience": "https://deploy.example",
+		"reasons": [],
+	}
+}
+
+test_pull_request_target_grant_does_not_apply_to_other_events if {
+	data_ := object.union(fixture, {"grants": [prt_grant]})
+	denied_with(data_, {"claims": main_claims, "request": {"scopes": ["read:logs"]}}, [
+		"grant \"webapp-prt-logs\", which grants \"read:logs\", does not match: claim \"event_name\" is \"push\", not \"pull_request_target\"",
+		"no grant matches repository \"acme/webapp\", ref \"refs/heads/main\"",
+		"scope \"read:logs\" is not granted to repository \"acme/webapp\" by any grant",
+	])
+}
+
+test_pull_request_target_only_gets_what_the_naming_grant_gives if {
+	# read:logs through the grant that names the event; deploy:canary is refused
+	data_ := object.union(fixture, {"grants": array.concat(fixture.grants, [prt_grant])})
+	denied_with(data_, {"claims": prt_claims, "request": {"scopes": ["read:logs", "deploy:canary"]}}, [
+		prt_reason,
+		"grant \"webapp-main\", which grants \"deploy:canary\", does not match: it does not name event \"pull_request_target\" explicitly",
+		"scope \"deploy:canary\" is not granted to repository \"acme/webapp\" by any grant",
+	])
+}
+
+test_pull_request_target_refusal_listed_with_other_mismatches if {
+	claims := object.union(prt_claims, {"ref": "refs/heads/dev"})
+	denied_with(fixture, {"claims": claims, "request": {"scopes": ["deploy:canary"]}}, [
+		prt_reason,
+		"grant \"webapp-main\", which grants \"deploy:canary\", does not match: claim \"ref\" is \"refs/heads/dev\", not \"refs/heads/main\"",
+		"grant \"webapp-main\", which grants \"deploy:canary\", does not match: it does not name event \"pull_request_target\" explicitly",
+		"no grant matches repository \"acme/webapp\", ref \"refs/heads/dev\"",
+		"scope \"deploy:canary\" is not granted to repository \"acme/webapp\" by any grant",
+	])
+}
+
+test_pull_request_target_reason_needs_a_grant_set_aside_by_the_rule if {
+	# the grant naming the event fails on another claim: no event reason
+	claims := object.union(prt_claims, {"repository": "acme/other"})
+	data_ := object.union(fixture, {"grants": [prt_grant]})
+	denied_with(data_, {"claims": claims, "request": {"scopes": ["read:logs"]}}, [
+		"grant \"webapp-prt-logs\", which grants \"read:logs\", does not match: claim \"repository\" is \"acme/other\", not \"acme/webapp\"",
+		"no grant matches repository \"acme/other\", ref \"refs/heads/main\"",
+		"scope \"read:logs\" is not granted to repository \"acme/other\" by any grant",
+	])
+
+	# no grant lists the scope at all: no event reason
+	denied_with(fixture, {"claims": prt_claims, "request": {"scopes": ["write:staging"]}}, [
+		"no grant matches repository \"acme/webapp\", ref \"refs/heads/main\"",
+		"scope \"write:staging\" is not granted to repository \"acme/webapp\" by any grant",
+	])
+
+	# a grant without match conditions never matches anyway: no event reason
+	empty := object.union(fixture, {"grants": [{"name": "everyone", "match": {}, "scopes": ["read:logs"]}]})
+	denied_with(empty, {"claims": prt_claims, "request": {"scopes": ["read:logs"]}}, [
+		"grant \"everyone\", which grants \"read:logs\", does not match: it has no match conditions",
+		"no grant matches repository \"acme/webapp\", ref \"refs/heads/main\"",
+		"scope \"read:logs\" is not granted to repository \"acme/webapp\" by any grant",
+	])
+}
+
+test_grant_set_aside_by_event_rule_does_not_cap_ttl if {
+	# webapp-prt-logs (max_ttl 300) is used; webapp-main (1800) is set aside
+	data_ := object.union(fixture, {"grants": array.concat(fixture.grants, [prt_grant])})
+	denied_with(data_, {"claims": prt_claims, "request": {"scopes": ["read:logs"], "ttl": 301}}, [
+		"ttl 301 exceeds the maximum 300 of grant \"webapp-prt-logs\"",
+	])
+}
+
+test_event_refused if {
+	not mint.event_refused({"match": {"repository": "acme/webapp"}}) with input as {"claims": main_claims}
+	mint.event_refused({"match": {"repository": "acme/webapp"}}) with input as {"claims": prt_claims}
+	mint.event_refused({"match": {"event_name": "*"}}) with input as {"claims": prt_claims}
+	mint.event_refused({"match": "pull_request_target"}) with input as {"claims": prt_claims}
+	not mint.event_refused({"match": {"event_name": "pull_request_target"}}) with input as {"claims": prt_claims}
+	not mint.event_refused({"match": {}}) with input as {"claims": {"event_name": ["pull_request_target"]}}
+	not mint.event_refused({"match": {}}) with input as {"claims": {"event_name": "Pull_Request_Target"}}
+}
+
+# ---------------------------------------------------------------------------
+# Claims security teams pin through `match`: ref_type, runner_environment,
+# job_workflow_ref, environment
+# ---------------------------------------------------------------------------
+
+tag_claims := object.union(main_claims, {
+	"ref": "refs/tags/v1.2.3",
+	"ref_type": "tag",
+	"sub": "repo:acme/webapp:ref:refs/tags/v1.2.3",
+	"job_workflow_ref": "acme/webapp/.github/workflows/release.yml@refs/tags/v1.2.3",
+})
+
+release_fixture := object.union(fixture, {"grants": [{
+	"name": "webapp-release-tags",
+	"match": {"repository": "acme/webapp", "ref_type": "tag", "ref": "refs/tags/v*"},
+	"scopes": ["write:staging"],
+}]})
+
+test_ref_type_tag_grant_allows_tag if {
+	decide_with(release_fixture, tag_claims, {"scopes": ["write:staging"]}).allow
+}
+
+test_ref_type_tag_grant_denies_branch if {
+	# a branch named like a tag pattern is still a branch
+	claims := object.union(main_claims, {"ref_type": "branch", "ref": "refs/heads/v1.2.3"})
+	denied_with(release_fixture, {"claims": claims, "request": {"scopes": ["write:staging"]}}, [
+		"grant \"webapp-release-tags\", which grants \"write:staging\", does not match: claim \"ref\" is \"refs/heads/v1.2.3\", not \"refs/tags/v*\"",
+		"grant \"webapp-release-tags\", which grants \"write:staging\", does not match: claim \"ref_type\" is \"branch\", not \"tag\"",
+		"no grant matches repository \"acme/webapp\", ref \"refs/heads/v1.2.3\"",
+		"scope \"write:staging\" is not granted to repository \"acme/webapp\" by any grant",
+	])
+
+	# ref_type alone decides when the ref matches
+	forged := object.union(tag_claims, {"ref_type": "branch"})
+	denied_with(release_fixture, {"claims": forged, "request": {"scopes": ["write:staging"]}}, [
+		"grant \"webapp-release-tags\", which grants \"write:staging\", does not match: claim \"ref_type\" is \"branch\", not \"tag\"",
+		"no grant matches repository \"acme/webapp\", ref \"refs/tags/v1.2.3\"",
+		"scope \"write:staging\" is not granted to repository \"acme/webapp\" by any grant",
+	])
+}
+
+test_ref_type_branch_grant_denies_tag if {
+	grant := {"name": "branches", "match": {"repository": "acme/webapp", "ref_type": "branch"}, "scopes": ["read:logs"]}
+	data_ := object.union(fixture, {"grants": [grant]})
+	decide_with(data_, object.union(main_claims, {"ref_type": "branch"}), {"scopes": ["read:logs"]}).allow
+	denied_with(data_, {"claims": tag_claims, "request": {"scopes": ["read:logs"]}}, [
+		"grant \"branches\", which grants \"read:logs\", does not match: claim \"ref_type\" is \"tag\", not \"branch\"",
+		"no grant matches repository \"acme/webapp\", ref \"refs/tags/v1.2.3\"",
+		"scope \"read:logs\" is not granted to repository \"acme/webapp\" by any grant",
+	])
+}
+
+hosted_fixture := object.union(fixture, {"grants": [{
+	"name": "hosted-only",
+	"match": {"repository": "acme/webapp", "runner_environment": "github-hosted"},
+	"scopes": ["deploy:canary"],
+}]})
+
+test_runner_environment_github_hosted_grant_allows_github_hosted if {
+	decide_with(hosted_fixture, object.union(main_claims, {"runner_environment": "github-hosted"}), {"scopes": ["deploy:canary"]}).allow
+}
+
+test_runner_environment_github_hosted_grant_denies_self_hosted if {
+	claims := object.union(main_claims, {"runner_environment": "self-hosted"})
+	denied_with(hosted_fixture, {"claims": claims, "request": {"scopes": ["deploy:canary"]}}, [
+		"grant \"hosted-only\", which grants \"deploy:canary\", does not match: claim \"runner_environment\" is \"self-hosted\", not \"github-hosted\"",
+		"no grant matches repository \"acme/webapp\", ref \"refs/heads/main\"",
+		"scope \"deploy:canary\" is not granted to repository \"acme/webapp\" by any grant",
+	])
+
+	# older tokens without the claim do not match either
+	denied_with(hosted_fixture, {"claims": main_claims, "request": {"scopes": ["deploy:canary"]}}, [
+		"grant \"hosted-only\", which grants \"deploy:canary\", does not match: claim \"runner_environment\" is missing",
+		"no grant matches repository \"acme/webapp\", ref \"refs/heads/main\"",
+		"scope \"deploy:canary\" is not granted to repository \"acme/webapp\" by any grant",
+	])
+}
+
+test_job_workflow_ref_pin_allows_pinned_workflow_at_pinned_ref if {
+	decide(prod_claims, {"scopes": ["deploy:prod"]}).allow
+}
+
+test_job_workflow_ref_pin_denies_same_workflow_at_another_ref if {
+	every ref in ["refs/heads/dev", "refs/heads/main2", "refs/tags/v1", "refs/pull/1/merge", "0123456789abcdef0123456789abcdef01234567"] {
+		jwr := concat("", ["acme/webapp/.github/workflows/deploy.yml@", ref])
+		claims := object.union(prod_claims, {"job_workflow_ref": jwr})
+		denied_with(fixture, {"claims": claims, "request": {"scopes": ["deploy:prod"]}}, [
+			concat("", ["grant \"webapp-prod\", which grants \"deploy:prod\", does not match: claim \"job_workflow_ref\" is \"", jwr, "\", not \"acme/webapp/.github/workflows/deploy.yml@refs/heads/main\""]),
+			"scope \"deploy:prod\" is not granted to repository \"acme/webapp\" by any grant",
+		])
+	}
+}
+
+test_job_workflow_ref_pin_denies_other_workflow_and_other_repository if {
+	every jwr in [
+		"acme/webapp/.github/workflows/deploy2.yml@refs/heads/main",
+		"acme/fork/.github/workflows/deploy.yml@refs/heads/main",
+		"evil/webapp/.github/workflows/deploy.yml@refs/heads/main",
+	] {
+		claims := object.union(prod_claims, {"job_workflow_ref": jwr})
+		not decide(claims, {"scopes": ["deploy:prod"]}).allow
+	}
+}
+
+test_job_workflow_ref_glob_matches_within_segments if {
+	# `@` is no separator: "deploy.yml@refs" is one segment
+	mint.value_matches("acme/*/.github/workflows/deploy.yml@refs/heads/main", "acme/webapp/.github/workflows/deploy.yml@refs/heads/main")
+	mint.value_matches("acme/shared/.github/workflows/deploy.yml@refs/tags/v*", "acme/shared/.github/workflows/deploy.yml@refs/tags/v2.1.0")
+	mint.value_matches("acme/shared/.github/workflows/*@refs/heads/main", "acme/shared/.github/workflows/deploy.yml@refs/heads/main")
+	mint.value_matches("acme/shared/.github/workflows/deploy.yml@*", "acme/shared/.github/workflows/deploy.yml@0123456789abcdef0123456789abcdef01234567")
+
+	# `*` never crosses a `/`
+	not mint.value_matches("acme/shared/.github/workflows/deploy.yml@*", "acme/shared/.github/workflows/deploy.yml@refs/heads/main")
+	not mint.value_matches("acme/shared/.github/workflows/*", "acme/shared/.github/workflows/deploy.yml@refs/heads/main")
+	not mint.value_matches("acme/shared/.github/workflows/deploy.yml@refs/heads/*", "acme/shared/.github/workflows/deploy.yml@refs/heads/feature/x")
+	not mint.value_matches("acme/*/.github/workflows/deploy.yml@refs/heads/main", "acme/a/b/.github/workflows/deploy.yml@refs/heads/main")
+}
+
+test_job_workflow_ref_reusable_workflow_grant if {
+	grant := {
+		"name": "shared-deploy",
+		"match": {
+			"repository_owner": "acme",
+			"job_workflow_ref": "acme/shared/.github/workflows/deploy.yml@refs/tags/v*",
+		},
+		"scopes": ["deploy:canary"],
+	}
+	data_ := object.union(fixture, {"grants": [grant]})
+	caller := object.union(main_claims, {
+		"repository": "acme/api",
+		"job_workflow_ref": "acme/shared/.github/workflows/deploy.yml@refs/tags/v3",
+	})
+	decide_with(data_, caller, {"scopes": ["deploy:canary"]}).allow
+	unpinned := object.union(caller, {"job_workflow_ref": "acme/shared/.github/workflows/deploy.yml@refs/heads/main"})
+	denied_with(data_, {"claims": unpinned, "request": {"scopes": ["deploy:canary"]}}, [
+		"grant \"shared-deploy\", which grants \"deploy:canary\", does not match: claim \"job_workflow_ref\" is \"acme/shared/.github/workflows/deploy.yml@refs/heads/main\", not \"acme/shared/.github/workflows/deploy.yml@refs/tags/v*\"",
+		"no grant matches repository \"acme/api\", ref \"refs/heads/main\"",
+		"scope \"deploy:canary\" is not granted to repository \"acme/api\" by any grant",
+	])
+}
+
+test_environment_pin_denies_missing_and_other_environment if {
+	no_env := object.remove(prod_claims, ["environment"])
+	denied_with(fixture, {"claims": no_env, "request": {"scopes": ["deploy:prod"]}}, [
+		"grant \"webapp-prod\", which grants \"deploy:prod\", does not match: claim \"environment\" is missing",
+		"scope \"deploy:prod\" is not granted to repository \"acme/webapp\" by any grant",
+	])
+	every env in ["Production", "production-eu", "staging", ""] {
+		not decide(object.union(prod_claims, {"environment": env}), {"scopes": ["deploy:prod"]}).allow
+	}
+}
+
+test_environment_glob if {
+	grant := {"name": "prod-regions", "match": {"repository": "acme/webapp", "environment": "production-*"}, "scopes": ["deploy:prod"]}
+	data_ := object.union(fixture, {"grants": [grant]})
+	decide_with(data_, object.union(prod_claims, {"environment": "production-eu"}), {"scopes": ["deploy:prod"]}).allow
+	not decide_with(data_, prod_claims, {"scopes": ["deploy:prod"]}).allow
+}
+
+# ---------------------------------------------------------------------------
+# require: policy-wide claim requirements
+# ---------------------------------------------------------------------------
+
+require_hosted := object.union(fixture, {"require": {"runner_environment": "github-hosted"}})
+
+hosted_main := object.union(main_claims, {"runner_environment": "github-hosted"})
+
+test_absent_require_is_no_requirement if {
+	d := decide_without_require(fixture, {"claims": main_claims, "request": {"scopes": ["deploy:canary"]}})
+	d == decide(main_claims, {"scopes": ["deploy:canary"]})
+	d.allow
+	decide_with(object.union(fixture, {"require": {}}), main_claims, {"scopes": ["deploy:canary"]}).allow
+}
+
+test_require_met_allows if {
+	decide_with(require_hosted, hosted_main, {"scopes": ["deploy:canary"]}) == {
+		"allow": true,
+		"scopes": ["deploy:canary"],
+		"ttl": 900,
+		"audience": "https://deploy.example",
+		"reasons": [],
+	}
+}
+
+test_require_unmet_denies_although_a_grant_matches if {
+	claims := object.union(main_claims, {"runner_environment": "self-hosted"})
+	d := decide_with(require_hosted, claims, {"scopes": ["deploy:canary"]})
+	d == {
+		"allow": false,
+		"scopes": [],
+		"ttl": 900,
+		"audience": "https://deploy.example",
+		"reasons": ["policy requirement not met: claim \"runner_environment\" is \"self-hosted\", not \"github-hosted\""],
+	}
+	denied_with(require_hosted, {"claims": main_claims, "request": {"scopes": ["deploy:canary"]}}, [
+		"policy requirement not met: claim \"runner_environment\" is missing",
+	])
+}
+
+test_each_unmet_requirement_is_its_own_reason if {
+	data_ := object.union(fixture, {"require": {
+		"runner_environment": "github-hosted",
+		"repository_owner": "acme",
+		"job_workflow_ref": "acme/*/.github/workflows/*@refs/heads/main",
+		"ref_type": "branch",
+	}})
+	claims := object.union(main_claims, {
+		"runner_environment": "self-hosted",
+		"job_workflow_ref": "acme/webapp/.github/workflows/ci.yml@refs/heads/dev",
+	})
+	denied_with(data_, {"claims": claims, "request": {"scopes": ["deploy:canary"]}}, [
+		"policy requirement not met: claim \"job_workflow_ref\" is \"acme/webapp/.github/workflows/ci.yml@refs/heads/dev\", not \"acme/*/.github/workflows/*@refs/heads/main\"",
+		"policy requirement not met: claim \"ref_type\" is missing",
+		"policy requirement not met: claim \"runner_environment\" is \"self-hosted\", not \"github-hosted\"",
+	])
+	met := object.union(main_claims, {"runner_environment": "github-hosted", "ref_type": "branch"})
+	decide_with(data_, met, {"scopes": ["deploy:canary"]}).allow
+}
+
+test_require_glob_within_segments if {
+	data_ := object.union(fixture, {"require": {"repository": "acme/*"}})
+	decide_with(data_, main_claims, {"scopes": ["deploy:canary"]}).allow
+	claims := object.union(main_claims, {"repository": "acme/webapp/x"})
+	d := decide_with(data_, claims, {"scopes": ["deploy:canary"]})
+	not d.allow
+	"policy requirement not met: claim \"repository\" is \"acme/webapp/x\", not \"acme/*\"" in d.reasons
+}
+
+test_require_does_not_grant if {
+	# meeting every requirement grants nothing by itself
+	data_ := object.union(fixture, {"require": {"repository": "acme/other"}})
+	denied_with(data_, {"claims": object.union(main_claims, {"repository": "acme/other"}), "request": {"scopes": ["deploy:canary"]}}, [
+		"grant \"webapp-main\", which grants \"deploy:canary\", does not match: claim \"repository\" is \"acme/other\", not \"acme/webapp\"",
+		"no grant matches repository \"acme/other\", ref \"refs/heads/main\"",
+		"scope \"deploy:canary\" is not granted to repository \"acme/other\" by any grant",
+	])
+}
+
+test_require_event_name_glob_does_not_bypass_pull_request_target_rule if {
+	data_ := object.union(fixture, {"require": {"event_name": "*"}})
+	d := decide_with(data_, prt_claims, {"scopes": ["deploy:canary"]})
+	not d.allow
+	prt_reason in d.reasons
+}
+
+test_require_with_non_string_value_denies if {
+	data_ := object.union(fixture, {"require": {"runner_environment": ["github-hosted"]}})
+	denied_with(data_, {"claims": hosted_main, "request": {"scopes": ["deploy:canary"]}}, [
+		"policy requirement not met: claim \"runner_environment\" has an invalid pattern",
+	])
+}
+
+test_require_not_an_object_denies if {
+	every broken in ["runner_environment=github-hosted", [], [{"runner_environment": "github-hosted"}], null, false, 0] {
+		data_ := object.union(fixture, {"require": broken})
+		denied_with(data_, {"claims": hosted_main, "request": {"scopes": ["deploy:canary"]}}, [
+			"policy data: require must be an object",
+		])
+	}
+}
+
+test_require_applies_to_garbage_claims if {
+	denied_with(require_hosted, {"claims": "x", "request": {"scopes": ["read:logs"]}}, [
+		"claims must be an object",
+		"grant \"webapp-main\", which grants \"read:logs\", does not match: claim \"ref\" is missing",
+		"grant \"webapp-main\", which grants \"read:logs\", does not match: claim \"repository\" is missing",
+		"no grant matches the token's claims",
+		"policy requirement not met: claim \"runner_environment\" is missing",
+		"scope \"read:logs\" is not granted to a token without a repository claim by any grant",
+	])
+}
+
+# ---------------------------------------------------------------------------
+# Every unmet condition at once: all reasons, sorted, deterministic
+# ---------------------------------------------------------------------------
+
+test_every_reason_is_listed_sorted if {
+	claims := object.union(prt_claims, {"runner_environment": "self-hosted"})
+	request := {"scopes": ["deploy:prod", "deploy:canary", "deploy:moon"], "ttl": 7200, "audience": "https://evil.example"}
+	d := decide_with(require_hosted, claims, request)
+	d == {
+		"allow": false,
+		"scopes": [],
+		"ttl": 7200,
+		"audience": "https://evil.example",
+		"reasons": [
+			"audience \"https://evil.example\" is not allowed",
+			prt_reason,
+			"grant \"webapp-main\", which grants \"deploy:canary\", does not match: it does not name event \"pull_request_target\" explicitly",
+			"grant \"webapp-prod\", which grants \"deploy:prod\", does not match: claim \"environment\" is missing",
+			"grant \"webapp-prod\", which grants \"deploy:prod\", does not match: claim \"job_workflow_ref\" is \"acme/webapp/.github/workflows/ci.yml@refs/heads/main\", not \"acme/webapp/.github/workflows/deploy.yml@refs/heads/main\"",
+			"grant \"webapp-prod\", which grants \"deploy:prod\", does not match: it does not name event \"pull_request_target\" explicitly",
+			"no grant matches repository \"acme/webapp\", ref \"refs/heads/main\"",
+			"policy requirement not met: claim \"runner_environment\" is \"self-hosted\", not \"github-hosted\"",
+			"scope \"deploy:canary\" is not granted to repository \"acme/webapp\" by any grant",
+			"scope \"deploy:moon\" is not defined by the policy",
+			"scope \"deploy:moon\" is not granted to repository \"acme/webapp\" by any grant",
+			"scope \"deploy:prod\" is not granted to repository \"acme/webapp\" by any grant",
+			"ttl 7200 exceeds the policy maximum 3600",
+		],
+	}
+
+	# the same answer whatever the order of the requested scopes
+	reordered := object.union(request, {"scopes": ["deploy:moon", "deploy:canary", "deploy:prod", "deploy:moon"]})
+	decide_with(require_hosted, claims, reordered) == d
+}
+
+# ---------------------------------------------------------------------------
 # Decision invariants
 # ---------------------------------------------------------------------------
 
@@ -565,6 +1011,8 @@ sample_inputs := [
 	{"claims": prod_claims, "request": {"scopes": ["deploy:prod", "deploy:canary", "read:logs"]}},
 	{"claims": {}, "request": {"scopes": ["read:logs"]}},
 	{"claims": main_claims, "request": {"scopes": []}},
+	{"claims": prt_claims, "request": {"scopes": ["deploy:canary"]}},
+	{"claims": object.union(prod_claims, {"job_workflow_ref": "acme/webapp/.github/workflows/deploy.yml@refs/heads/dev"}), "request": {"scopes": ["deploy:prod"]}},
 	"garbage",
 ]
 

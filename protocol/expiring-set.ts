@@ -1,31 +1,41 @@
 // A set whose members leave at their own expiry time: used for replay caches (OIDC jti, minted jti).
-// Sweeping runs at most once a second, so each insert stays O(1) amortised.
+// A member may be admitted up to `maxUses` times. Sweeping runs at most once a second, so each
+// insert stays O(1) amortised.
+
+interface Entry {
+  until: number;
+  uses: number;
+}
 
 export class ExpiringSet {
-  private readonly until = new Map<string, number>();
+  private readonly entries = new Map<string, Entry>();
   private lastSweep = 0;
 
-  /** Adds `key` until `expiresAt` (any monotone unit); false if it is already present. */
-  add(key: string, expiresAt: number, now: number): boolean {
+  /** Admits `key` until `expiresAt` (any monotone unit); false once it was admitted `maxUses` times. */
+  add(key: string, expiresAt: number, now: number, maxUses = 1): boolean {
     this.sweep(now);
-    const current = this.until.get(key);
-    if (current !== undefined && current >= now) return false;
-    this.until.set(key, expiresAt);
+    const current = this.entries.get(key);
+    if (current && current.until >= now) {
+      if (current.uses >= maxUses) return false;
+      current.uses += 1;
+      return true;
+    }
+    this.entries.set(key, { until: expiresAt, uses: 1 });
     return true;
   }
 
   has(key: string, now: number): boolean {
-    const current = this.until.get(key);
-    return current !== undefined && current >= now;
+    const current = this.entries.get(key);
+    return current !== undefined && current.until >= now;
   }
 
   get size(): number {
-    return this.until.size;
+    return this.entries.size;
   }
 
   private sweep(now: number): void {
     if (now - this.lastSweep < 1) return;
     this.lastSweep = now;
-    for (const [key, expiresAt] of this.until) if (expiresAt < now) this.until.delete(key);
+    for (const [key, entry] of this.entries) if (entry.until < now) this.entries.delete(key);
   }
 }

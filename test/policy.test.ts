@@ -4,7 +4,7 @@
 // `opa test` (scripts/test-policy.sh).
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -247,6 +247,297 @@ describe("mint policy globs", () => {
   });
 });
 
+type PolicyData = {
+  ttl: { default: number; max: number };
+  scopes: string[];
+  audiences: string[];
+  grants: Array<{ name: string; match: Record<string, string>; scopes: string[]; max_ttl?: number }>;
+  require?: unknown;
+};
+
+const prtClaims = { ...mainClaims, event_name: "pull_request_target" };
+const PRT_REASON = 'event "pull_request_target" is refused unless a grant names it explicitly';
+
+describe("mint policy claim conditions (event_name, ref_type, runner_environment, job_workflow_ref, environment, require)", () => {
+  let base: PolicyData;
+  let policy: LoadedPolicy;
+  beforeAll(async () => {
+    base = readJson(DATA) as PolicyData;
+    policy = await load(base);
+  });
+  const withGrants = (grants: PolicyData["grants"], extra: Partial<PolicyData> = {}) =>
+    load({ ...base, grants, ...extra });
+
+  it("refuses pull_request_target through a grant that does not name it, listing every reason", () => {
+    expect(decide(policy, { claims: prtClaims, request: { scopes: ["deploy:canary"] } })).toEqual({
+      allow: false,
+      scopes: [],
+      ttl: 900,
+      audience: "https://deploy.example",
+      reasons: [
+        PRT_REASON,
+        'grant "webapp-main", which grants "deploy:canary", does not match: it does not name event "pull_request_target" explicitly',
+        'no grant matches repository "acme/webapp", ref "refs/heads/main"',
+        'scope "deploy:canary" is not granted to repository "acme/webapp" by any grant',
+      ],
+    });
+  });
+
+  it.each(["*", "pull_request*", "*_target"])("does not let the event glob %s grant pull_request_target", async (pattern) => {
+    const p = await withGrants([
+      { name: "any-event", match: { repository: "acme/webapp", event_name: pattern }, scopes: ["read:logs"] },
+    ]);
+    const d = decide(p, { claims: prtClaims, request: { scopes: ["read:logs"] } });
+    expect(d.allow).toBe(false);
+    expect(d.reasons).toContain(PRT_REASON);
+  });
+
+  it("allows pull_request_target through a grant whose match.event_name is exactly pull_request_target", async () => {
+    const p = await withGrants([
+      ...base.grants,
+      { name: "prt-logs", match: { repository: "acme/webapp", event_name: "pull_request_target" }, scopes: ["read:logs"], max_ttl: 300 },
+    ]);
+    expect(decide(p, { claims: prtClaims, request: { scopes: ["read:logs"] } })).toEqual({
+      allow: true,
+      scopes: ["read:logs"],
+      ttl: 300,
+      audience: "https://deploy.example",
+      reasons: [],
+    });
+    // ...and nothing else: webapp-main still does not apply to it
+    expect(decide(p, { claims: prtClaims, request: { scopes: ["read:logs", "deploy:canary"] } }).reasons).toEqual([
+      PRT_REASON,
+      'grant "webapp-main", which grants "deploy:canary", does not match: it does not name event "pull_request_target" explicitly',
+      'scope "deploy:canary" is not granted to repository "acme/webapp" by any grant',
+    ]);
+  });
+
+  it("denies a self-hosted runner to a grant pinned to runner_environment github-hosted", async () => {
+    const p = await withGrants([
+      { name: "hosted-only", match: { repository: "acme/webapp", runner_environment: "github-hosted" }, scopes: ["deploy:canary"] },
+    ]);
+    const request = { scopes: ["deploy:canary"] };
+    expect(decide(p, { claims: { ...mainClaims, runner_environment: "github-hosted" }, request }).allow).toBe(true);
+    expect(decide(p, { claims: { ...mainClaims, runner_environment: "self-hosted" }, request }).reasons).toEqual([
+      'grant "hosted-only", which grants "deploy:canary", does not match: claim "runner_environment" is "self-hosted", not "github-hosted"',
+      'no grant matches repository "acme/webapp", ref "refs/heads/main"',
+      'scope "deploy:canary" is not granted to repository "acme/webapp" by any grant',
+    ]);
+  });
+
+  it.each([
+    "acme/webapp/.github/workflows/deploy.yml@refs/heads/dev",
+    "acme/webapp/.github/workflows/deploy.yml@refs/tags/v1.0.0",
+    "acme/webapp/.github/workflows/deploy.yml@refs/heads/main-2",
+    "acme/webapp/.github/workflows/deploy.yml@0123456789abcdef0123456789abcdef01234567",
+  ])("denies deploy:prod to the pinned workflow at another ref: %s", (jobWorkflowRef) => {
+    const d = decide(policy, { claims: { ...prodClaims, job_workflow_ref: jobWorkflowRef }, request: { scopes: ["deploy:prod"] } });
+    expect(d).toEqual({
+      allow: false,
+      scopes: [],
+      ttl: 900,
+      audience: "https://deploy.example",
+      reasons: [
+        `grant "webapp-prod", which grants "deploy:prod", does not match: claim "job_workflow_ref" is "${jobWorkflowRef}", not "acme/webapp/.github/workflows/deploy.yml@refs/heads/main"`,
+        'scope "deploy:prod" is not granted to repository "acme/webapp" by any grant',
+      ],
+    });
+  });
+
+  it("globs job_workflow_ref within path segments only (@ is no separator)", async () => {
+    const p = await withGrants([
+      {
+        name: "shared-deploy",
+        match: { repository_owner: "acme", job_workflow_ref: "acme/shared/.github/workflows/deploy.yml@refs/tags/v*" },
+        scopes: ["deploy:canary"],
+      },
+    ]);
+    const allow = (jobWorkflowRef: string) =>
+      decide(p, { claims: { ...mainClaims, repository: "acme/api", job_workflow_ref: jobWorkflowRef }, request: { scopes: ["deploy:canary"] } }).allow;
+    expect(allow("acme/shared/.github/workflows/deploy.yml@refs/tags/v3")).toBe(true);
+    expect(allow("acme/shared/.github/workflows/deploy.yml@refs/tags/v3/x")).toBe(false);
+    expect(allow("acme/shared/.github/workflows/deploy.yml@refs/heads/v3")).toBe(false);
+    expect(allow("acme/shared/.github/workflows/other.yml@refs/tags/v3")).toBe(false);
+  });
+
+  it("tells ref_type tag from branch", async () => {
+    const p = await withGrants([
+      { name: "release-tags", match: { repository: "acme/webapp", ref_type: "tag", ref: "refs/tags/v*" }, scopes: ["write:staging"] },
+    ]);
+    const request = { scopes: ["write:staging"] };
+    expect(decide(p, { claims: { ...mainClaims, ref: "refs/tags/v1.2.3", ref_type: "tag" }, request }).allow).toBe(true);
+    expect(decide(p, { claims: { ...mainClaims, ref: "refs/tags/v1.2.3", ref_type: "branch" }, request }).reasons).toEqual([
+      'grant "release-tags", which grants "write:staging", does not match: claim "ref_type" is "branch", not "tag"',
+      'no grant matches repository "acme/webapp", ref "refs/tags/v1.2.3"',
+      'scope "write:staging" is not granted to repository "acme/webapp" by any grant',
+    ]);
+    expect(decide(p, { claims: { ...mainClaims, ref_type: "branch" }, request }).allow).toBe(false);
+  });
+
+  it("pins deploy:prod to the production environment", () => {
+    const request = { scopes: ["deploy:prod"] };
+    expect(decide(policy, { claims: prodClaims, request }).allow).toBe(true);
+    expect(decide(policy, { claims: { ...prodClaims, environment: "staging" }, request }).reasons).toEqual([
+      'grant "webapp-prod", which grants "deploy:prod", does not match: claim "environment" is "staging", not "production"',
+      'scope "deploy:prod" is not granted to repository "acme/webapp" by any grant',
+    ]);
+    const { environment: _omitted, ...noEnvironment } = prodClaims;
+    expect(decide(policy, { claims: noEnvironment, request }).reasons).toContain(
+      'grant "webapp-prod", which grants "deploy:prod", does not match: claim "environment" is missing',
+    );
+  });
+
+  it("does not match acme/* against acme/x/y", async () => {
+    const p = await withGrants([{ name: "acme-any", match: { repository: "acme/*" }, scopes: ["read:logs"] }]);
+    expect(decide(p, { claims: { repository: "acme/x" }, request: { scopes: ["read:logs"] } }).allow).toBe(true);
+    expect(decide(p, { claims: { repository: "acme/x/y" }, request: { scopes: ["read:logs"] } })).toEqual({
+      allow: false,
+      scopes: [],
+      ttl: 900,
+      audience: "https://deploy.example",
+      reasons: [
+        'grant "acme-any", which grants "read:logs", does not match: claim "repository" is "acme/x/y", not "acme/*"',
+        'no grant matches repository "acme/x/y"',
+        'scope "read:logs" is not granted to repository "acme/x/y" by any grant',
+      ],
+    });
+  });
+
+  it("never grants a scope outside `scopes`, even through a matching grant that lists it", async () => {
+    const p = await withGrants([
+      { name: "too-generous", match: { repository: "acme/webapp" }, scopes: ["read:logs", "admin:all"] },
+    ]);
+    expect(decide(p, { claims: mainClaims, request: { scopes: ["admin:all"] } })).toEqual({
+      allow: false,
+      scopes: [],
+      ttl: 900,
+      audience: "https://deploy.example",
+      reasons: ['scope "admin:all" is not defined by the policy'],
+    });
+    expect(decide(p, { claims: mainClaims, request: { scopes: ["read:logs", "admin:all"] } }).scopes).toEqual([]);
+  });
+
+  it.each([
+    ["a grant's max_ttl", mainClaims, ["deploy:canary"], 1801, ['ttl 1801 exceeds the maximum 1800 of grant "webapp-main"']],
+    ["the smallest max_ttl of the grants used", prodClaims, ["deploy:canary", "deploy:prod"], 901, ['ttl 901 exceeds the maximum 900 of grant "webapp-prod"']],
+    ["ttl.max and a grant's max_ttl", mainClaims, ["read:logs"], 3601, ['ttl 3601 exceeds the maximum 1800 of grant "webapp-main"', "ttl 3601 exceeds the policy maximum 3600"]],
+  ])("denies (never cuts) a ttl above %s", (_name, claims, scopes, ttl, reasons) => {
+    expect(decide(policy, { claims, request: { scopes, ttl } })).toEqual({
+      allow: false,
+      scopes: [],
+      ttl,
+      audience: "https://deploy.example",
+      reasons,
+    });
+  });
+
+  it("denies a ttl above ttl.max when no grant caps it", async () => {
+    const p = await withGrants([{ name: "uncapped", match: { repository: "acme/webapp" }, scopes: ["read:logs"] }]);
+    expect(decide(p, { claims: mainClaims, request: { scopes: ["read:logs"], ttl: 3600 } }).allow).toBe(true);
+    expect(decide(p, { claims: mainClaims, request: { scopes: ["read:logs"], ttl: 3601 } })).toMatchObject({
+      allow: false,
+      ttl: 3601,
+      reasons: ["ttl 3601 exceeds the policy maximum 3600"],
+    });
+  });
+
+  describe("require", () => {
+    it("applies to every request on top of the grants; each unmet requirement is its own reason", async () => {
+      const p = await load({
+        ...base,
+        require: { runner_environment: "github-hosted", job_workflow_ref: "acme/*/.github/workflows/*@refs/heads/main" },
+      });
+      const request = { scopes: ["deploy:canary"] };
+      expect(decide(p, { claims: { ...mainClaims, runner_environment: "github-hosted" }, request }).allow).toBe(true);
+      expect(decide(p, { claims: { ...mainClaims, runner_environment: "self-hosted" }, request })).toEqual({
+        allow: false,
+        scopes: [],
+        ttl: 900,
+        audience: "https://deploy.example",
+        reasons: ['policy requirement not met: claim "runner_environment" is "self-hosted", not "github-hosted"'],
+      });
+      const claims = { ...mainClaims, job_workflow_ref: "acme/webapp/.github/workflows/ci.yml@refs/heads/dev" };
+      expect(decide(p, { claims, request }).reasons).toEqual([
+        'policy requirement not met: claim "job_workflow_ref" is "acme/webapp/.github/workflows/ci.yml@refs/heads/dev", not "acme/*/.github/workflows/*@refs/heads/main"',
+        'policy requirement not met: claim "runner_environment" is missing',
+      ]);
+    });
+
+    it("is no requirement when absent or {}", async () => {
+      const empty = await load({ ...base, require: {} });
+      const input = { claims: mainClaims, request: { scopes: ["deploy:canary"] } };
+      expect(decide(empty, input)).toEqual(decide(policy, input));
+      expect(decide(policy, input).allow).toBe(true);
+    });
+
+    it.each([
+      ["a string", "github-hosted", "policy data: require must be an object"],
+      ["an array", [], "policy data: require must be an object"],
+      ["null", null, "policy data: require must be an object"],
+      ["a non-string value", { runner_environment: 1 }, 'policy requirement not met: claim "runner_environment" has an invalid pattern'],
+    ])("denies every request when it is broken: %s", async (_name, require, reason) => {
+      const p = await load({ ...base, require });
+      const d = decide(p, { claims: { ...mainClaims, runner_environment: "github-hosted" }, request: { scopes: ["deploy:canary"] } });
+      expect(d).toMatchObject({ allow: false, scopes: [], reasons: [reason] });
+    });
+  });
+
+  it("lists every reason, sorted, whatever the order of the request", async () => {
+    const p = await load({ ...base, require: { runner_environment: "github-hosted" } });
+    const claims = { ...prtClaims, runner_environment: "self-hosted" };
+    const request = { scopes: ["deploy:prod", "deploy:canary", "deploy:moon"], ttl: 7200, audience: "https://evil.example" };
+    const d = decide(p, { claims, request });
+    expect(d.allow).toBe(false);
+    expect(d.reasons).toEqual([...d.reasons].sort());
+    expect(d.reasons).toEqual([
+      'audience "https://evil.example" is not allowed',
+      PRT_REASON,
+      'grant "webapp-main", which grants "deploy:canary", does not match: it does not name event "pull_request_target" explicitly',
+      'grant "webapp-prod", which grants "deploy:prod", does not match: claim "environment" is missing',
+      'grant "webapp-prod", which grants "deploy:prod", does not match: claim "job_workflow_ref" is "acme/webapp/.github/workflows/ci.yml@refs/heads/main", not "acme/webapp/.github/workflows/deploy.yml@refs/heads/main"',
+      'grant "webapp-prod", which grants "deploy:prod", does not match: it does not name event "pull_request_target" explicitly',
+      'no grant matches repository "acme/webapp", ref "refs/heads/main"',
+      'policy requirement not met: claim "runner_environment" is "self-hosted", not "github-hosted"',
+      'scope "deploy:canary" is not granted to repository "acme/webapp" by any grant',
+      'scope "deploy:moon" is not defined by the policy',
+      'scope "deploy:moon" is not granted to repository "acme/webapp" by any grant',
+      'scope "deploy:prod" is not granted to repository "acme/webapp" by any grant',
+      "ttl 7200 exceeds the policy maximum 3600",
+    ]);
+    const reordered = { ...request, scopes: ["deploy:moon", "deploy:canary", "deploy:prod", "deploy:moon"] };
+    expect(decide(p, { claims, request: reordered })).toEqual(d);
+  });
+});
+
+describe("docs/policy.md worked example", () => {
+  it("decides as the page says", async () => {
+    const page = readFileSync(join(ROOT, "docs", "policy.md"), "utf8");
+    const json = /```json\n([\s\S]*?)```/.exec(page)?.[1];
+    expect(json, "docs/policy.md has a ```json data example").toBeDefined();
+    const p = await load(JSON.parse(json!));
+    const claims = {
+      ...mainClaims,
+      ref: "refs/tags/v2.0.1",
+      ref_type: "tag",
+      environment: "production",
+      runner_environment: "github-hosted",
+      job_workflow_ref: "acme/platform/.github/workflows/deploy.yml@refs/tags/v2",
+    };
+    const request = { scopes: ["deploy:prod"] };
+    expect(decide(p, { claims, request })).toMatchObject({ allow: true, scopes: ["deploy:prod"], ttl: 900 });
+    const denied = (over: Record<string, string>) => decide(p, { claims: { ...claims, ...over }, request });
+    expect(denied({ job_workflow_ref: "acme/platform/.github/workflows/deploy.yml@refs/heads/main" }).reasons).toContain(
+      'grant "prod-via-platform-deploy", which grants "deploy:prod", does not match: claim "job_workflow_ref" is "acme/platform/.github/workflows/deploy.yml@refs/heads/main", not "acme/platform/.github/workflows/deploy.yml@refs/tags/v2"',
+    );
+    expect(denied({ job_workflow_ref: "acme/webapp/.github/workflows/deploy.yml@refs/tags/v2" }).allow).toBe(false);
+    expect(denied({ environment: "staging" }).allow).toBe(false);
+    expect(denied({ runner_environment: "self-hosted" }).reasons).toEqual([
+      'policy requirement not met: claim "runner_environment" is "self-hosted", not "github-hosted"',
+    ]);
+    expect(denied({ event_name: "pull_request_target" }).reasons).toContain(PRT_REASON);
+  });
+});
+
 describe("policies/data.schema.json", () => {
   it("accepts policies/data.json and rejects broken data", async () => {
     let Ajv2020: (new (opts?: object) => { compile(schema: unknown): ((data: unknown) => boolean) & { errors?: unknown } }) | undefined;
@@ -264,6 +555,12 @@ describe("policies/data.schema.json", () => {
     expect(validate({ ...data, scopes: ["has space"] })).toBe(false);
     expect(validate({ ...data, mint: {} })).toBe(false);
     expect(validate({ ...data, grants: [{ name: "x", match: {}, scopes: ["read:logs"] }] })).toBe(false);
+    expect(validate({ ...data, require: { runner_environment: "github-hosted" } }), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ ...data, require: {} })).toBe(true);
+    expect(validate({ ...data, require: null })).toBe(false);
+    expect(validate({ ...data, require: "github-hosted" })).toBe(false);
+    expect(validate({ ...data, require: { runner_environment: 1 } })).toBe(false);
+    expect(validate({ ...data, require: { "": "x" } })).toBe(false);
   });
 });
 
@@ -301,16 +598,29 @@ describe.skipIf(!haveOpa)(`with OPA ${pinnedVersion} from .opa/bin`, () => {
       { claims: { ...mainClaims, repository: "acme/webapp/x" }, request: { scopes: ["read:logs"] } },
       { claims: {}, request: { scopes: ["read:logs"], audience: 1 } },
       { claims: mainClaims, request: { scopes: [], ttl: -1 } },
+      { claims: prtClaims, request: { scopes: ["deploy:canary", "deploy:prod"] } },
+      { claims: { ...mainClaims, runner_environment: "self-hosted", ref_type: "branch" }, request: { scopes: ["deploy:canary"] } },
+      { claims: { ...prodClaims, job_workflow_ref: "acme/webapp/.github/workflows/deploy.yml@refs/heads/dev" }, request: { scopes: ["deploy:prod"] } },
       "garbage",
     ];
-    const query = `[d | some c in input; d := data.ztmint.mint.decision with input as c]`;
-    const out = execFileSync(
-      OPA,
-      ["eval", "-f", "json", "-I", "-d", "policies/mint.rego", "-d", `ztmint:${DATA}`, query],
-      { cwd: ROOT, input: JSON.stringify(inputs), encoding: "utf8" },
-    );
-    const fromGo = JSON.parse(out).result[0].expressions[0].value as Decision[];
-    expect(fromGo).toHaveLength(inputs.length);
-    expect(inputs.map((input) => decide(policy, input))).toEqual(fromGo);
+    const dir = mkdtempSync(join(tmpdir(), "ztmint-policy-data-"));
+    try {
+      const requireData = join(dir, "data.json");
+      writeFileSync(requireData, JSON.stringify({ ...(data as object), require: { runner_environment: "github-hosted" } }));
+      const withRequire = await load(readJson(requireData));
+      for (const [file, p] of [[DATA, policy], [requireData, withRequire]] as const) {
+        const query = `[d | some c in input; d := data.ztmint.mint.decision with input as c]`;
+        const out = execFileSync(
+          OPA,
+          ["eval", "-f", "json", "-I", "-d", "policies/mint.rego", "-d", `ztmint:${file}`, query],
+          { cwd: ROOT, input: JSON.stringify(inputs), encoding: "utf8" },
+        );
+        const fromGo = JSON.parse(out).result[0].expressions[0].value as Decision[];
+        expect(fromGo).toHaveLength(inputs.length);
+        expect(inputs.map((input) => decide(p, input))).toEqual(fromGo);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });

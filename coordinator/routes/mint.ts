@@ -63,30 +63,33 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const decision = policy.evaluate(claims, req);
     if (!decision.allow) return deny(new ProblemError('policy_denied', 'the policy does not allow this request', decision.reasons), who);
 
-    const jti = b64url(randomBytes(16));
-    const { header, claims: tokenClaims } = buildToken({
-      issuer: ctx.issuer(),
-      kid: ctx.jwk.kid,
-      oidcClaims: claims,
-      decision,
-      policyHash: policy.hash,
-      now: Math.floor(ctx.now() / 1000),
-      jti,
-    });
-    const message = signingInput(header, tokenClaims);
     const granted = { scopes: decision.scopes, ttl: decision.ttl, audience: decision.audience };
+    const build = () => {
+      const { header, claims: tokenClaims } = buildToken({
+        issuer: ctx.issuer(),
+        kid: ctx.jwk.kid,
+        oidcClaims: claims,
+        decision,
+        policyHash: policy.hash,
+        now: Math.floor(ctx.now() / 1000),
+        jti: b64url(randomBytes(16)),
+      });
+      return { message: signingInput(header, tokenClaims), built: tokenClaims };
+    };
     let signed;
     try {
       signed = await frostSign(
         { group: ctx.group, groupKey: ctx.groupKey, signers: ctx.signers, log: (e, m) => request.log.warn(e, m) },
-        message,
+        build,
         { oidc_token: oidcToken, request: req },
       );
     } catch (err) {
       if (err instanceof ProblemError) return deny(err, { ...who, granted });
       throw err;
     }
-    const token = `${message}.${b64url(signed.signature)}`;
+    const tokenClaims = signed.built;
+    const jti = tokenClaims.jti;
+    const token = `${signed.message}.${b64url(signed.signature)}`;
     const index = await ctx.appendAudit({
       event: 'mint',
       ...base,

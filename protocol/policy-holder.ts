@@ -2,7 +2,7 @@
 // and on SIGHUP). A request evaluates against the policy it started with; a broken new bundle
 // is refused and the old one stays.
 import { watchFile, unwatchFile } from 'node:fs';
-import { loadPolicyFiles, type LoadedPolicy } from './policy.js';
+import { loadPolicyFiles, type LoadedPolicy } from './policy-eval.js';
 
 export class PolicyHolder {
   private constructor(

@@ -5,9 +5,9 @@
 // the right type, and each jti accepted once.
 import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { request, type Dispatcher } from 'undici';
-import { ExpiringSet } from '../protocol/expiring-set.js';
-import { ProblemError } from '../protocol/problem.js';
-import { WORKFLOW_CLAIMS } from '../protocol/token.js';
+import { ExpiringSet } from './expiring-set.js';
+import { ProblemError } from './problem.js';
+import { WORKFLOW_CLAIMS } from './token.js';
 
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 
@@ -26,6 +26,8 @@ export interface OidcConfig {
   jwksCacheMs?: number;
   /** Minimum time between two JWKS fetches caused by unknown kids. */
   refreshCooldownMs?: number;
+  /** How often one OIDC token (jti) is accepted: 1 at the coordinator; a signer allows the coordinator's retries. */
+  usesPerJti?: number;
   dispatcher?: Dispatcher;
   now?: () => number;
 }
@@ -150,7 +152,7 @@ export class OidcVerifier {
     checkClaimTypes(payload);
     const nowS = Math.floor(this.now() / 1000);
     if (payload.iat! > nowS + skew) throw new ProblemError('invalid_token', 'OIDC token was issued in the future (iat)');
-    if (!this.seenJti.add(payload.jti!, payload.exp! + skew, nowS)) {
+    if (!this.seenJti.add(payload.jti!, payload.exp! + skew, nowS, this.config.usesPerJti ?? 1)) {
       throw new ProblemError('token_replayed', 'this OIDC token was already used: request a new one for each mint');
     }
     return payload as JWTPayload & Record<string, unknown>;
