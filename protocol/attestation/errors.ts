@@ -1,0 +1,37 @@
+// Stable failure reasons of SEV-SNP attestation verification (docs/attestation.md lists them).
+
+export const SNP_FAILURES = [
+  'report_size',
+  'report_version',
+  'signature_algo',
+  'vcek_chain',
+  'report_signature',
+  'report_format',
+  'signing_key',
+  'vcek_tcb_mismatch',
+  'policy',
+  'vmpl',
+  'tcb',
+  'measurement',
+  'report_data',
+] as const;
+
+export type SnpFailure = (typeof SNP_FAILURES)[number];
+
+/**
+ * Verification failure. `code` is the stable reason; `message` starts with `snp <code>: ` and then
+ * explains in English (it holds public facts only: versions, hex digests, TCB numbers).
+ */
+export class SnpVerifyError extends Error {
+  override readonly name = 'SnpVerifyError';
+  readonly code: SnpFailure;
+
+  constructor(code: SnpFailure, detail: string, options?: { cause?: unknown }) {
+    super(`snp ${code}: ${detail}`, options);
+    this.code = code;
+  }
+}
+
+export function fail(code: SnpFailure, detail: string, cause?: unknown): never {
+  throw new SnpVerifyError(code, detail, cause === undefined ? undefined : { cause });
+}
