@@ -1,5 +1,5 @@
-// Entry point of the GitHub Action (bundled into dist/main/index.js by scripts/build-action.sh).
-import * as core from '@actions/core';
+// Entry point of the action's main step (bundled into dist/main/index.js by scripts/build-action.sh).
+import { realDeps } from './deps.js';
 import { run } from './run.js';
 
-await run({ core, fetch: globalThis.fetch });
+await run(realDeps());

@@ -1,7 +1,17 @@
-// The action's logic, with its dependencies passed in so it can be tested with fakes.
+// The action's main step, with its dependencies passed in so it can be tested with fakes.
+//
+// Order of events (each one a test): read and check every input → mask key material → ask the
+// runner for an OIDC token → mask it → show its claims in a collapsed group → POST /v1/mint
+// (retrying network errors and 429/502/503/504 with a fresh OIDC token each time) → mask the
+// minted token → outputs, state for the post step, optional env export → log line → summary.
 
-import { InputError, readInputs, type GetInput } from './inputs.js';
-import { mintToken, type Fetch } from './mint-client.js';
+import { decodeClaims, formatClaims, type Claims } from './claims.js';
+import { mintToken, type Fetch, type MintResult } from './coordinator-client.js';
+import { createHttpClient, type HttpClient } from './http.js';
+import { InputError, pemSecretLines, readInputs, type GetInput, type TlsInputs } from './inputs.js';
+import { RetriesExhausted, realClock, withRetries, type Clock } from './retry.js';
+import { STATE } from './state.js';
+import { mintSummary } from './summary.js';
 
 /** The part of `@actions/core` that the action uses. */
 export interface Core {
@@ -13,72 +23,136 @@ export interface Core {
   info(message: string): void;
   warning(message: string): void;
   debug(message: string): void;
+  saveState(name: string, value: string): void;
+  getState(name: string): string;
+  exportVariable(name: string, value: string): void;
+  startGroup(name: string): void;
+  endGroup(): void;
 }
 
 export interface RunDeps {
   core: Core;
-  fetch: Fetch;
-  /** Environment to look for the runner's ID-token variables in (default: process.env). */
+  /** A fetch to use instead of the proxy- and TLS-aware client built from the inputs (tests). */
+  fetch?: Fetch;
+  /** Builds the HTTP client from the TLS inputs (default: undici + EnvHttpProxyAgent). */
+  createHttpClient?: (tls: TlsInputs) => HttpClient;
+  /** Environment to look for the runner's variables in (default: process.env). */
   env?: Record<string, string | undefined>;
-  /** Mint request timeout in milliseconds. */
-  timeoutMs?: number;
+  clock?: Clock;
+  /** Appends Markdown to the job summary (default: none). */
+  appendSummary?: (markdown: string) => Promise<void>;
+  /** Upper bound for one HTTP attempt, in milliseconds (default 60 s; the overall limit is `timeout-seconds`). */
+  attemptTimeoutMs?: number;
 }
+
+export const ATTEMPT_TIMEOUT_MS = 60_000;
 
 export const PERMISSIONS_HINT =
   'this job cannot get an OIDC token from GitHub (ACTIONS_ID_TOKEN_REQUEST_URL and ' +
   'ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set): add `permissions: id-token: write` to the job ' +
   '(fork pull requests never get an OIDC token)';
 
+export const CLAIMS_GROUP = 'OIDC token claims (what the coordinator\'s policy matches on)';
+
 /**
- * Mints a token and sets the outputs `token`, `expires-at` and `jti`.
- * Never throws: any failure ends in `core.setFailed` with a message that
- * contains neither the OIDC token nor the minted token.
+ * Mints a token and sets the outputs. Never throws: any failure ends in `core.setFailed` with
+ * a message that contains neither the OIDC token, the minted token nor the client key.
  */
 export async function run(deps: RunDeps): Promise<void> {
   const { core } = deps;
   const env = deps.env ?? process.env;
+  const clock = deps.clock ?? realClock;
   const secrets: string[] = [];
   const mask = (secret: string): void => {
     // Register with the runner first, then remember it for our own redaction.
     core.setSecret(secret);
     secrets.push(secret);
   };
+  let http: HttpClient | undefined;
 
   try {
     const inputs = readInputs(core.getInput);
+    if (inputs.tls.clientKey !== undefined) {
+      for (const line of pemSecretLines(inputs.tls.clientKey)) mask(line);
+      secrets.push(inputs.tls.clientKey);
+    }
 
     if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
       throw new InputError(PERMISSIONS_HINT);
     }
 
-    let oidcToken: string;
+    http = deps.fetch
+      ? { fetch: deps.fetch, close: async () => undefined }
+      : (deps.createHttpClient ?? createHttpClient)(inputs.tls);
+    const fetch = http.fetch;
+    const deadline = clock.now() + inputs.timeoutSeconds * 1000;
+    const attemptCap = deps.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
+    let claims: Claims | undefined;
+
+    let minted: MintResult;
     try {
-      oidcToken = await core.getIDToken(inputs.oidcAudience);
-    } catch (err) {
-      throw new Error(
-        `could not get an OIDC token from the runner (audience ${JSON.stringify(inputs.oidcAudience)}): ` +
-          `${err instanceof Error ? err.message : String(err)}`,
+      minted = await withRetries(
+        async (attempt) => {
+          // A fresh OIDC token for every attempt: the coordinator accepts each token's jti once.
+          const oidcToken = await getOidcToken(core, inputs.oidcAudience, deadline - clock.now());
+          mask(oidcToken);
+          if (attempt === 1) {
+            claims = decodeClaims(oidcToken);
+            showClaims(core, claims);
+          }
+          const remaining = deadline - clock.now();
+          if (remaining <= 0) throw new Error(timeoutMessage(inputs.timeoutSeconds));
+          return mintToken({
+            fetch,
+            coordinatorUrl: inputs.coordinatorUrl,
+            oidcToken,
+            oidcAudience: inputs.oidcAudience,
+            ...(typeof claims?.iss === 'string' ? { oidcIssuer: claims.iss } : {}),
+            request: {
+              scopes: inputs.scopes,
+              ...(inputs.ttl !== undefined ? { ttl: inputs.ttl } : {}),
+              ...(inputs.audience !== undefined ? { audience: inputs.audience } : {}),
+            },
+            maskSecret: mask,
+            clientCert: inputs.tls.clientCert !== undefined,
+            timeoutMs: Math.min(remaining, attemptCap),
+            now: clock.now,
+          });
+        },
+        {
+          retries: inputs.retries,
+          deadline,
+          clock,
+          onRetry: ({ attempt, error, delayMs }) => {
+            const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+            core.info(
+              `Attempt ${attempt} of ${inputs.retries + 1} failed: ${redact(reason ?? '', secrets)}\n` +
+                `Retrying in ${(delayMs / 1000).toFixed(1)} s with a fresh OIDC token.`,
+            );
+          },
+        },
       );
+    } catch (err) {
+      throw giveUp(err, inputs.timeoutSeconds);
     }
-    mask(oidcToken);
 
-    const minted = await mintToken({
-      fetch: deps.fetch,
-      coordinatorUrl: inputs.coordinatorUrl,
-      oidcToken,
-      oidcAudience: inputs.oidcAudience,
-      request: {
-        scopes: inputs.scopes,
-        ...(inputs.ttl !== undefined ? { ttl: inputs.ttl } : {}),
-        ...(inputs.audience !== undefined ? { audience: inputs.audience } : {}),
-      },
-      maskSecret: mask,
-      ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
-    });
-
+    // The token is masked already (mintToken called `mask` before parsing the rest of the body).
     core.setOutput('token', minted.token);
     core.setOutput('expires-at', minted.expiresAt);
     core.setOutput('jti', minted.jti);
+    core.setOutput('scopes', minted.scopes.join(','));
+    core.setOutput('audit-index', String(minted.auditIndex));
+
+    // What the post step needs. The token only when it is to be revoked.
+    core.saveState(STATE.coordinatorUrl, inputs.coordinatorUrl);
+    core.saveState(STATE.jti, minted.jti);
+    core.saveState(STATE.expiresAt, minted.expiresAt);
+    core.saveState(STATE.revoke, String(inputs.revoke));
+    if (inputs.revoke) core.saveState(STATE.token, minted.token);
+    if (inputs.exportEnv !== undefined) {
+      core.saveState(STATE.exportEnv, inputs.exportEnv);
+      core.exportVariable(inputs.exportEnv, minted.token);
+    }
 
     const missing = inputs.scopes.filter((s) => !minted.scopes.includes(s));
     if (missing.length > 0) {
@@ -87,18 +161,96 @@ export async function run(deps: RunDeps): Promise<void> {
     core.info(
       `Minted token jti=${minted.jti} scopes=${minted.scopes.join(',')} ` +
         `expires_at=${minted.expiresAt} (in ${minted.expiresIn} s)` +
-        `${minted.audience ? ` audience=${minted.audience}` : ''} audit_index=${minted.auditIndex}`,
+        `${minted.audience ? ` audience=${minted.audience}` : ''} audit_index=${minted.auditIndex}` +
+        `${inputs.exportEnv ? `; exported to $${inputs.exportEnv}` : ''}` +
+        `${inputs.revoke ? '; revoked at the end of the job' : '; not revoked at the end of the job (revoke: false)'}`,
     );
+
+    if (deps.appendSummary) {
+      const repository =
+        typeof claims?.repository === 'string' ? claims.repository : env.GITHUB_REPOSITORY || undefined;
+      const { token: _token, tokenType: _type, ...facts } = minted;
+      try {
+        await deps.appendSummary(
+          mintSummary({
+            coordinatorUrl: inputs.coordinatorUrl,
+            minted: facts,
+            revoke: inputs.revoke,
+            ...(repository ? { repository } : {}),
+            ...(env.GITHUB_SERVER_URL ? { serverUrl: env.GITHUB_SERVER_URL } : {}),
+            ...(inputs.exportEnv ? { exportEnv: inputs.exportEnv } : {}),
+          }),
+        );
+      } catch (err) {
+        core.warning(`could not write the job summary: ${redact(err instanceof Error ? err.message : String(err), secrets)}`);
+      }
+    }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     core.setFailed(redact(message, secrets));
+  } finally {
+    await http?.close().catch(() => undefined);
   }
+}
+
+/** Asks the runner for an OIDC token, within the time left. Its failures are not retried. */
+async function getOidcToken(core: Core, audience: string, remainingMs: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error('the runner did not hand out an OIDC token in time (`timeout-seconds`)')),
+      Math.max(0, remainingMs),
+    );
+  });
+  try {
+    return await Promise.race([core.getIDToken(audience), timeout]);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `could not get an OIDC token from the runner (audience ${JSON.stringify(audience)}): ${reason.replace(/\s*\n\s*/g, ' ').trim()}`,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Prints the decoded claims in a collapsed log group. Claims only: no header, no signature. */
+function showClaims(core: Core, claims: Claims | undefined): void {
+  if (claims === undefined) {
+    core.debug('the OIDC token is not a JWT with a JSON payload; not showing its claims');
+    return;
+  }
+  core.startGroup(CLAIMS_GROUP);
+  try {
+    for (const line of formatClaims(claims)) core.info(line);
+  } finally {
+    core.endGroup();
+  }
+}
+
+function timeoutMessage(timeoutSeconds: number): string {
+  return `gave up: \`timeout-seconds\` (${timeoutSeconds} s) is used up; retry later or raise \`timeout-seconds\``;
+}
+
+/** The final error of a mint after retries, with how many attempts were made. */
+function giveUp(err: unknown, timeoutSeconds: number): Error {
+  if (!(err instanceof RetriesExhausted)) return err instanceof Error ? err : new Error(String(err));
+  const last = err.last instanceof Error ? err.last.message : String(err.last);
+  if (err.reason === 'final') return new Error(last);
+  if (err.reason === 'deadline') {
+    return new Error(
+      `${last}\n(gave up after ${err.attempts} attempt${err.attempts === 1 ? '' : 's'}: ` +
+        `the \`timeout-seconds\` limit of ${timeoutSeconds} s leaves no time for another)`,
+    );
+  }
+  if (err.attempts <= 1) return new Error(last);
+  return new Error(`${last}\n(gave up after ${err.attempts} attempts; \`retries\` sets how many)`);
 }
 
 /** Replaces every occurrence of a known secret with `***`. */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const secret of secrets) {
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
     if (secret.length > 0) out = out.split(secret).join('***');
   }
   return out;

@@ -1,16 +1,44 @@
 // Unit tests of the GitHub Action's logic (action/), with a fake @actions/core and a fake fetch.
 import * as actionsCore from '@actions/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { decodeClaims, formatClaims } from '../action/claims.js';
 import {
   InputError,
+  parseBoolean,
   parseCoordinatorUrl,
+  parseExportEnv,
+  parsePem,
+  parseRetries,
   parseScopes,
+  parseTimeoutSeconds,
   parseTtl,
+  pemSecretLines,
   readInputs,
+  readTlsInputs,
 } from '../action/inputs.js';
-import { PERMISSIONS_HINT, redact, run, type Core } from '../action/run.js';
+import { runPost } from '../action/post-run.js';
+import { backoffDelay, parseRetryAfter, RetriesExhausted, withRetries, type Clock } from '../action/retry.js';
+import { CLAIMS_GROUP, PERMISSIONS_HINT, redact, run, type Core, type RunDeps } from '../action/run.js';
+import { escapeCell, mintSummary } from '../action/summary.js';
 
-const OIDC = 'eyJhbGciOiJSUzI1NiJ9.OIDC-SECRET-PAYLOAD.c2ln';
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+const OIDC_CLAIMS = {
+  iss: 'https://token.actions.githubusercontent.com',
+  aud: 'https://ztmint.example.com',
+  sub: 'repo:acme/webapp:ref:refs/heads/main',
+  repository: 'acme/webapp',
+  ref: 'refs/heads/main',
+  job_workflow_ref: 'acme/webapp/.github/workflows/deploy.yml@refs/heads/main',
+  iat: 1_900_000_000,
+  exp: 1_900_000_300,
+};
+let oidcSerial = 0;
+/** A fresh OIDC token (decodable claims, a unique jti and signature) per call. */
+const newOidc = () => {
+  oidcSerial += 1;
+  return `${b64({ alg: 'RS256' })}.${b64({ ...OIDC_CLAIMS, jti: `oidc-jti-${oidcSerial}` })}.OIDC-SIGNATURE-${oidcSerial}`;
+};
+const OIDC = newOidc();
 const MINTED = 'eyJhbGciOiJFZERTQSJ9.MINTED-SECRET-PAYLOAD.c2ln';
 const ID_ENV = {
   ACTIONS_ID_TOKEN_REQUEST_URL: 'https://runner.invalid/idtoken?api-version=2.0',
@@ -20,7 +48,11 @@ const ID_ENV = {
 type Event = { kind: string; args: unknown[] };
 
 /** A fake @actions/core that records every call, in order. */
-function fakeCore(inputs: Record<string, string>, idToken: () => Promise<string> = async () => OIDC) {
+function fakeCore(
+  inputs: Record<string, string>,
+  idToken: () => Promise<string> = async () => OIDC,
+  state: Record<string, string> = {},
+) {
   const events: Event[] = [];
   const record = (kind: string) => (...args: unknown[]) => {
     events.push({ kind, args });
@@ -37,11 +69,32 @@ function fakeCore(inputs: Record<string, string>, idToken: () => Promise<string>
     info: record('info'),
     warning: record('warning'),
     debug: record('debug'),
+    saveState: record('saveState'),
+    getState: (name) => state[name] ?? '',
+    exportVariable: record('exportVariable'),
+    startGroup: record('startGroup'),
+    endGroup: record('endGroup'),
   };
   const of = (kind: string) => events.filter((e) => e.kind === kind);
   const outputs = () => Object.fromEntries(of('setOutput').map((e) => e.args as [string, string]));
+  const saved = () => Object.fromEntries(of('saveState').map((e) => e.args as [string, string]));
   const failure = () => of('setFailed').map((e) => String(e.args[0]))[0];
-  return { core, events, of, outputs, failure };
+  return { core, events, of, outputs, saved, failure };
+}
+
+/** A clock whose sleep returns at once and moves time forward; random() is fixed. */
+function fakeClock(start = 1_000_000, random = 0.5) {
+  let now = start;
+  const sleeps: number[] = [];
+  const clock: Clock = {
+    now: () => now,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+    random: () => random,
+  };
+  return { clock, sleeps, advance: (ms: number) => (now += ms) };
 }
 
 type Call = { url: string; init: RequestInit };
@@ -96,7 +149,12 @@ const baseInputs = {
 /** Everything the action wrote anywhere, for "no secret leaked" checks. */
 function everythingWritten(events: Event[]): string {
   return events
-    .filter((e) => e.kind !== 'setSecret' && !(e.kind === 'setOutput' && e.args[0] === 'token'))
+    .filter(
+      (e) =>
+        e.kind !== 'setSecret' &&
+        e.kind !== 'exportVariable' &&
+        !((e.kind === 'setOutput' || e.kind === 'saveState') && e.args[0] === 'token'),
+    )
     .map((e) => JSON.stringify(e.args))
     .join('\n');
 }
@@ -145,15 +203,35 @@ describe('inputs', () => {
       coordinatorUrl: 'https://ztmint.example.com',
       scopes: ['read:logs', 'deploy:canary'],
       oidcAudience: 'https://ztmint.example.com',
+      revoke: true,
+      tls: {},
+      retries: 3,
+      timeoutSeconds: 120,
     });
     expect(
-      readInputs(get({ ...baseInputs, ttl: '600', audience: ' https://deploy.example ', 'oidc-audience': 'ztmint' })),
+      readInputs(
+        get({
+          ...baseInputs,
+          ttl: '600',
+          audience: ' https://deploy.example ',
+          'oidc-audience': 'ztmint',
+          'export-env': 'DEPLOY_TOKEN',
+          revoke: 'false',
+          retries: '0',
+          'timeout-seconds': '30',
+        }),
+      ),
     ).toEqual({
       coordinatorUrl: 'https://ztmint.example.com',
       scopes: ['read:logs', 'deploy:canary'],
       ttl: 600,
       audience: 'https://deploy.example',
       oidcAudience: 'ztmint',
+      exportEnv: 'DEPLOY_TOKEN',
+      revoke: false,
+      tls: {},
+      retries: 0,
+      timeoutSeconds: 30,
     });
   });
 
@@ -181,7 +259,7 @@ describe('run', () => {
   it('mints: POSTs /v1/mint with the OIDC token and sets the outputs', async () => {
     const c = fakeCore({ ...baseInputs, ttl: '600', audience: 'https://deploy.example' });
     const f = fakeFetch(() => json(okBody()));
-    await run({ core: c.core, fetch: f.fetch, env: ID_ENV });
+    await run({ core: c.core, fetch: f.fetch, env: ID_ENV, clock: fakeClock().clock });
 
     expect(c.failure()).toBeUndefined();
     expect(c.of('getIDToken')[0]?.args).toEqual(['https://ztmint.example.com']);
@@ -198,7 +276,21 @@ describe('run', () => {
       ttl: 600,
       audience: 'https://deploy.example',
     });
-    expect(c.outputs()).toEqual({ token: MINTED, 'expires-at': '2030-01-01T00:15:00Z', jti: 'b6f1c0de-jti' });
+    expect(c.outputs()).toEqual({
+      token: MINTED,
+      'expires-at': '2030-01-01T00:15:00Z',
+      jti: 'b6f1c0de-jti',
+      scopes: 'read:logs,deploy:canary',
+      'audit-index': '42',
+    });
+    expect(c.saved()).toEqual({
+      'coordinator-url': 'https://ztmint.example.com',
+      jti: 'b6f1c0de-jti',
+      'expires-at': '2030-01-01T00:15:00Z',
+      revoke: 'true',
+      token: MINTED,
+    });
+    expect(c.of('exportVariable')).toEqual([]);
 
     const info = c.of('info').map((e) => String(e.args[0])).join('\n');
     expect(info).toContain('b6f1c0de-jti');
@@ -211,7 +303,7 @@ describe('run', () => {
   it('sends only scopes when ttl and audience are not given, and honours oidc-audience', async () => {
     const c = fakeCore({ ...baseInputs, 'oidc-audience': 'ztmint-prod' });
     const f = fakeFetch(() => json(okBody()));
-    await run({ core: c.core, fetch: f.fetch, env: ID_ENV });
+    await run({ core: c.core, fetch: f.fetch, env: ID_ENV, clock: fakeClock().clock });
     expect(c.failure()).toBeUndefined();
     expect(JSON.parse(String(f.calls[0]!.init.body))).toEqual({ scopes: ['read:logs', 'deploy:canary'] });
     expect(c.of('getIDToken')[0]?.args).toEqual(['ztmint-prod']);
@@ -224,7 +316,7 @@ describe('run', () => {
       eventsAtFetch = c.events.length;
       return json(okBody());
     });
-    await run({ core: c.core, fetch: f.fetch, env: ID_ENV });
+    await run({ core: c.core, fetch: f.fetch, env: ID_ENV, clock: fakeClock().clock });
     const i = c.events.findIndex((e) => e.kind === 'getIDToken');
     expect(c.events[i + 1]).toEqual({ kind: 'setSecret', args: [OIDC] });
     expect(eventsAtFetch).toBeGreaterThan(i + 1);
@@ -233,19 +325,22 @@ describe('run', () => {
   it('calls setSecret(token) before any output or log line', async () => {
     const c = fakeCore(baseInputs);
     const f = fakeFetch(() => json(okBody()));
-    await run({ core: c.core, fetch: f.fetch, env: ID_ENV });
+    await run({ core: c.core, fetch: f.fetch, env: ID_ENV, clock: fakeClock().clock });
     const maskAt = c.events.findIndex((e) => e.kind === 'setSecret' && e.args[0] === MINTED);
     expect(maskAt).toBeGreaterThan(-1);
     const before = c.events.slice(0, maskAt).map((e) => e.kind);
-    expect(before).toEqual(['getIDToken', 'setSecret']); // only the OIDC token's own masking
-    const firstOutput = c.events.findIndex((e) => e.kind === 'setOutput');
-    expect(firstOutput).toBeGreaterThan(maskAt);
+    // Only the OIDC token's own masking and the claims group come first.
+    expect(new Set(before)).toEqual(new Set(['getIDToken', 'setSecret', 'startGroup', 'info', 'endGroup']));
+    for (const kind of ['setOutput', 'saveState', 'exportVariable', 'warning']) {
+      const first = c.events.findIndex((e) => e.kind === kind);
+      expect(first === -1 || first > maskAt, kind).toBe(true);
+    }
   });
 
   it('masks the token even when the rest of the response is malformed, and does not echo it', async () => {
     const c = fakeCore(baseInputs);
     const f = fakeFetch(() => json(okBody({ jti: undefined })));
-    await run({ core: c.core, fetch: f.fetch, env: ID_ENV });
+    await run({ core: c.core, fetch: f.fetch, env: ID_ENV, clock: fakeClock().clock });
     expect(c.of('setSecret').map((e) => e.args[0])).toContain(MINTED);
     expect(c.failure()).toMatch(/malformed: `jti` missing/);
     expect(c.of('setOutput')).toEqual([]);
@@ -255,7 +350,7 @@ describe('run', () => {
   it('warns when the coordinator grants fewer scopes than requested', async () => {
     const c = fakeCore(baseInputs);
     const f = fakeFetch(() => json(okBody({ scopes: ['read:logs'] })));
-    await run({ core: c.core, fetch: f.fetch, env: ID_ENV });
+    await run({ core: c.core, fetch: f.fetch, env: ID_ENV, clock: fakeClock().clock });
     expect(c.failure()).toBeUndefined();
     expect(String(c.of('warning')[0]?.args[0])).toContain('deploy:canary');
   });
@@ -267,7 +362,7 @@ describe('run', () => {
     const c = fakeCore(baseInputs);
     const f = fakeFetch(() => json(okBody()));
     const env: Record<string, string | undefined> = { ...ID_ENV, [missing]: undefined };
-    await run({ core: c.core, fetch: f.fetch, env });
+    await run({ core: c.core, fetch: f.fetch, env, clock: fakeClock().clock });
     expect(c.failure()).toBe(PERMISSIONS_HINT);
     expect(c.failure()).toContain('add `permissions: id-token: write` to the job');
     expect(c.failure()).toContain('fork pull requests never get an OIDC token');
@@ -278,7 +373,7 @@ describe('run', () => {
   it('reports bad inputs before asking for any token', async () => {
     const c = fakeCore({ ...baseInputs, ttl: 'soon' });
     const f = fakeFetch(() => json(okBody()));
-    await run({ core: c.core, fetch: f.fetch, env: ID_ENV });
+    await run({ core: c.core, fetch: f.fetch, env: ID_ENV, clock: fakeClock().clock });
     expect(c.failure()).toMatch(/input `ttl`: "soon" is not a positive whole number/);
     expect(c.of('getIDToken')).toEqual([]);
     expect(f.calls).toEqual([]);
@@ -289,17 +384,17 @@ describe('run', () => {
       throw new Error('Failed to get ID Token. Error Code : 403');
     });
     const f = fakeFetch(() => json(okBody()));
-    await run({ core: c.core, fetch: f.fetch, env: ID_ENV });
+    await run({ core: c.core, fetch: f.fetch, env: ID_ENV, clock: fakeClock().clock });
     expect(c.failure()).toMatch(/could not get an OIDC token from the runner .*Error Code : 403/);
     expect(f.calls).toEqual([]);
   });
 });
 
 describe('run: coordinator errors', () => {
-  async function failWith(response: () => Response, inputs: Record<string, string> = baseInputs) {
+  async function failWith(response: () => Response, inputs: Record<string, string> = { ...baseInputs, retries: '0' }) {
     const c = fakeCore(inputs);
     const f = fakeFetch(response);
-    await run({ core: c.core, fetch: f.fetch, env: ID_ENV });
+    await run({ core: c.core, fetch: f.fetch, env: ID_ENV, clock: fakeClock().clock });
     const message = c.failure();
     expect(message).toBeDefined();
     expect(message).not.toContain(OIDC);
@@ -321,13 +416,21 @@ describe('run: coordinator errors', () => {
     expect(message).toMatch(/Request only scopes, ttl and audience that the policy grants/);
   });
 
-  it('invalid_token points at oidc-audience', async () => {
-    const message = await failWith(() => problem(401, 'invalid_token', { detail: 'audience mismatch' }), {
-      ...baseInputs,
-      'oidc-audience': 'wrong-aud',
-    });
-    expect(message).toContain('rejected this job\'s OIDC token (invalid_token): audience mismatch');
-    expect(message).toContain('`oidc-audience` (now "wrong-aud")');
+  it('invalid_token: audience mismatch points at oidc-audience, issuer mismatch at the issuer', async () => {
+    const message = await failWith(
+      () => problem(401, 'invalid_token', { detail: 'OIDC token claim "aud" is invalid (check_failed)' }),
+      { ...baseInputs, 'oidc-audience': 'wrong-aud' },
+    );
+    expect(message).toContain(
+      'does not accept the audience of this job\'s OIDC token (invalid_token): OIDC token claim "aud" is invalid (check_failed)',
+    );
+    expect(message).toContain('asked GitHub for an OIDC token with audience "wrong-aud"');
+    expect(message).toContain('Set `oidc-audience` to the audience the coordinator is configured to expect');
+    const issuer = await failWith(() => problem(401, 'invalid_token', { detail: 'OIDC token claim "iss" is invalid (check_failed)' }));
+    expect(issuer).toContain('The token\'s issuer is "https://token.actions.githubusercontent.com"');
+    expect(issuer).toContain('https://<host>/_services/token');
+    const other = await failWith(() => problem(401, 'invalid_token', { detail: 'OIDC token has expired' }));
+    expect(other).toContain('rejected this job\'s OIDC token (invalid_token): OIDC token has expired');
   });
 
   it('quorum_unavailable says to retry later', async () => {
@@ -343,7 +446,7 @@ describe('run: coordinator errors', () => {
 
   it('rate_limited passes Retry-After on', async () => {
     const message = await failWith(() => problem(429, 'rate_limited', {}, { 'retry-after': '30' }));
-    expect(message).toMatch(/rate_limited.*\nRetry later \(after 30 s\)/);
+    expect(message).toMatch(/rate_limited.*\nRetry later \(the coordinator asks for 30 s\): re-run the job/);
   });
 
   it('invalid_request and token_replayed say what to do', async () => {
@@ -400,7 +503,14 @@ describe('run: coordinator errors', () => {
     const tls = await failWith(() => {
       throw new TypeError('fetch failed', { cause: new Error('self-signed certificate in certificate chain') });
     });
-    expect(tls).toMatch(/NODE_EXTRA_CA_CERTS/);
+    expect(tls).toMatch(/set the `ca-cert` input/);
+    const proxy = await failWith(() => {
+      throw new TypeError('fetch failed', {
+        cause: new Error('Request was cancelled.', { cause: new Error('Proxy response (407) !== 200 when HTTP Tunneling') }),
+      });
+    });
+    expect(proxy).toContain('Request was cancelled: Proxy response (407) !== 200 when HTTP Tunneling');
+    expect(proxy).toContain('check HTTPS_PROXY / HTTP_PROXY / NO_PROXY');
   });
 
   it('times out', async () => {
@@ -409,7 +519,7 @@ describe('run: coordinator errors', () => {
       new Promise<Response>((_resolve, reject) => {
         init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
       })) as typeof globalThis.fetch;
-    await run({ core: c.core, fetch, env: ID_ENV, timeoutMs: 20 });
+    await run({ core: c.core, fetch, env: ID_ENV, clock: fakeClock().clock, attemptTimeoutMs: 20 });
     expect(c.failure()).toMatch(/did not answer https:\/\/ztmint\.example\.com\/v1\/mint within 20 ms; retry later/);
   });
 });
@@ -417,5 +527,332 @@ describe('run: coordinator errors', () => {
 describe('redact', () => {
   it('replaces every occurrence of every secret', () => {
     expect(redact('a SECRET b SECRET c OTHER', ['SECRET', 'OTHER', ''])).toBe('a *** b *** c ***');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+const PEM_CERT = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIQ\nQUJDREVGR0g=\n-----END CERTIFICATE-----';
+const PEM_KEY = '-----BEGIN PRIVATE KEY-----\nS0VZLUxJTkUtT05FLVNFQ1JFVA\nS0VZLUxJTkUtVFdPLVNFQ1JFVA\n-----END PRIVATE KEY-----';
+
+describe('inputs: the rest', () => {
+  it('export-env takes a variable name, refuses reserved ones', () => {
+    expect(parseExportEnv('')).toBeUndefined();
+    expect(parseExportEnv(' DEPLOY_TOKEN ')).toBe('DEPLOY_TOKEN');
+    expect(parseExportEnv('_x1')).toBe('_x1');
+    for (const bad of ['1ABC', 'DEPLOY-TOKEN', 'A B', 'TOKEN=1']) {
+      expect(() => parseExportEnv(bad), bad).toThrow(/input `export-env`: .* is not an environment variable name/);
+    }
+    for (const reserved of ['GITHUB_TOKEN', 'RUNNER_TEMP', 'ACTIONS_ID_TOKEN_REQUEST_URL', 'INPUT_SCOPES', 'STATE_token', 'PATH', 'NODE_OPTIONS', 'https_proxy']) {
+      expect(() => parseExportEnv(reserved), reserved).toThrow(/is reserved/);
+    }
+  });
+
+  it('revoke is a YAML boolean, default true', () => {
+    expect(parseBoolean('revoke', '', true)).toBe(true);
+    expect(parseBoolean('revoke', 'false', true)).toBe(false);
+    expect(parseBoolean('revoke', 'FALSE', true)).toBe(false);
+    expect(parseBoolean('revoke', 'True', false)).toBe(true);
+    expect(() => parseBoolean('revoke', 'no', true)).toThrow('input `revoke`: "no" is not `true` or `false`');
+  });
+
+  it('retries and timeout-seconds are bounded whole numbers with defaults', () => {
+    expect(parseRetries('')).toBe(3);
+    expect(parseRetries('0')).toBe(0);
+    expect(parseRetries('10')).toBe(10);
+    expect(() => parseRetries('11')).toThrow(/input `retries`: "11" is not a whole number from 0 to 10/);
+    expect(() => parseRetries('-1')).toThrow(/input `retries`/);
+    expect(parseTimeoutSeconds('')).toBe(120);
+    expect(parseTimeoutSeconds('1')).toBe(1);
+    expect(() => parseTimeoutSeconds('0')).toThrow(/input `timeout-seconds`: "0" is not a whole number of seconds from 1 to 3600/);
+    expect(() => parseTimeoutSeconds('2m')).toThrow(/input `timeout-seconds`/);
+  });
+
+  it('PEM inputs: CRLF and one-line secrets with literal \\n are accepted; paths are not, and keys are never quoted', () => {
+    expect(parsePem('ca-cert', PEM_CERT.replace(/\n/g, '\r\n'), 'certificate')).toBe(`${PEM_CERT}\n`);
+    expect(parsePem('ca-cert', PEM_CERT.replace(/\n/g, '\\n'), 'certificate')).toBe(`${PEM_CERT}\n`);
+    expect(parsePem('ca-cert', '', 'certificate')).toBeUndefined();
+    expect(() => parsePem('ca-cert', './ca.pem', 'certificate')).toThrow(
+      'input `ca-cert` must be a certificate as PEM text (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----), not a file path; e.g. `ca-cert: ${{ vars.ZTMINT_CA_CERT }}`',
+    );
+    expect(parsePem('client-key', PEM_KEY.replaceAll('PRIVATE KEY', 'EC PRIVATE KEY'), 'private key')).toContain('EC PRIVATE KEY');
+    const broken = PEM_KEY.replace('-----END PRIVATE KEY-----', '');
+    let message = '';
+    try {
+      parsePem('client-key', broken, 'private key');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/input `client-key` must be a private key as PEM text/);
+    expect(message).not.toContain('S0VZ');
+  });
+
+  it('client-cert and client-key come together', () => {
+    const get = (m: Record<string, string>) => (n: string) => m[n] ?? '';
+    expect(readTlsInputs(get({ 'ca-cert': PEM_CERT }))).toEqual({ caCert: `${PEM_CERT}\n` });
+    expect(readTlsInputs(get({ 'client-cert': PEM_CERT, 'client-key': PEM_KEY }))).toEqual({
+      clientCert: `${PEM_CERT}\n`,
+      clientKey: `${PEM_KEY}\n`,
+    });
+    expect(() => readTlsInputs(get({ 'client-cert': PEM_CERT }))).toThrow('input `client-cert` is set but `client-key` is not');
+    expect(() => readTlsInputs(get({ 'client-key': PEM_KEY }))).toThrow('input `client-key` is set but `client-cert` is not');
+    expect(pemSecretLines(PEM_KEY)).toEqual(['S0VZLUxJTkUtT05FLVNFQ1JFVA', 'S0VZLUxJTkUtVFdPLVNFQ1JFVA']);
+  });
+});
+
+describe('retry', () => {
+  it('backs off exponentially with full jitter, capped', () => {
+    expect(backoffDelay(1, () => 0)).toBe(0);
+    expect(backoffDelay(1, () => 0.999)).toBe(999);
+    expect(backoffDelay(2, () => 0.999)).toBe(1998);
+    expect(backoffDelay(3, () => 0.5)).toBe(2000);
+    expect(backoffDelay(20, () => 0.999)).toBe(29_970); // cap 30 s
+  });
+
+  it('parses Retry-After as seconds or an HTTP date', () => {
+    const now = Date.parse('2030-01-01T00:00:00Z');
+    expect(parseRetryAfter('7', now)).toBe(7000);
+    expect(parseRetryAfter(' 0 ', now)).toBe(0);
+    expect(parseRetryAfter('Tue, 01 Jan 2030 00:00:30 GMT', now)).toBe(30_000);
+    expect(parseRetryAfter('Mon, 31 Dec 2029 00:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(null, now)).toBeUndefined();
+  });
+
+  it('retries only retryable errors, up to `retries`, within the deadline', async () => {
+    const retryable = Object.assign(new Error('503'), { retryable: true });
+    const { clock, sleeps } = fakeClock(0, 0.5);
+    let n = 0;
+    await expect(withRetries(async () => { n++; throw retryable; }, { retries: 2, deadline: 60_000, clock })).rejects.toMatchObject({
+      reason: 'retries',
+      attempts: 3,
+      last: retryable,
+    });
+    expect(n).toBe(3);
+    expect(sleeps).toEqual([500, 1000]);
+
+    n = 0;
+    await expect(withRetries(async () => { n++; throw new Error('403'); }, { retries: 5, deadline: 60_000, clock })).rejects.toMatchObject({ reason: 'final', attempts: 1 });
+    expect(n).toBe(1);
+
+    const slow = Object.assign(new Error('429'), { retryable: true, retryAfterMs: 90_000 });
+    const t = fakeClock(0);
+    await expect(withRetries(async () => { throw slow; }, { retries: 5, deadline: 60_000, clock: t.clock })).rejects.toMatchObject({ reason: 'deadline', attempts: 1 });
+    expect(t.sleeps).toEqual([]);
+
+    const r = fakeClock(0);
+    let m = 0;
+    const value = await withRetries(
+      async () => {
+        m++;
+        if (m < 3) throw Object.assign(new Error('429'), { retryable: true, retryAfterMs: 2000 });
+        return 'ok';
+      },
+      { retries: 5, deadline: 60_000, clock: r.clock },
+    );
+    expect(value).toBe('ok');
+    expect(r.sleeps).toEqual([2000, 2000]);
+    expect(new RetriesExhausted(new Error('x'), 1, 'final').message).toBe('x');
+  });
+});
+
+describe('run: retries, state, env, claims, summary', () => {
+  function deps(c: ReturnType<typeof fakeCore>, f: ReturnType<typeof fakeFetch>, extra: Partial<RunDeps> = {}): RunDeps {
+    return { core: c.core, fetch: f.fetch, env: ID_ENV, clock: fakeClock().clock, ...extra };
+  }
+
+  it('asks for a fresh OIDC token for every attempt (503, 503, then 200)', async () => {
+    const c = fakeCore(baseInputs, async () => newOidc());
+    let n = 0;
+    const f = fakeFetch(() => (++n < 3 ? problem(503, 'quorum_unavailable') : json(okBody())));
+    await run(deps(c, f));
+    expect(c.failure()).toBeUndefined();
+    expect(f.calls).toHaveLength(3);
+    const bearers = f.calls.map((call) => new Headers(call.init.headers).get('authorization'));
+    expect(new Set(bearers).size).toBe(3);
+    expect(c.of('getIDToken')).toHaveLength(3);
+    // The claims group is shown once.
+    expect(c.of('startGroup')).toEqual([{ kind: 'startGroup', args: [CLAIMS_GROUP] }]);
+    const infos = c.of('info').map((e) => String(e.args[0]));
+    expect(infos.filter((i) => i.startsWith('Attempt '))).toHaveLength(2);
+    expect(infos.join('\n')).toContain('Attempt 2 of 4 failed: not enough signers are reachable');
+  });
+
+  it('does not retry a 403, and the message lists the reasons', async () => {
+    const c = fakeCore(baseInputs);
+    const f = fakeFetch(() => problem(403, 'policy_denied', { reasons: ['scope deploy:prod is not granted'] }));
+    await run(deps(c, f));
+    expect(f.calls).toHaveLength(1);
+    expect(c.failure()).toContain('Reasons:\n  - scope deploy:prod is not granted');
+  });
+
+  it('gives up when the runner has no OIDC token to give, without retrying', async () => {
+    const c = fakeCore(baseInputs, async () => {
+      throw new Error('Error message: Failed to get ID Token. \n \n        Error Code : 500');
+    });
+    const f = fakeFetch(() => json(okBody()));
+    await run(deps(c, f));
+    expect(c.failure()).toBe(
+      'could not get an OIDC token from the runner (audience "https://ztmint.example.com"): Error message: Failed to get ID Token. Error Code : 500',
+    );
+    expect(f.calls).toEqual([]);
+  });
+
+  it('with revoke: false, saves no token as state; export-env exports after masking', async () => {
+    const c = fakeCore({ ...baseInputs, revoke: 'false', 'export-env': 'DEPLOY_TOKEN' });
+    const f = fakeFetch(() => json(okBody()));
+    await run(deps(c, f));
+    expect(c.failure()).toBeUndefined();
+    expect(c.saved()).toEqual({
+      'coordinator-url': 'https://ztmint.example.com',
+      jti: 'b6f1c0de-jti',
+      'expires-at': '2030-01-01T00:15:00Z',
+      revoke: 'false',
+      'export-env': 'DEPLOY_TOKEN',
+    });
+    expect(c.of('exportVariable')).toEqual([{ kind: 'exportVariable', args: ['DEPLOY_TOKEN', MINTED] }]);
+    const maskAt = c.events.findIndex((e) => e.kind === 'setSecret' && e.args[0] === MINTED);
+    expect(c.events.findIndex((e) => e.kind === 'exportVariable')).toBeGreaterThan(maskAt);
+  });
+
+  it('masks the client key (line by line) before anything else, and never shows it', async () => {
+    const c = fakeCore({ ...baseInputs, 'client-cert': PEM_CERT, 'client-key': PEM_KEY });
+    const f = fakeFetch(() => json(okBody()));
+    await run(deps(c, f, { createHttpClient: () => ({ fetch: f.fetch, close: async () => undefined }), fetch: undefined }));
+    expect(c.failure()).toBeUndefined();
+    expect(c.events.slice(0, 2)).toEqual([
+      { kind: 'setSecret', args: ['S0VZLUxJTkUtT05FLVNFQ1JFVA'] },
+      { kind: 'setSecret', args: ['S0VZLUxJTkUtVFdPLVNFQ1JFVA'] },
+    ]);
+    expect(everythingWritten(c.events)).not.toContain('S0VZ');
+  });
+
+  it('shows the decoded OIDC claims in a collapsed group, never the token or its signature', async () => {
+    const c = fakeCore(baseInputs);
+    const f = fakeFetch(() => json(okBody()));
+    await run(deps(c, f));
+    const start = c.events.findIndex((e) => e.kind === 'startGroup');
+    const end = c.events.findIndex((e) => e.kind === 'endGroup');
+    const lines = c.events.slice(start + 1, end).map((e) => String(e.args[0]));
+    expect(lines.slice(0, 4)).toEqual([
+      'sub: repo:acme/webapp:ref:refs/heads/main',
+      'repository: acme/webapp',
+      'ref: refs/heads/main',
+      'job_workflow_ref: acme/webapp/.github/workflows/deploy.yml@refs/heads/main',
+    ]);
+    expect(lines).toContain('exp: 1900000300 (2030-03-17T17:51:40.000Z)');
+    const [, payload, signature] = OIDC.split('.');
+    for (const line of lines) {
+      expect(line).not.toContain(signature);
+      expect(line).not.toContain(payload);
+    }
+  });
+
+  it('writes a job summary with the facts and no secret; a summary failure is only a warning', async () => {
+    const c = fakeCore({ ...baseInputs, audience: 'https://deploy.example', 'export-env': 'DEPLOY_TOKEN' });
+    const f = fakeFetch(() => json(okBody()));
+    const written: string[] = [];
+    await run(deps(c, f, { env: { ...ID_ENV, GITHUB_SERVER_URL: 'https://ghes.acme.internal' }, appendSummary: async (md) => void written.push(md) }));
+    expect(c.failure()).toBeUndefined();
+    const md = written.join('');
+    expect(md).toContain('| Repository | <a href="https://ghes.acme.internal/acme/webapp">acme/webapp</a> |');
+    expect(md).toContain('| Granted scopes | read:logs, deploy:canary |');
+    expect(md).toContain('| Audience | https://deploy.example |');
+    expect(md).toContain('| Expires at | 2030-01-01T00:15:00Z');
+    expect(md).toContain('| Token ID (jti) | b6f1c0de-jti |');
+    expect(md).toContain('| Audit index | 42 |');
+    expect(md).not.toContain(MINTED);
+    expect(md).not.toContain(OIDC);
+
+    const c2 = fakeCore(baseInputs);
+    await run(deps(c2, fakeFetch(() => json(okBody())), { appendSummary: async () => { throw new Error('Unable to access summary file'); } }));
+    expect(c2.failure()).toBeUndefined();
+    expect(String(c2.of('warning')[0]?.args[0])).toContain('could not write the job summary');
+  });
+});
+
+describe('post step', () => {
+  const STATE = {
+    token: MINTED,
+    'coordinator-url': 'https://ztmint.example.com',
+    jti: 'b6f1c0de-jti',
+    'expires-at': '2099-01-01T00:00:00Z',
+    revoke: 'true',
+  };
+
+  it('masks the token, revokes it with the token as bearer, and logs the jti', async () => {
+    const c = fakeCore({}, undefined, STATE);
+    const f = fakeFetch(() => new Response(null, { status: 204 }));
+    await runPost({ core: c.core, fetch: f.fetch, clock: fakeClock().clock });
+    expect(c.events[0]).toEqual({ kind: 'setSecret', args: [MINTED] });
+    expect(f.calls).toHaveLength(1);
+    expect(f.calls[0]!.url).toBe('https://ztmint.example.com/v1/revoke');
+    expect(f.calls[0]!.init.method).toBe('POST');
+    expect(new Headers(f.calls[0]!.init.headers).get('authorization')).toBe(`Bearer ${MINTED}`);
+    expect(f.calls[0]!.init.redirect).toBe('manual');
+    expect(c.of('info').map((e) => e.args[0])).toContain('Revoked token jti=b6f1c0de-jti.');
+    expect(c.of('warning')).toEqual([]);
+    expect(c.of('setFailed')).toEqual([]);
+  });
+
+  it('clears the exported variable whatever happens, and warns (not fails) when revocation fails', async () => {
+    const c = fakeCore({ retries: '1' }, undefined, { ...STATE, 'export-env': 'DEPLOY_TOKEN' });
+    const f = fakeFetch(() => problem(503, 'audit_unavailable', { detail: `echo ${MINTED}` }));
+    await runPost({ core: c.core, fetch: f.fetch, clock: fakeClock().clock });
+    expect(c.of('exportVariable')).toEqual([{ kind: 'exportVariable', args: ['DEPLOY_TOKEN', ''] }]);
+    expect(f.calls).toHaveLength(2);
+    expect(c.of('setFailed')).toEqual([]);
+    const warning = String(c.of('warning')[0]?.args[0]);
+    expect(warning).toMatch(/^could not revoke the token jti=b6f1c0de-jti: the coordinator refused to revoke the token with HTTP 503 \(audit_unavailable\): echo \*\*\*/);
+    expect(warning).toContain('The token stays valid until it expires (2099-01-01T00:00:00Z).');
+    expect(everythingWritten(c.events)).not.toContain(MINTED);
+  });
+
+  it('does not revoke with revoke: false, an expired token, or nothing minted', async () => {
+    for (const state of [
+      { ...STATE, revoke: 'false', token: '' },
+      { ...STATE, 'expires-at': '2001-01-01T00:00:00Z' },
+      {},
+    ]) {
+      const c = fakeCore({}, undefined, state);
+      const f = fakeFetch(() => new Response(null, { status: 204 }));
+      await runPost({ core: c.core, fetch: f.fetch, clock: fakeClock(Date.now()).clock });
+      expect(f.calls).toEqual([]);
+      expect(c.of('warning')).toEqual([]);
+      expect(c.of('setFailed')).toEqual([]);
+    }
+  });
+
+  it('warns about bad connection inputs instead of failing', async () => {
+    const c = fakeCore({ 'ca-cert': 'ca.pem' }, undefined, STATE);
+    const f = fakeFetch(() => new Response(null, { status: 204 }));
+    await runPost({ core: c.core, fetch: f.fetch, clock: fakeClock().clock });
+    expect(f.calls).toEqual([]);
+    expect(String(c.of('warning')[0]?.args[0])).toMatch(/could not revoke the token jti=b6f1c0de-jti: input `ca-cert` must be a certificate as PEM text/);
+    expect(c.of('setFailed')).toEqual([]);
+  });
+});
+
+describe('claims and summary helpers', () => {
+  it('decodes only well-formed JWT payloads', () => {
+    expect(decodeClaims(OIDC)).toMatchObject({ repository: 'acme/webapp' });
+    expect(decodeClaims('not-a-jwt')).toBeUndefined();
+    expect(decodeClaims('a.b.c')).toBeUndefined();
+    expect(decodeClaims(`x.${b64([1, 2])}.y`)).toBeUndefined();
+    expect(formatClaims({ z: 1, aud: ['a', 'b'], sub: 's' })).toEqual(['sub: s', 'aud: ["a","b"]', 'z: 1']);
+  });
+
+  it('escapes Markdown and HTML in summary cells', () => {
+    expect(escapeCell('a|b<script>`x`*_')).toBe('a&#124;b&#60;script&#62;&#96;x&#96;&#42;&#95;');
+    const md = mintSummary({
+      coordinatorUrl: 'https://c.example',
+      minted: { expiresAt: 'e', expiresIn: 1, jti: 'j', scopes: ['s|x'], auditIndex: 1 },
+      revoke: false,
+      repository: 'evil/<img>',
+      serverUrl: 'javascript:alert(1)',
+    });
+    expect(md).toContain('| Repository | evil/&#60;img&#62; |');
+    expect(md).toContain('| Granted scopes | s&#124;x |');
+    expect(md).toContain('none (<code>revoke: false</code>)');
   });
 });

@@ -1,5 +1,6 @@
-// The committed bundle dist/main/ must be exactly what scripts/build-action.sh builds
-// from the current sources, and it must run as the runner runs it (`node dist/main/index.js`).
+// The committed bundles dist/main/ and dist/post/ must be exactly what scripts/build-action.sh
+// builds from the current sources, action.yml must point at them, and each must run as the
+// runner runs it (`node dist/<entry>/index.js`).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const committed = join(root, 'dist', 'main');
 const STALE = 'dist/ is stale: run npm run build:action';
+const ENTRIES = ['main', 'post'] as const;
 
 function listFiles(dir: string): string[] {
   const out: string[] = [];
@@ -24,39 +25,59 @@ function listFiles(dir: string): string[] {
   return out.sort();
 }
 
-describe('dist/main', () => {
+describe('dist/', () => {
   let tmp = '';
-  let fresh = '';
 
   beforeAll(() => {
     tmp = mkdtempSync(join(tmpdir(), 'ztmint-dist-'));
-    fresh = join(tmp, 'main');
-    execFileSync('bash', [join(root, 'scripts', 'build-action.sh'), fresh], { cwd: root, stdio: 'pipe' });
+    execFileSync('bash', [join(root, 'scripts', 'build-action.sh'), join(tmp, 'dist')], { cwd: root, stdio: 'pipe' });
   }, 180_000);
 
   afterAll(() => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('equals a fresh build of action/ (scripts/build-action.sh)', () => {
+  it.each(ENTRIES)('dist/%s equals a fresh build of action/ (scripts/build-action.sh)', (entry) => {
+    const fresh = join(tmp, 'dist', entry);
+    const committed = join(root, 'dist', entry);
     const want = listFiles(fresh);
-    expect(want).toContain('index.js');
+    expect(want).toEqual(['index.js', 'licenses.txt', 'package.json']);
     let have: string[] = [];
     try {
       have = listFiles(committed);
     } catch {
-      throw new Error(`${STALE} (dist/main/ is missing)`);
+      throw new Error(`${STALE} (dist/${entry}/ is missing)`);
     }
     expect(have, STALE).toEqual(want);
     for (const file of want) {
       const same = readFileSync(join(committed, file)).equals(readFileSync(join(fresh, file)));
-      if (!same) throw new Error(`${STALE} (dist/main/${file} differs from a fresh build)`);
+      if (!same) throw new Error(`${STALE} (dist/${entry}/${file} differs from a fresh build)`);
     }
   });
 
-  it('is an ES module that node runs as the runner does', () => {
+  it('builds the same bytes twice (deterministic)', () => {
+    const again = join(tmp, 'again');
+    execFileSync('bash', [join(root, 'scripts', 'build-action.sh'), again], { cwd: root, stdio: 'pipe' });
+    for (const entry of ENTRIES) {
+      for (const file of listFiles(join(tmp, 'dist', entry))) {
+        expect(readFileSync(join(again, entry, file)).equals(readFileSync(join(tmp, 'dist', entry, file))), `${entry}/${file}`).toBe(true);
+      }
+    }
+  }, 180_000);
+
+  it('action.yml runs dist/main/index.js and dist/post/index.js on node24, post always', () => {
+    const yml = readFileSync(join(root, 'action.yml'), 'utf8');
+    const runs = yml.slice(yml.indexOf('\nruns:'));
+    expect(runs).toMatch(/\n {2}using: node24\n/);
+    expect(runs).toMatch(/\n {2}main: dist\/main\/index\.js\n/);
+    expect(runs).toMatch(/\n {2}post: dist\/post\/index\.js\n/);
+    expect(runs).toMatch(/\n {2}post-if: always\(\)\n/);
+  });
+
+  it.each(ENTRIES)('dist/%s is an ES module that node runs as the runner does', (entry) => {
+    const committed = join(root, 'dist', entry);
     expect(JSON.parse(readFileSync(join(committed, 'package.json'), 'utf8'))).toEqual({ type: 'module' });
-    // No inputs at all: the action must start, fail cleanly on the first input, and exit 1.
+    // No inputs, no state: main must fail cleanly on the first input; post has nothing to do.
     const res = spawnSync(process.execPath, [join(committed, 'index.js')], {
       cwd: tmp,
       env: { PATH: process.env.PATH ?? '' },
@@ -64,7 +85,12 @@ describe('dist/main', () => {
       timeout: 60_000,
     });
     expect(res.stderr).toBe('');
-    expect(res.stdout).toContain('::error::input `coordinator-url` is required');
-    expect(res.status).toBe(1);
+    if (entry === 'main') {
+      expect(res.stdout).toContain('::error::input `coordinator-url` is required');
+      expect(res.status).toBe(1);
+    } else {
+      expect(res.stdout).toContain('No token was minted in this job; nothing to revoke.');
+      expect(res.status).toBe(0);
+    }
   });
 });
