@@ -155,3 +155,15 @@ describe('mint over the dev stack', () => {
     }
   });
 });
+
+describe('published OpenAPI document', () => {
+  it('is served at /openapi.json with this coordinator as its server, and matches the copy in the repo', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const served = (await (await fetch(`${stack.coordinator}/openapi.json`)).json()) as Record<string, unknown>;
+    const inRepo = JSON.parse(await readFile(new URL('../coordinator/openapi.json', import.meta.url), 'utf8'));
+    expect(served.servers).toEqual([{ url: stack.coordinator }]);
+    const { servers: _servers, ...rest } = served;
+    expect(rest).toEqual(inRepo);
+    expect(Object.keys(inRepo.paths)).toEqual(expect.arrayContaining(['/v1/mint', '/v1/revoke', '/v1/introspect', '/.well-known/jwks.json']));
+  });
+});

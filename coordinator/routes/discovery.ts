@@ -1,6 +1,7 @@
 // Public, read-only endpoints: JWKS, discovery, health, readiness, metrics.
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
+import openapi from '../openapi.json' with { type: 'json' };
 
 export function discoveryRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/.well-known/jwks.json', async () => ({ keys: [ctx.jwk] }));
@@ -15,6 +16,7 @@ export function discoveryRoutes(app: FastifyInstance, ctx: RouteContext): void {
       revocation_endpoint: `${issuer}/v1/revoke`,
     };
   });
+  app.get('/openapi.json', async () => ({ ...openapi, servers: [{ url: ctx.issuer() }] }));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const probes = await Promise.allSettled(ctx.signers.map((s) => s.info()));

@@ -9,19 +9,11 @@ import { buildToken, signingInput } from '../../protocol/token.js';
 import type { MintRequest } from '../../protocol/wire.js';
 import type { AuditEntry } from '../audit.js';
 import type { RouteContext } from '../context.js';
+import openapi from '../openapi.json' with { type: 'json' };
 import { frostSign } from '../signing.js';
 
-const SCOPE_TOKEN = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}$'; // RFC 6749 §3.3 scope-token
-export const mintSchema = {
-  type: 'object',
-  required: ['scopes'],
-  additionalProperties: false,
-  properties: {
-    scopes: { type: 'array', minItems: 1, maxItems: 32, uniqueItems: true, items: { type: 'string', pattern: SCOPE_TOKEN } },
-    ttl: { type: 'integer', minimum: 1, maximum: 86_400 },
-    audience: { type: 'string', minLength: 1, maxLength: 2048 },
-  },
-} as const;
+// The request schema is the OpenAPI document's, so the published contract and validation agree.
+export const mintSchema = openapi.components.schemas.MintRequest;
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
 
