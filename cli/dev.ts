@@ -51,12 +51,16 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
   process.once('SIGTERM', () => void stop(0));
 
   try {
-    const signerServices = await Promise.all(
+    // allSettled, so that signers which did start are stopped too when another one fails.
+    const started = await Promise.allSettled(
       Array.from({ length: opts.signers }, (_, i) =>
         spawnService(['signer', '--state', state, '--index', String(i + 1), '--host', host, '--port', '0'], `signer-${i + 1}`),
       ),
     );
+    const signerServices = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     services.push(...signerServices);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     for (const [i, s] of signerServices.entries()) say(`• signer-${i + 1} (pid ${s.ready.pid}) at ${s.ready.url}`);
 
     const coordinator = await spawnService(

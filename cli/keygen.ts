@@ -47,7 +47,7 @@ export async function keygen(opts: KeygenOptions): Promise<GroupInfo> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const share = deal.secretShares[id]!;
     await createSealKey(join(dir, 'seal.key'));
-    await sealShare(share, group.group_public_key, join(dir, 'seal.key'), join(dir, 'share.sealed'));
+    await sealShare(share, group.group_public_key, { type: 'file', keyFile: join(dir, 'seal.key') }, join(dir, 'share.sealed'));
     share.signingShare.fill(0);
     log(`sealed share for signer ${i + 1}`);
   }

@@ -11,6 +11,7 @@ import { runDevStack } from './dev.js';
 import { keygen } from './keygen.js';
 import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM } from './paths.js';
 import { registerPolicyCommands } from './policy-commands.js';
+import { registerSealCommands } from './seal-commands.js';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -116,6 +117,7 @@ program
   });
 
 registerPolicyCommands(program);
+registerSealCommands(program); // after `signer`: adds `signer reseal` / `signer inspect`
 
 const audit = program.command('audit').description('audit log operations');
 audit

@@ -18,7 +18,8 @@ export async function startSigner(opts: SignerProcessOptions) {
   const dir = join(opts.state, 'signers', String(opts.index));
   const tlsDir = join(opts.state, 'tls');
   const group = JSON.parse(await readFile(join(opts.state, 'group.json'), 'utf8')) as GroupInfo;
-  const share = await unsealShare(join(dir, 'share.sealed'), join(dir, 'seal.key'));
+  // The sealed file names its key provider; PINs/credentials come from the environment or a prompt.
+  const share = await unsealShare(join(dir, 'share.sealed'));
   if (share.groupPublicKey !== group.group_public_key || !(share.identifier in group.verifying_shares)) {
     throw new Error(`share in ${dir} does not belong to the key set in group.json`);
   }
