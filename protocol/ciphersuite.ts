@@ -1,9 +1,13 @@
-// FROST(Ed25519, SHA-512), RFC 9591, as one interface. Today it is @noble/curves' ed25519_FROST;
-// the wire carries bytes as base64url and identifiers as noble's canonical hex scalars.
+// FROST(Ed25519, SHA-512), RFC 9591, as one interface. Signing (commit, signShare, verifyShare,
+// aggregate) runs on libsodium (protocol/frost/, constant time wherever a secret is involved);
+// @noble/curves' ed25519_FROST stays exported as `frost` for keygen/DKG and as the test oracle.
+// The wire carries bytes as base64url and identifiers as noble's canonical hex scalars.
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import { b64url, fromB64url } from './encoding.js';
+import * as sodiumFrost from './frost/sign.js';
 
 export const CIPHERSUITE = 'FROST-ED25519-SHA512-v1';
+/** noble's FROST: key generation (trusted dealer, DKG) and the reference the sodium code is tested against. */
 export const frost = ed25519_FROST;
 
 export type Identifier = string;
@@ -58,13 +62,18 @@ export function commitmentFromWire(c: WireCommitment) {
   return { identifier: c.identifier, hiding: fromB64url(c.hiding), binding: fromB64url(c.binding) };
 }
 
-/** Round 1 (RFC 9591 §5.1): fresh nonces and their public commitments. */
-export function commit(share: SecretShare, rng?: (n?: number) => Uint8Array) {
-  const out = rng ? frost.commit(share, rng) : frost.commit(share);
-  return { nonces: out.nonces as Nonces, commitment: commitmentToWire(out.commitments) };
+/**
+ * Round 1 (RFC 9591 §5.1): fresh nonces and their public commitments. `rng` (tests only) supplies
+ * the 32 random bytes of each nonce, hiding first: nonce = H3(random || signing share).
+ */
+export function commit(share: SecretShare, rng?: (n?: number) => Uint8Array): { nonces: Nonces; commitment: WireCommitment } {
+  return sodiumFrost.commit(share, rng);
 }
 
-/** Round 2 (RFC 9591 §5.2). Consumes (zeroes) `nonces`. */
+/**
+ * Round 2 (RFC 9591 §5.2). Consumes (zeroes) `nonces`; refuses all-zero nonces, a commitment list
+ * whose entry for this signer is not its own round-1 commitment, and invalid group elements.
+ */
 export function signShare(
   share: SecretShare,
   group: GroupInfo,
@@ -72,7 +81,7 @@ export function signShare(
   commitments: WireCommitment[],
   message: Uint8Array,
 ): Uint8Array {
-  return frost.signShare(share, toFrostPublic(group), nonces, commitments.map(commitmentFromWire), message);
+  return sodiumFrost.signShare(share, group, nonces, commitments, message);
 }
 
 /** RFC 9591 §5.4: is one signer's share valid? Used to name a cheating signer. */
@@ -84,7 +93,7 @@ export function verifyShare(
   share: Uint8Array,
 ): boolean {
   try {
-    return frost.verifyShare(toFrostPublic(group), commitments.map(commitmentFromWire), message, identifier, share);
+    return sodiumFrost.verifyShare(group, commitments, message, identifier, share);
   } catch {
     return false;
   }
@@ -97,7 +106,10 @@ export class AggregationError extends Error {
   }
 }
 
-/** RFC 9591 §5.3: sum the shares; on failure name the signers whose shares do not verify. */
+/**
+ * RFC 9591 §5.3: sum the shares and verify the signature once; only if that fails, verify each
+ * share (§5.4) and name the signers whose shares do not verify (a malformed share counts too).
+ */
 export function aggregate(
   group: GroupInfo,
   commitments: WireCommitment[],
@@ -105,9 +117,8 @@ export function aggregate(
   shares: Record<Identifier, Uint8Array>,
 ): Uint8Array {
   try {
-    return frost.aggregate(toFrostPublic(group), commitments.map(commitmentFromWire), message, shares);
+    return sodiumFrost.aggregate(group, commitments, message, shares);
   } catch (err) {
-    const culprits = (err as { cheaters?: Identifier[] }).cheaters ?? [];
-    throw new AggregationError(culprits);
+    throw new AggregationError(err instanceof sodiumFrost.FrostAggregateFailure ? err.culprits : []);
   }
 }
