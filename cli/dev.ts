@@ -38,6 +38,7 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
   const issuer = await startDevIssuer({ host, audience: () => coordinatorUrl });
   say(`• OIDC issuer (GitHub-like) at ${issuer.url}`);
 
+  const policyData = resolve(opts.policyData ?? DEFAULT_POLICY_DATA);
   const services: Service[] = [];
   let stopping = false;
   const stop = async (code: number) => {
@@ -54,7 +55,21 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
     // allSettled, so that signers which did start are stopped too when another one fails.
     const started = await Promise.allSettled(
       Array.from({ length: opts.signers }, (_, i) =>
-        spawnService(['signer', '--state', state, '--index', String(i + 1), '--host', host, '--port', '0'], `signer-${i + 1}`),
+        spawnService(
+          [
+            'signer',
+            '--state', state,
+            '--index', String(i + 1),
+            '--host', host,
+            '--port', '0',
+            '--token-issuer', coordinatorUrl,
+            '--oidc-issuer', issuer.url,
+            '--oidc-audience', coordinatorUrl,
+            '--policy-wasm', DEFAULT_POLICY_WASM,
+            '--policy-data', policyData,
+          ],
+          `signer-${i + 1}`,
+        ),
       ),
     );
     const signerServices = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -72,7 +87,7 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
         '--oidc-issuer', issuer.url,
         '--oidc-audience', coordinatorUrl,
         '--policy-wasm', DEFAULT_POLICY_WASM,
-        '--policy-data', resolve(opts.policyData ?? DEFAULT_POLICY_DATA),
+        '--policy-data', policyData,
         ...signerServices.flatMap((s, i) => ['--signer', `signer-${i + 1}=${s.ready.url}`]),
         ...(opts.rateRepository ? ['--rate-repository', opts.rateRepository] : []),
         ...(opts.rateSub ? ['--rate-sub', opts.rateSub] : []),

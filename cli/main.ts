@@ -73,11 +73,29 @@ program
   .option('--host <host>', 'listen address', '127.0.0.1')
   .addOption(new Option('--port <port>', 'listen port (0: any)').argParser(integer).default(0))
   .option('--allow-client <cn>', 'client certificate CN allowed to call (repeatable)', collect, [])
+  .requiredOption('--token-issuer <url>', 'the coordinator\'s issuer URL: every token this signer signs must carry it as iss')
+  .option('--oidc-issuer <url>', `trusted OIDC issuer (repeatable; default ${GITHUB_ISSUER})`, collect, [])
+  .requiredOption('--oidc-audience <aud>', 'audience the OIDC token must carry (as configured at the coordinator)')
+  .option('--policy-wasm <file>', 'compiled policy', DEFAULT_POLICY_WASM)
+  .option('--policy-data <file>', 'policy data', DEFAULT_POLICY_DATA)
+  .option('--policy-pin <sha256>', 'refuse any policy bundle with another hash (the token\'s pol claim)')
   .action(async (opts) => {
     const allowedClients = opts.allowClient.length ? opts.allowClient : ['coordinator'];
-    const { app, url, identifier } = await startSigner({ state: resolve(opts.state), index: opts.index, host: opts.host, port: opts.port, allowedClients });
+    const { app, url, identifier, policyHash } = await startSigner({
+      state: resolve(opts.state),
+      index: opts.index,
+      host: opts.host,
+      port: opts.port,
+      allowedClients,
+      tokenIssuer: opts.tokenIssuer,
+      oidcIssuers: (opts.oidcIssuer.length ? opts.oidcIssuer : [GITHUB_ISSUER]).map((issuer: string) => ({ issuer })),
+      oidcAudience: opts.oidcAudience,
+      policyWasm: resolve(opts.policyWasm),
+      policyData: resolve(opts.policyData),
+      policyPin: opts.policyPin,
+    });
     closeOnSignal(() => app.close());
-    console.log(JSON.stringify({ ready: true, url, pid: process.pid, identifier }));
+    console.log(JSON.stringify({ ready: true, url, pid: process.pid, identifier, policy: policyHash }));
   });
 
 program

@@ -1,6 +1,7 @@
 // The policy in force, swapped atomically when the bundle or its data changes on disk (polled,
 // and on SIGHUP). A request evaluates against the policy it started with; a broken new bundle
-// is refused and the old one stays.
+// is refused and the old one stays. With a pin, only a bundle of that exact hash is ever used
+// (signers: the policy they enforce is distributed hash-pinned).
 import { watchFile, unwatchFile } from 'node:fs';
 import { loadPolicyFiles, type LoadedPolicy } from './policy-eval.js';
 
@@ -10,10 +11,21 @@ export class PolicyHolder {
     private readonly wasmPath: string,
     private readonly dataPath: string,
     private readonly log: (msg: string, fields?: Record<string, unknown>) => void,
+    private readonly pin?: string,
   ) {}
 
-  static async load(wasmPath: string, dataPath: string, log: PolicyHolder['log'] = () => {}): Promise<PolicyHolder> {
-    return new PolicyHolder(await loadPolicyFiles(wasmPath, dataPath), wasmPath, dataPath, log);
+  static async load(
+    wasmPath: string,
+    dataPath: string,
+    log: PolicyHolder['log'] = () => {},
+    opts: { pin?: string } = {},
+  ): Promise<PolicyHolder> {
+    const policy = await loadPolicyFiles(wasmPath, dataPath);
+    if (opts.pin && policy.hash !== opts.pin) {
+      throw new Error(`policy bundle hash ${policy.hash} is not the pinned ${opts.pin}; deploy the pinned bundle or change the pin`);
+    }
+    log('policy loaded', { policy: policy.hash, pinned: !!opts.pin });
+    return new PolicyHolder(policy, wasmPath, dataPath, log, opts.pin);
   }
 
   get current(): LoadedPolicy {
@@ -23,6 +35,10 @@ export class PolicyHolder {
   async reload(): Promise<boolean> {
     try {
       const next = await loadPolicyFiles(this.wasmPath, this.dataPath);
+      if (this.pin && next.hash !== this.pin) {
+        this.log('policy reload refused: not the pinned hash', { policy: this.policy.hash, offered: next.hash });
+        return false;
+      }
       if (next.hash !== this.policy.hash) {
         this.log('policy reloaded', { from: this.policy.hash, to: next.hash });
         this.policy = next;

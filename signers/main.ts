@@ -2,7 +2,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GroupInfo } from '../protocol/ciphersuite.js';
+import { thumbprint } from '../protocol/jwk.js';
+import { OidcVerifier, type TrustedIssuer } from '../protocol/oidc-verifier.js';
+import { PolicyHolder } from '../protocol/policy-holder.js';
 import { serviceLogger } from '../protocol/service-logger.js';
+import { MintChecker } from './mint-check.js';
 import { unsealShare } from './sealed-share.js';
 import { buildSignerServer } from './server.js';
 
@@ -12,7 +16,18 @@ export interface SignerProcessOptions {
   host: string;
   port: number;
   allowedClients: string[];
+  /** What the signer checks on its own before signing (I2). */
+  tokenIssuer: string;
+  oidcIssuers: TrustedIssuer[];
+  oidcAudience: string;
+  policyWasm: string;
+  policyData: string;
+  /** Refuse any policy bundle whose hash is not this one. */
+  policyPin?: string;
 }
+
+/** The coordinator may retry a mint a few times with one OIDC token (new jti each time). */
+const OIDC_USES_PER_TOKEN = 3;
 
 export async function startSigner(opts: SignerProcessOptions) {
   const dir = join(opts.state, 'signers', String(opts.index));
@@ -24,20 +39,35 @@ export async function startSigner(opts: SignerProcessOptions) {
     throw new Error(`share in ${dir} does not belong to the key set in group.json`);
   }
   const name = `signer-${opts.index}`;
+  const logger = serviceLogger({ signer: name });
+  let log: (msg: string, fields?: Record<string, unknown>) => void = () => {};
+  const policy = await PolicyHolder.load(opts.policyWasm, opts.policyData, (msg, fields) => log(msg, fields), { pin: opts.policyPin });
+  const checker = new MintChecker({
+    tokenIssuer: opts.tokenIssuer,
+    kid: thumbprint(group.group_public_key),
+    oidc: new OidcVerifier({ issuers: opts.oidcIssuers, audience: opts.oidcAudience, usesPerJti: OIDC_USES_PER_TOKEN }),
+    policy,
+  });
   const app = await buildSignerServer({
     share,
     group,
+    checker,
     allowedClients: opts.allowedClients,
-    logger: serviceLogger({ signer: name }),
+    logger,
     tls: {
       key: await readFile(join(tlsDir, `${name}-key.pem`), 'utf8'),
       cert: await readFile(join(tlsDir, `${name}.pem`), 'utf8'),
       ca: await readFile(join(tlsDir, 'ca.pem'), 'utf8'),
     },
   });
+  // Reloads (and refused reloads) are logged at warn; the start-up hash is in the ready line too.
+  log = (msg, fields) => app.log.warn(fields ?? {}, msg);
+  app.log.info({ policy: policy.current.hash, pinned: !!opts.policyPin }, 'policy loaded');
+  const stopWatching = policy.watch();
+  app.addHook('onClose', async () => stopWatching());
   await app.listen({ host: opts.host, port: opts.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const url = `https://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
-  return { app, url, identifier: share.identifier };
+  return { app, url, identifier: share.identifier, policyHash: policy.current.hash };
 }

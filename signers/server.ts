@@ -4,9 +4,8 @@ import type { TLSSocket } from 'node:tls';
 import { commit, signShare, type GroupInfo, type SecretShare, type WireCommitment } from '../protocol/ciphersuite.js';
 import { b64url } from '../protocol/encoding.js';
 import { STRICT_AJV, installProblemHandlers, sendProblem } from '../protocol/http-problem.js';
-import { thumbprint } from '../protocol/jwk.js';
 import { SESSION_PATTERN, type Round1Request, type Round2Request, type SignerInfo } from '../protocol/wire.js';
-import { ContextMismatch, JtiRegistry, checkMessage } from './context-check.js';
+import { ContextMismatch, type MintChecker } from './mint-check.js';
 import { NonceStore, wipe } from './nonce-store.js';
 
 export interface SignerTls {
@@ -19,6 +18,8 @@ export interface SignerDeps {
   share: SecretShare;
   group: GroupInfo;
   tls: SignerTls;
+  /** Re-derives the token the mint context allows (I2). */
+  checker: MintChecker;
   /** Common names of client certificates allowed to call (the coordinator). */
   allowedClients: string[];
   logger?: boolean | object;
@@ -77,9 +78,7 @@ function sameCommitment(a: WireCommitment, b: WireCommitment | undefined): boole
 export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstance> {
   const { share, group } = deps;
   const nonces = deps.nonces ?? new NonceStore();
-  const jtis = new JtiRegistry();
   const now = deps.now ?? (() => Date.now());
-  const kid = thumbprint(group.group_public_key);
   const allowed = new Set(deps.allowedClients);
 
   const app = Fastify({
@@ -130,11 +129,7 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
       if (ids.size !== body.commitments.length || body.commitments.some((c) => !(c.identifier in group.verifying_shares))) {
         return sendProblem(reply, 'invalid_request', 'commitment list has duplicate or unknown identifiers');
       }
-      const nowS = Math.floor(now() / 1000);
-      const checked = checkMessage(body.message, body.context, kid, nowS);
-      if (!jtis.claim(checked.jti, checked.exp, nowS)) {
-        return sendProblem(reply, 'context_mismatch', 'this signer already signed a token with that jti');
-      }
+      await deps.checker.check(body.message, body.context, Math.floor(now() / 1000));
       const message = new TextEncoder().encode(body.message);
       const sigShare = signShare(share, group, entry.nonces, body.commitments, message);
       return { share: b64url(sigShare) };

@@ -28,7 +28,7 @@ async function coordinatorWith(audit: AuditLog) {
   const tls = await signerTls(stack.state);
   const signers = stack.signers.map((s) => new SignerClient({ name: `signer-${s.id}`, url: s.url }, tls));
   const app = await buildCoordinatorServer({
-    issuer: () => 'http://coordinator.test',
+    issuer: () => stack.coordinator, // signers check that tokens carry the coordinator's issuer
     group: JSON.parse(await readFile(join(stack.state, 'group.json'), 'utf8')),
     oidc: new OidcVerifier({ issuers: [{ issuer: stack.issuer }], audience: stack.coordinator }),
     policy: await PolicyHolder.load(DEFAULT_POLICY_WASM, DEFAULT_POLICY_DATA),

@@ -26,6 +26,9 @@ let ociKeyId: string;
 let ociSecrets: Record<string, string>;
 let pkcs11Env: Record<string, string>;
 
+/** The I2 settings are required but not exercised here: these signers only start and stop. */
+const checks = ['--token-issuer', 'http://127.0.0.1:9', '--oidc-issuer', 'http://127.0.0.1:9', '--oidc-audience', 'http://127.0.0.1:9'];
+
 interface SignerRun {
   code: number | null;
   ready?: { ready: boolean; url: string; pid: number; identifier: string };
@@ -38,7 +41,7 @@ interface SignerRun {
  * with SIGTERM) or with its exit when it exits first.
  */
 function runSigner(index: number, env: Record<string, string | undefined>): Promise<SignerRun> {
-  const child = spawn(process.execPath, [CLI, 'signer', '--state', state, '--index', String(index), '--port', '0'], {
+  const child = spawn(process.execPath, [CLI, 'signer', '--state', state, '--index', String(index), '--port', '0', ...checks], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ZTMINT_PKCS11_PIN: undefined, ...env },
   });
@@ -131,7 +134,7 @@ describe('a signer process unseals its share through its provider', () => {
     await ensureSealed(1);
     for (const [pin, ok] of [['111111', false], [token.pin, true]] as const) {
       // util-linux `script` gives the signer a pseudo-terminal and forwards our writes to it.
-      const command = `${process.execPath} ${CLI} signer --state ${state} --index 1 --port 0`;
+      const command = `${process.execPath} ${CLI} signer --state ${state} --index 1 --port 0 ${checks.join(' ')}`;
       const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...token.env, ZTMINT_PKCS11_PIN: undefined } });
       let screen = '';
       let typed = false;

@@ -18,11 +18,13 @@ import { signerTls, startDevStack, type DevStack } from './helpers/dev-stack.js'
 let stack: DevStack;
 let asCoordinator: Agent;
 let kid: string;
+let policyHash: string;
 
 beforeAll(async () => {
   stack = await startDevStack();
   asCoordinator = new Agent({ connect: await signerTls(stack.state) });
   kid = thumbprint(JSON.parse(await readFile(join(stack.state, 'group.json'), 'utf8')).group_public_key);
+  policyHash = ((await (await fetch(`${stack.coordinator}/readyz`)).json()) as { policy: string }).policy;
 });
 afterAll(async () => {
   await asCoordinator?.close();
@@ -50,14 +52,15 @@ async function round1(session: string, signers = stack.signers.slice(0, 2)) {
   return out;
 }
 
-async function context(request = { scopes: ['deploy:canary'] }) {
-  const oidc = await stack.idToken();
+/** An honest message: exactly the token the policy allows for this OIDC token and request. */
+async function context(request = { scopes: ['deploy:canary'] }, oidcClaims: Record<string, unknown> = {}) {
+  const oidc = await stack.idToken(oidcClaims);
   const { header, claims } = buildToken({
     issuer: stack.coordinator,
     kid,
     oidcClaims: decodeJwt(oidc),
     decision: { allow: true, scopes: request.scopes, ttl: 900, audience: 'https://deploy.example', reasons: [] },
-    policyHash: '0'.repeat(64),
+    policyHash,
     now: Math.floor(Date.now() / 1000),
     jti: randomBytes(16).toString('base64url'),
   });
@@ -125,27 +128,68 @@ describe('signer protocol', () => {
   });
 
   it('refuses a message that does not follow from the context, and burns the nonce (I2)', async () => {
-    const cases: Array<(c: Awaited<ReturnType<typeof context>>) => string> = [
-      (c) => signingInput(c.header, { ...c.claims, scope: 'deploy:prod' }),
-      (c) => signingInput(c.header, { ...c.claims, repository: 'acme/other' }),
-      (c) => signingInput(c.header, { ...c.claims, sub: 'repo:acme/other:ref:refs/heads/main' }),
-      (c) => signingInput(c.header, { ...c.claims, exp: c.claims.iat + 86_400 }),
-      (c) => signingInput(c.header, { ...c.claims, iat: c.claims.iat - 3600, nbf: c.claims.iat - 3600 }),
-      (c) => signingInput({ ...c.header, kid: 'other' }, c.claims),
-      (c) => `${c.message}.x`,
-      () => 'e30.e30',
+    const cases: Array<[string, (c: Awaited<ReturnType<typeof context>>) => string]> = [
+      ['scope escalation', (c) => signingInput(c.header, { ...c.claims, scope: 'deploy:canary deploy:prod' })],
+      ['other scope', (c) => signingInput(c.header, { ...c.claims, scope: 'deploy:prod' })],
+      ['longer ttl', (c) => signingInput(c.header, { ...c.claims, exp: c.claims.exp + 60 })],
+      ['other repository', (c) => signingInput(c.header, { ...c.claims, repository: 'acme/other' })],
+      ['other subject', (c) => signingInput(c.header, { ...c.claims, sub: 'repo:acme/other:ref:refs/heads/main' })],
+      ['other audience', (c) => signingInput(c.header, { ...c.claims, aud: 'https://evil.example' })],
+      ['other issuer', (c) => signingInput(c.header, { ...c.claims, iss: 'https://evil.example' })],
+      ['policy hash mismatch', (c) => signingInput(c.header, { ...c.claims, pol: 'f'.repeat(64) })],
+      ['extra claim', (c) => signingInput(c.header, { ...c.claims, admin: true } as never)],
+      ['stale iat', (c) => signingInput(c.header, { ...c.claims, iat: c.claims.iat - 3600, nbf: c.claims.iat - 3600, exp: c.claims.exp - 3600 })],
+      ['short jti', (c) => signingInput(c.header, { ...c.claims, jti: 'abc' })],
+      ['other kid', (c) => signingInput({ ...c.header, kid: 'other' }, c.claims)],
+      ['three segments', (c) => `${c.message}.x`],
+      ['empty objects', () => 'e30.e30'],
     ];
-    for (const forge of cases) {
+    for (const [name, forge] of cases) {
       const s = session();
       const commitments = await round1(s);
       const ctx = await context();
       const body = { session: s, message: forge(ctx), commitments, context: { oidc_token: ctx.oidc, request: { scopes: ['deploy:canary'] } } };
       const res = await call(stack.signers[0]!.url, '/v1/round2', body);
-      expect(res.status, body.message).toBe(403);
+      expect(res.status, name).toBe(403);
       expect(res.type).toMatch(/problem\+json/);
       expect(res.body.code).toBe('context_mismatch');
       const retry = await call(stack.signers[0]!.url, '/v1/round2', { ...body, message: ctx.message });
-      expect(retry.status).toBe(409);
+      expect(retry.status, name).toBe(409);
+    }
+  });
+
+  it('no quorum of shares can be obtained for a forged token: every signer refuses it', async () => {
+    const forgeries: Array<[string, () => Promise<{ message: string; oidc: string; request: { scopes: string[] } }>]> = [
+      ['scope the context does not ask for', async () => {
+        const c = await context();
+        return { message: signingInput(c.header, { ...c.claims, scope: 'deploy:prod' }), oidc: c.oidc, request: { scopes: ['deploy:canary'] } };
+      }],
+      ['request the policy denies, with a matching message', async () => {
+        const c = await context({ scopes: ['deploy:prod'] });
+        return { message: c.message, oidc: c.oidc, request: { scopes: ['deploy:prod'] } };
+      }],
+      ['OIDC token for a repository the policy does not know', async () => {
+        const c = await context({ scopes: ['deploy:canary'] }, { repository: 'evil/repo' });
+        return { message: c.message, oidc: c.oidc, request: { scopes: ['deploy:canary'] } };
+      }],
+      ['OIDC token with a forged signature', async () => {
+        const c = await context();
+        const [h, p] = c.oidc.split('.');
+        return { message: c.message, oidc: `${h}.${p}.${Buffer.alloc(256, 7).toString('base64url')}`, request: { scopes: ['deploy:canary'] } };
+      }],
+    ];
+    for (const [name, forge] of forgeries) {
+      const forged = await forge();
+      const s = session();
+      const commitments = await round1(s, stack.signers);
+      const shares = [];
+      for (const signer of stack.signers) {
+        const res = await call(signer.url, '/v1/round2', { session: s, message: forged.message, commitments, context: { oidc_token: forged.oidc, request: forged.request } });
+        expect(res.status, `${name} at ${signer.url}`).toBe(403);
+        expect(res.body.code).toBe('context_mismatch');
+        if (res.body.share) shares.push(res.body.share);
+      }
+      expect(shares, name).toHaveLength(0);
     }
   });
 
