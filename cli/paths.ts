@@ -1,19 +1,8 @@
-// Where the package's own files are, whether run from build/ (compiled) or from the sources.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Where the package's own files are.
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../protocol/package-root.js';
 
-function findRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the ztmint package root');
-    dir = parent;
-  }
-  return dir;
-}
-
-export const PACKAGE_ROOT = findRoot();
+export { PACKAGE_ROOT };
 export const CLI_BIN = join(PACKAGE_ROOT, 'bin', 'ztmint.js');
 export const DEFAULT_POLICY_WASM = join(PACKAGE_ROOT, 'policies', 'wasm', 'mint.wasm');
 export const DEFAULT_POLICY_DATA = join(PACKAGE_ROOT, 'policies', 'data.json');
