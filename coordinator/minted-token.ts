@@ -2,6 +2,7 @@
 // our issuer, within its lifetime.
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import type { KeyObject } from 'node:crypto';
+import { isCanonicalCompactJws } from '../protocol/oidc-verifier.js';
 
 export interface MintedClaims extends JWTPayload {
   jti: string;
@@ -12,7 +13,7 @@ export interface MintedClaims extends JWTPayload {
 export type MintedCheck = { status: 'valid'; claims: MintedClaims } | { status: 'expired' } | { status: 'invalid' };
 
 export async function checkMinted(token: string, key: KeyObject, issuer: string, nowMs: number): Promise<MintedCheck> {
-  if (token.length > 16 * 1024) return { status: 'invalid' };
+  if (token.length > 16 * 1024 || !isCanonicalCompactJws(token)) return { status: 'invalid' };
   try {
     const { payload } = await jwtVerify(token, key, { algorithms: ['EdDSA'], issuer, currentDate: new Date(nowMs) });
     if (typeof payload.jti !== 'string' || typeof payload.exp !== 'number' || typeof payload.scope !== 'string') {

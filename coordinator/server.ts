@@ -1,7 +1,7 @@
 // The coordinator's HTTP service, assembled from its route groups.
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { STRICT_AJV, installProblemHandlers } from '../protocol/http-problem.js';
+import { STRICT_AJV, clientErrorHandler, installProblemHandlers } from '../protocol/http-problem.js';
 import { ed25519PublicKey, groupJwk } from '../protocol/jwk.js';
 import { ProblemError } from '../protocol/problem.js';
 import type { CoordinatorDeps, RouteContext } from './context.js';
@@ -12,7 +12,7 @@ import { tokenRoutes } from './routes/tokens.js';
 export type { CoordinatorDeps } from './context.js';
 
 export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 16 * 1024, ajv: STRICT_AJV });
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 16 * 1024, ajv: STRICT_AJV, clientErrorHandler });
   installProblemHandlers(app);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 

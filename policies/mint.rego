@@ -85,7 +85,13 @@ requested_scopes contains s if {
 # `"ttl": null` and `"audience": null` count as absent.
 ttl_requested if request.ttl != null
 
-ttl_well_formed if positive_integer(request.ttl)
+# Bounded so every ttl can be formatted in a reason (opa-wasm's format_int stops at 2^31 - 1).
+ttl_well_formed if {
+	positive_integer(request.ttl)
+	request.ttl <= max_request_ttl
+}
+
+max_request_ttl := 2147483647
 
 audience_requested if request.audience != null
 
@@ -198,17 +204,29 @@ segment_matches(w, h) if {
 
 segment_matches(w, h) if {
 	contains(w, "*")
-	glob.match(glob_escape(w), ["/"], h)
+	regex.match(segment_regex(w), h)
 }
 
-# Escape the glob metacharacters other than `*` (backslash first).
-glob_escape(s) := escaped if {
+# A glob segment as an anchored regular expression: each literal part escaped, each `*` any run of
+# characters but "/". (opa-wasm's glob.match does not treat every metacharacter literally, so the
+# policy builds its own pattern with regex.match, which behaves the same in opa and in wasm.)
+segment_regex(w) := concat("", ["^", concat("[^/]*", [regex_escape(part) | some part in split(w, "*")]), "$"])
+
+# Escape RE2 metacharacters (backslash first).
+regex_escape(s) := escaped if {
 	s1 := replace(s, "\\", "\\\\")
-	s2 := replace(s1, "?", "\\?")
-	s3 := replace(s2, "[", "\\[")
-	s4 := replace(s3, "]", "\\]")
-	s5 := replace(s4, "{", "\\{")
-	escaped := replace(s5, "}", "\\}")
+	s2 := replace(s1, ".", "\\.")
+	s3 := replace(s2, "+", "\\+")
+	s4 := replace(s3, "?", "\\?")
+	s5 := replace(s4, "(", "\\(")
+	s6 := replace(s5, ")", "\\)")
+	s7 := replace(s6, "[", "\\[")
+	s8 := replace(s7, "]", "\\]")
+	s9 := replace(s8, "{", "\\{")
+	s10 := replace(s9, "}", "\\}")
+	s11 := replace(s10, "|", "\\|")
+	s12 := replace(s11, "^", "\\^")
+	escaped := replace(s12, "$", "\\$")
 }
 
 grant_lists_scope(grant, s) if {
@@ -325,7 +343,7 @@ reasons contains msg if {
 	msg := concat("", ["grant ", quote(grant_name(i)), ", which grants ", quote(s), ", does not match: ", why])
 }
 
-reasons contains "request.ttl must be a positive integer number of seconds" if {
+reasons contains "request.ttl must be a positive integer number of seconds, at most 2147483647" if {
 	ttl_requested
 	not ttl_well_formed
 }

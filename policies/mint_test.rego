@@ -330,8 +330,19 @@ test_value_matches_other_metacharacters_are_literal if {
 	not mint.value_matches("acme/\\*", "acme/*x")
 }
 
-test_glob_escape if {
-	mint.glob_escape("a?[b]{c}\\*") == "a\\?\\[b\\]\\{c\\}\\\\*"
+test_regex_escape if {
+	mint.regex_escape("a?[b]{c}\\.+()|^$") == "a\\?\\[b\\]\\{c\\}\\\\\\.\\+\\(\\)\\|\\^\\$"
+	mint.segment_regex("x(y)*") == "^x\\(y\\)[^/]*$"
+}
+
+test_glob_treats_regex_metacharacters_literally if {
+	mint.value_matches("x(y)*", "x(y)z")
+	not mint.value_matches("x(y)*", "xy")
+	mint.value_matches("a$*", "a$b")
+	mint.value_matches("a.b*", "a.bc")
+	not mint.value_matches("a.b*", "axbc")
+	mint.value_matches("a|b*", "a|bc")
+	not mint.value_matches("a|b*", "bc")
 }
 
 test_grant_with_empty_match_never_matches if {
@@ -431,8 +442,8 @@ test_default_ttl_not_capped_by_unused_grants if {
 }
 
 test_invalid_ttl_denied if {
-	reason := "request.ttl must be a positive integer number of seconds"
-	every ttl in [0, -60, 1.5, "900", true, [900], {"s": 900}] {
+	reason := "request.ttl must be a positive integer number of seconds, at most 2147483647"
+	every ttl in [0, -60, 1.5, "900", true, [900], {"s": 900}, 2147483648, 1e300] {
 		denied_with(fixture, {"claims": main_claims, "request": {"scopes": ["deploy:canary"], "ttl": ttl}}, [reason])
 		decide(main_claims, {"scopes": ["deploy:canary"], "ttl": ttl}).ttl == 0
 	}

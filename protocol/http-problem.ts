@@ -1,6 +1,7 @@
 // Fastify plumbing shared by coordinator and signers: every error leaves as problem+json with a
 // stable code, never a stack trace, and never echoes request data that may hold a secret.
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { Socket } from 'node:net';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problem, type ProblemCode } from './problem.js';
 
 export function sendProblem(reply: FastifyReply, code: ProblemCode, detail: string, reasons?: string[]) {
@@ -44,3 +45,21 @@ export function installProblemHandlers(app: FastifyInstance): void {
 export const STRICT_AJV = {
   customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },
 } as const;
+
+/**
+ * For requests Node's HTTP parser refuses before Fastify sees them (oversized or malformed
+ * headers, unknown methods, smuggling-shaped framing): still a problem document, then close.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const doc = err.code === 'HPE_HEADER_OVERFLOW'
+    ? problem('headers_too_large', 'request headers are too large')
+    : problem('invalid_request', 'malformed HTTP request');
+  const body = JSON.stringify(doc);
+  socket.end(
+    `HTTP/1.1 ${doc.status} ${doc.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

@@ -5,6 +5,7 @@
 // the right type, and each jti accepted once.
 import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { request, type Dispatcher } from 'undici';
+import { fromB64url } from './encoding.js';
 import { ExpiringSet } from './expiring-set.js';
 import { ProblemError } from './problem.js';
 import { WORKFLOW_CLAIMS } from './token.js';
@@ -115,6 +116,7 @@ export class OidcVerifier {
   /** Returns the verified claims, or throws a ProblemError (`invalid_token`, `token_replayed`, `issuer_unavailable`). */
   async verify(token: string): Promise<JWTPayload & Record<string, unknown>> {
     if (token.length > MAX_TOKEN_BYTES) throw new ProblemError('invalid_token', 'OIDC token is too large');
+    if (!isCanonicalCompactJws(token)) throw new ProblemError('invalid_token', 'OIDC token is not a canonical compact JWS');
     let unverified: JWTPayload;
     let kid: string | undefined;
     try {
@@ -156,6 +158,18 @@ export class OidcVerifier {
       throw new ProblemError('token_replayed', 'this OIDC token was already used: request a new one for each mint');
     }
     return payload as JWTPayload & Record<string, unknown>;
+  }
+}
+
+/** Three segments of canonical base64url: one token has exactly one spelling. */
+export function isCanonicalCompactJws(token: string): boolean {
+  const parts = token.split('.');
+  if (parts.length !== 3) return false;
+  try {
+    for (const part of parts) if (part === '' || fromB64url(part).length === 0) return false;
+    return true;
+  } catch {
+    return false;
   }
 }
 

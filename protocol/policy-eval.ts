@@ -17,7 +17,7 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }
 
-export function toDecision(result: unknown): MintDecision {
+export function toDecision(result: unknown, failure = 'policy returned no decision'): MintDecision {
   const doc = (Array.isArray(result) ? (result[0] as { result?: unknown } | undefined)?.result : undefined) as Partial<MintDecision> | undefined;
   const reasons = isStringArray(doc?.reasons) ? doc.reasons : [];
   const wellFormed =
@@ -27,7 +27,7 @@ export function toDecision(result: unknown): MintDecision {
     Number.isInteger(doc.ttl) &&
     (doc.ttl as number) > 0 &&
     typeof doc.audience === 'string';
-  if (!wellFormed) return { allow: false, scopes: [], ttl: 0, audience: '', reasons: reasons.length ? reasons : ['policy returned no decision'] };
+  if (!wellFormed) return { allow: false, scopes: [], ttl: 0, audience: '', reasons: reasons.length ? reasons : [failure] };
   if (doc.allow && (doc.scopes!.length === 0 || reasons.length > 0)) {
     return { allow: false, scopes: [], ttl: 0, audience: '', reasons: ['policy returned an inconsistent decision'] };
   }
@@ -42,6 +42,13 @@ export async function loadPolicyFiles(wasmPath: string, dataPath: string): Promi
   policy.setData({ ztmint: data });
   return {
     hash: policyHash(wasm, dataBytes),
-    evaluate: (claims, request) => toDecision(policy.evaluate({ claims, request }, DECISION_ENTRYPOINT)),
+    evaluate: (claims, request) => {
+      try {
+        return toDecision(policy.evaluate({ claims, request }, DECISION_ENTRYPOINT));
+      } catch {
+        // opa-wasm throws (strings, not Errors) on builtin failures: that is a denial, never a crash.
+        return toDecision(undefined, 'policy evaluation failed on this input');
+      }
+    },
   };
 }

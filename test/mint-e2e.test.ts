@@ -165,5 +165,7 @@ describe('published OpenAPI document', () => {
     const { servers: _servers, ...rest } = served;
     expect(rest).toEqual(inRepo);
     expect(Object.keys(inRepo.paths)).toEqual(expect.arrayContaining(['/v1/mint', '/v1/revoke', '/v1/introspect', '/.well-known/jwks.json']));
+    const { PROBLEM_STATUS } = await import('../protocol/problem.js');
+    expect([...inRepo.components.schemas.Problem.properties.code.enum].sort()).toEqual(Object.keys(PROBLEM_STATUS).sort());
   });
 });

@@ -1,6 +1,6 @@
 // POST /v1/mint: OIDC check → rate limit → policy → FROST quorum → node:crypto check → durable
 // audit → token. Every outcome past input validation is audited, allowed or denied (I1, I6).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, randomBytes } from 'node:crypto';
 import { b64url } from '../../protocol/encoding.js';
 import { sendProblem } from '../../protocol/http-problem.js';
@@ -18,7 +18,12 @@ export const mintSchema = openapi.components.schemas.MintRequest;
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
 
 export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.post<{ Body: MintRequest }>('/v1/mint', { schema: { body: mintSchema } }, async (request, reply) => {
+  // JSON only: other media types (Fastify also parses text and forms) are 415, not a schema error.
+  const jsonOnly = async (request: FastifyRequest, reply: FastifyReply) => {
+    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') return sendProblem(reply, 'unsupported_media_type', 'send Content-Type: application/json');
+  };
+  app.post<{ Body: MintRequest }>('/v1/mint', { schema: { body: mintSchema }, preValidation: jsonOnly }, async (request, reply) => {
     const timer = ctx.metrics.mintSeconds.startTimer();
     const req = request.body;
     const policy = ctx.policy.current; // this request's policy, even if a reload happens meanwhile
