@@ -12,6 +12,7 @@ import { keygen } from './keygen.js';
 import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM } from './paths.js';
 import { registerPolicyCommands } from './policy-commands.js';
 import { registerSealCommands } from './seal-commands.js';
+import { registerDkgCommands } from './dkg-commands.js';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -136,6 +137,7 @@ program
 
 registerPolicyCommands(program);
 registerSealCommands(program); // after `signer`: adds `signer reseal` / `signer inspect`
+registerDkgCommands(program); // `dkg` and `signer dkg-serve`
 
 const audit = program.command('audit').description('audit log operations');
 audit

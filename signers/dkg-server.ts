@@ -1,0 +1,322 @@
+// The signer's DKG endpoints (mTLS, the coordinator's client certificate): one ceremony at a time,
+// driven by the relay (coordinator/dkg-relay.ts). `dkgRoutes` mounts them on any Fastify app;
+// `buildDkgSignerServer` is the standalone server of `ztmint signer dkg-serve` (a signer that has
+// no share yet). Errors are problem+json: `dkg_aborted` (409, with `reason`) when a check failed
+// and the ceremony is over at this signer, `dkg_conflict` (409) for a request that does not fit
+// the ceremony's state. Details name signers and steps, never a secret.
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { TLSSocket } from 'node:tls';
+import type { GroupInfo, SecretShare } from '../protocol/ciphersuite.js';
+import { STRICT_AJV, installProblemHandlers, sendProblem } from '../protocol/http-problem.js';
+import { PROBLEM_CONTENT_TYPE } from '../protocol/problem.js';
+import {
+  CEREMONY_PATTERN,
+  DKG_VERSION,
+  DkgAbort,
+  DkgParticipant,
+  DkgStepError,
+  signerName,
+  type DkgConfirmation,
+  type DkgEnvelope,
+  type DkgIdentity,
+  type DkgRound1Package,
+  type Rng,
+} from './dkg.js';
+
+export interface SealedResult {
+  path: string;
+  provider: Record<string, unknown>;
+}
+
+export interface DkgFinalResult {
+  ceremony: string;
+  index: number;
+  identifier: string;
+  group_public_key: string;
+  verifying_share: string;
+  sealed: SealedResult;
+}
+
+export interface DkgRouteDeps {
+  identity: DkgIdentity;
+  /** Seals the final share with the signer's key provider (the caller zeroes it afterwards). */
+  seal(share: SecretShare, group: GroupInfo): Promise<SealedResult>;
+  /** Refuse ceremonies with other parameters (operator's expectation). */
+  expect?: { threshold?: number; signers?: number };
+  /** Called once the share is sealed. */
+  onFinalized?(result: DkgFinalResult): void;
+  /** Tests only: entropy for noble's DKG round 1. */
+  rng?: Rng;
+  now?: () => Date;
+}
+
+const b64 = (max: number) => ({ type: 'string', pattern: '^[A-Za-z0-9_-]+$', maxLength: max }) as const;
+const hex64 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
+const ceremony = { type: 'string', pattern: CEREMONY_PATTERN } as const;
+const index = { type: 'integer', minimum: 1, maximum: 255 } as const;
+const pem = { type: 'string', minLength: 64, maxLength: 8192 } as const;
+
+const round1PackageSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'ciphersuite', 'ceremony', 'threshold', 'signers', 'index', 'identifier', 'commitment', 'proof_of_knowledge', 'encryption_key', 'certificate', 'signature'],
+  properties: {
+    version: { const: DKG_VERSION },
+    ciphersuite: { type: 'string', maxLength: 64 },
+    ceremony,
+    threshold: index,
+    signers: index,
+    index,
+    identifier: hex64,
+    commitment: { type: 'array', minItems: 2, maxItems: 255, items: b64(64) },
+    proof_of_knowledge: b64(128),
+    encryption_key: b64(64),
+    certificate: pem,
+    signature: b64(256),
+  },
+} as const;
+
+const envelopeSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'ceremony', 'sender', 'recipient', 'transcript', 'enc', 'nonce', 'ciphertext'],
+  properties: {
+    version: { const: DKG_VERSION },
+    ceremony,
+    sender: index,
+    recipient: index,
+    transcript: hex64,
+    enc: b64(64),
+    nonce: b64(32),
+    ciphertext: b64(256),
+  },
+} as const;
+
+const confirmationSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'ceremony', 'index', 'identifier', 'transcript', 'group_public_key', 'commitments', 'verifying_shares', 'certificate', 'signature'],
+  properties: {
+    version: { const: DKG_VERSION },
+    ceremony,
+    index,
+    identifier: hex64,
+    transcript: hex64,
+    group_public_key: b64(64),
+    commitments: { type: 'array', minItems: 2, maxItems: 255, items: b64(64) },
+    verifying_shares: { type: 'object', maxProperties: 255, propertyNames: { pattern: '^[0-9a-f]{64}$' }, additionalProperties: b64(64) },
+    certificate: pem,
+    signature: b64(256),
+  },
+} as const;
+
+const schemas = {
+  round1: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['ceremony', 'threshold', 'signers'],
+    properties: { ceremony, threshold: index, signers: index },
+  },
+  round2: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['ceremony', 'round1'],
+    properties: { ceremony, round1: { type: 'array', minItems: 2, maxItems: 255, items: round1PackageSchema } },
+  },
+  round3: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['ceremony', 'packages'],
+    properties: { ceremony, packages: { type: 'array', minItems: 1, maxItems: 254, items: envelopeSchema } },
+  },
+  finalize: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['ceremony', 'confirmations'],
+    properties: { ceremony, confirmations: { type: 'array', minItems: 2, maxItems: 255, items: confirmationSchema } },
+  },
+  abort: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['ceremony'],
+    properties: { ceremony, reason: { type: 'string', maxLength: 512 } },
+  },
+} as const;
+
+function dkgProblem(reply: FastifyReply, code: 'dkg_aborted' | 'dkg_conflict', detail: string, reason?: string) {
+  const doc: Record<string, unknown> = {
+    type: `urn:ztmint:error:${code}`,
+    title: code === 'dkg_aborted' ? 'DKG ceremony aborted' : 'Request does not fit the DKG ceremony',
+    status: 409,
+    detail,
+    code,
+  };
+  if (reason) doc.reason = reason;
+  return reply.code(409).type(PROBLEM_CONTENT_TYPE).send(doc);
+}
+
+/** Mounts POST /v1/dkg/{round1,round2,round3,finalize,abort} and GET /v1/dkg/status on `app`. */
+export function dkgRoutes(app: FastifyInstance, deps: DkgRouteDeps): void {
+  const me = signerName(deps.identity.index);
+  let current: DkgParticipant | undefined;
+  let finalizing: Promise<DkgFinalResult> | undefined;
+  let final: DkgFinalResult | undefined;
+
+  function fail(reply: FastifyReply, err: unknown) {
+    if (err instanceof DkgAbort) {
+      app.log.warn({ ceremony: current?.ceremony, reason: err.reason }, `DKG aborted: ${err.message}`);
+      return dkgProblem(reply, 'dkg_aborted', `${me}: ${err.message}`, err.reason);
+    }
+    if (err instanceof DkgStepError) return dkgProblem(reply, 'dkg_conflict', `${me}: ${err.message}`);
+    throw err;
+  }
+
+  function participant(reply: FastifyReply, id: string): DkgParticipant | undefined {
+    if (!current || current.ceremony !== id) {
+      void dkgProblem(reply, 'dkg_conflict', `${me}: ceremony ${id} is not in progress here${current ? ` (${current.ceremony} is)` : ''}; start with round 1`);
+      return undefined;
+    }
+    return current;
+  }
+
+  app.get('/v1/dkg/status', async () => ({
+    signer: me,
+    ceremony: current?.ceremony ?? null,
+    state: final ? 'sealed' : (current?.state ?? 'idle'),
+    ...(current?.abortReason ? { reason: current.abortReason.reason } : {}),
+  }));
+
+  app.post<{ Body: { ceremony: string; threshold: number; signers: number } }>('/v1/dkg/round1', { schema: { body: schemas.round1 } }, async (request, reply) => {
+    const { ceremony: id, threshold, signers } = request.body;
+    if (final) return dkgProblem(reply, 'dkg_conflict', `${me}: already sealed a share from ceremony ${final.ceremony}; restart this signer to run another ceremony`);
+    const expect = deps.expect ?? {};
+    if ((expect.threshold !== undefined && expect.threshold !== threshold) || (expect.signers !== undefined && expect.signers !== signers)) {
+      return dkgProblem(reply, 'dkg_conflict', `${me}: refuses a ${threshold}-of-${signers} ceremony (configured for ${expect.threshold ?? threshold}-of-${expect.signers ?? signers})`);
+    }
+    try {
+      if (current && current.ceremony === id) {
+        if (current.threshold !== threshold || current.signers !== signers) {
+          throw new DkgStepError(`ceremony ${id} was started as ${current.threshold}-of-${current.signers}`);
+        }
+        return { package: current.round1() };
+      }
+      if (finalizing) throw new DkgStepError(`ceremony ${current?.ceremony} is being sealed`);
+      // A new ceremony replaces an unfinished one: its secrets are dropped.
+      current?.abort('aborted', `superseded by ceremony ${id}`);
+      current = new DkgParticipant({ ceremony: id, threshold, signers, identity: deps.identity, rng: deps.rng, now: deps.now });
+      app.log.info({ ceremony: id, threshold, signers }, 'DKG round 1');
+      return { package: current.round1() };
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+
+  app.post<{ Body: { ceremony: string; round1: DkgRound1Package[] } }>('/v1/dkg/round2', { schema: { body: schemas.round2 } }, async (request, reply) => {
+    const p = participant(reply, request.body.ceremony);
+    if (!p) return reply;
+    try {
+      const out = p.round2(request.body.round1);
+      app.log.info({ ceremony: p.ceremony, transcript: out.transcript }, 'DKG round 2');
+      return out;
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+
+  app.post<{ Body: { ceremony: string; packages: DkgEnvelope[] } }>('/v1/dkg/round3', { schema: { body: schemas.round3 } }, async (request, reply) => {
+    const p = participant(reply, request.body.ceremony);
+    if (!p) return reply;
+    try {
+      const confirmation = p.round3(request.body.packages);
+      app.log.info({ ceremony: p.ceremony, group_public_key: confirmation.group_public_key }, 'DKG round 3');
+      return { confirmation };
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+
+  app.post<{ Body: { ceremony: string; confirmations: DkgConfirmation[] } }>('/v1/dkg/finalize', { schema: { body: schemas.finalize } }, async (request, reply) => {
+    if (final && final.ceremony === request.body.ceremony) return final;
+    const p = participant(reply, request.body.ceremony);
+    if (!p) return reply;
+    if (finalizing) {
+      try {
+        return await finalizing;
+      } catch (err) {
+        return fail(reply, err);
+      }
+    }
+    let out: { share: SecretShare; group: GroupInfo };
+    try {
+      out = p.finalize(request.body.confirmations);
+    } catch (err) {
+      return fail(reply, err);
+    }
+    finalizing = (async () => {
+      try {
+        const sealed = await deps.seal(out.share, out.group);
+        final = {
+          ceremony: p.ceremony,
+          index: p.index,
+          identifier: p.identifier,
+          group_public_key: out.group.group_public_key,
+          verifying_share: out.group.verifying_shares[p.identifier]!,
+          sealed,
+        };
+        app.log.info({ ceremony: p.ceremony, group_public_key: final.group_public_key, path: sealed.path }, 'DKG share sealed');
+        return final;
+      } catch (err) {
+        // Sealing failed (provider unavailable, wrong PIN…): the ceremony cannot complete here.
+        const message = (err as Error).message;
+        throw p.abort('aborted', `could not seal the share: ${message}`);
+      } finally {
+        p.wipe();
+      }
+    })();
+    try {
+      const result = await finalizing;
+      deps.onFinalized?.(result);
+      return result;
+    } catch (err) {
+      finalizing = undefined;
+      return fail(reply, err);
+    }
+  });
+
+  app.post<{ Body: { ceremony: string; reason?: string } }>('/v1/dkg/abort', { schema: { body: schemas.abort } }, async (request) => {
+    const { ceremony: id, reason } = request.body;
+    if (current && current.ceremony === id && !final && !finalizing) {
+      current.abort('aborted', `the relay aborted the ceremony${reason ? `: ${reason}` : ''}`);
+      app.log.warn({ ceremony: id }, 'DKG aborted by the relay');
+    }
+    return { ceremony: id, state: final && final.ceremony === id ? 'sealed' : 'aborted' };
+  });
+}
+
+export interface DkgSignerServerOptions extends DkgRouteDeps {
+  tls: { key: string; cert: string; ca: string };
+  /** Common names of client certificates allowed to call (the coordinator, i.e. the relay). */
+  allowedClients: string[];
+  logger?: boolean | object;
+}
+
+/** The standalone DKG signer: mTLS with mandatory client certificates, CN pinned, DKG routes only. */
+export async function buildDkgSignerServer(opts: DkgSignerServerOptions): Promise<FastifyInstance> {
+  const allowed = new Set(opts.allowedClients);
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    // n round-1 packages with their certificates (n ≤ 255).
+    bodyLimit: 2 * 1024 * 1024,
+    ajv: STRICT_AJV,
+    https: { key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' },
+  });
+  installProblemHandlers(app);
+  app.addHook('onRequest', async (request, reply) => {
+    const peer = (request.raw.socket as TLSSocket).getPeerCertificate?.();
+    const cn = peer && typeof peer.subject?.CN === 'string' ? peer.subject.CN : '';
+    if (!allowed.has(cn)) return sendProblem(reply, 'forbidden', 'client certificate is not allowed to call this signer');
+  });
+  app.get('/healthz', async () => ({ status: 'ok', mode: 'dkg' }));
+  dkgRoutes(app, opts);
+  return app;
+}
