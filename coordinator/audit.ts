@@ -83,7 +83,13 @@ export class AuditLog {
       const hash = recordHash(body);
       const line = Buffer.from(JSON.stringify({ ...body, hash }) + '\n');
       try {
-        await this.file.write(line);
+        // write() may write part of the line (full disk, file-size limit): loop until all of it is
+        // down, or fail and cut the part that was written.
+        for (let done = 0; done < line.length; ) {
+          const { bytesWritten } = await this.file.write(line, done, line.length - done);
+          if (bytesWritten === 0) throw new Error('audit write made no progress');
+          done += bytesWritten;
+        }
         await this.file.datasync();
       } catch (err) {
         // Cut off whatever part of the line reached the file, so the chain stays intact.

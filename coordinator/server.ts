@@ -1,7 +1,7 @@
 // The coordinator's HTTP service, assembled from its route groups.
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { STRICT_AJV, clientErrorHandler, installProblemHandlers } from '../protocol/http-problem.js';
+import { STRICT_AJV, clientErrorHandler, installProblemHandlers, sendProblem } from '../protocol/http-problem.js';
 import { ed25519PublicKey, groupJwk } from '../protocol/jwk.js';
 import { ProblemError } from '../protocol/problem.js';
 import type { CoordinatorDeps, RouteContext } from './context.js';
@@ -12,8 +12,22 @@ import { tokenRoutes } from './routes/tokens.js';
 export type { CoordinatorDeps } from './context.js';
 
 export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 16 * 1024, ajv: STRICT_AJV, clientErrorHandler });
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: 16 * 1024,
+    ajv: STRICT_AJV,
+    clientErrorHandler,
+    return503OnClosing: false, // answered below as a problem document instead
+  });
   installProblemHandlers(app);
+  // While shutting down, requests that still arrive on kept-alive connections get a documented 503.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (closing) return sendProblem(reply.header('connection', 'close'), 'not_ready', 'the coordinator is shutting down; retry');
+  });
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
   const ctx: RouteContext = {
