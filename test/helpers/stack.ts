@@ -1,0 +1,285 @@
+// A ztmint stack whose parts can be killed and restarted: the dev OIDC issuer runs in the test
+// process; every signer and the coordinator is its own `ztmint` process on a FIXED loopback port
+// (chosen once at start), so a restarted service comes back at the same URL with the same state.
+// Each process's stderr goes to <state>/logs/<name>.log; the harness records when each process
+// was spawned, became ready, was signalled and exited (Date.now() ms), for fault-window checks.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { startDevIssuer, type DevIssuer } from '../../cli/dev-issuer.js';
+
+export const ROOT = new URL('../..', import.meta.url).pathname;
+export const CLI = join(ROOT, 'bin', 'ztmint.js');
+const HOST = '127.0.0.1';
+
+export interface Lifetime {
+  spawnedAt: number;
+  readyAt?: number;
+  /** When the harness sent a terminating signal (SIGKILL/SIGTERM). */
+  killedAt?: number;
+  exitedAt?: number;
+  pid?: number;
+  /** Set when the process exited before printing its ready line. */
+  failed?: string;
+}
+
+export interface StackOptions {
+  signers?: number;
+  threshold?: number;
+  /** Existing state directory (must hold a key set); default: a new one dealt with `ztmint keygen`. */
+  state?: string;
+  /** Extra coordinator arguments (e.g. rate limits). */
+  coordinatorArgs?: string[];
+  env?: Record<string, string>;
+  /** Called with the state directory after keygen, before any service starts (e.g. to mount a filesystem on <state>/audit). */
+  beforeStart?: (state: string) => Promise<void> | void;
+}
+
+/** Ports that are free now; held open together so that no two are the same. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () =>
+      new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+        const server = createServer();
+        server.once('error', reject);
+        server.listen(0, HOST, () => resolve(server));
+      }),
+    ),
+  );
+  const ports = servers.map((s) => {
+    const a = s.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  });
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+/** One restartable service process (`ztmint signer …` or `ztmint coordinator …`). */
+export class ManagedProcess {
+  child?: ChildProcess;
+  readonly lifetimes: Lifetime[] = [];
+  private log?: WriteStream;
+
+  constructor(
+    readonly name: string,
+    readonly url: string,
+    private readonly args: () => string[],
+    private readonly logFile: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts the process and resolves once it printed its ready line; rejects if it exits first. */
+  async start(timeoutMs = 30_000): Promise<Lifetime> {
+    if (this.running) throw new Error(`${this.name} is already running`);
+    this.log ??= createWriteStream(this.logFile, { flags: 'a' });
+    const life: Lifetime = { spawnedAt: Date.now() };
+    this.lifetimes.push(life);
+    this.log.write(`--- ${new Date(life.spawnedAt).toISOString()} start ${this.name}\n`);
+    const child = spawn(process.execPath, [CLI, ...this.args()], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ZTMINT_LOG_LEVEL: 'warn', ...this.env },
+    });
+    this.child = child;
+    life.pid = child.pid;
+    child.stderr!.pipe(this.log, { end: false });
+    let stderrTail = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString()).slice(-2000)));
+    child.once('exit', () => (life.exitedAt = Date.now()));
+    const lines = createInterface({ input: child.stdout! });
+    return new Promise<Lifetime>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`${this.name} not ready within ${timeoutMs} ms:\n${stderrTail}`));
+      }, timeoutMs);
+      lines.once('line', (line) => {
+        clearTimeout(timer);
+        try {
+          const ready = JSON.parse(line) as { ready?: boolean; url?: string };
+          if (!ready.ready) throw new Error('no ready flag');
+          if (ready.url !== this.url) throw new Error(`listens at ${ready.url}, expected ${this.url}`);
+          life.readyAt = Date.now();
+          resolve(life);
+        } catch (e) {
+          child.kill('SIGKILL');
+          reject(new Error(`${this.name}: unexpected ready line (${(e as Error).message}): ${line}`));
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (life.readyAt === undefined) {
+          life.failed = `exited before ready (${signal ?? `code ${code}`})`;
+          // Give the stderr pipe a moment so the message names the cause.
+          setTimeout(() => reject(new Error(`${this.name} ${life.failed}:\n${stderrTail}`)), 50);
+        }
+      });
+    });
+  }
+
+  /** Sends `signal` and waits until the process is gone. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 10_000): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    const life = this.lifetimes.at(-1)!;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    life.killedAt = Date.now();
+    child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      exited,
+      new Promise<void>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${this.name} (pid ${child.pid}) did not exit on ${signal}`)), timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  async restart(signal: NodeJS.Signals = 'SIGKILL'): Promise<Lifetime> {
+    await this.kill(signal);
+    return this.start();
+  }
+
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the process: alive, but not answering. */
+  pause(paused: boolean): void {
+    if (this.running) this.child!.kill(paused ? 'SIGSTOP' : 'SIGCONT');
+  }
+
+  async close(): Promise<void> {
+    if (this.running) {
+      this.child!.kill('SIGCONT');
+      await this.kill('SIGKILL').catch(() => undefined);
+    }
+    await new Promise<void>((r) => (this.log ? this.log.end(r) : r()));
+    this.log = undefined;
+  }
+}
+
+export interface MintResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+}
+
+export class Stack {
+  private constructor(
+    readonly state: string,
+    readonly ownsState: boolean,
+    readonly issuer: DevIssuer,
+    readonly coordinatorUrl: string,
+    readonly signers: ManagedProcess[],
+    readonly coordinator: ManagedProcess,
+    readonly threshold: number,
+  ) {}
+
+  static async start(opts: StackOptions = {}): Promise<Stack> {
+    const n = opts.signers ?? 3;
+    const t = opts.threshold ?? 2;
+    const ownsState = !opts.state;
+    const state = opts.state ?? (await mkdtemp(join(tmpdir(), 'ztmint-stack-')));
+    if (ownsState) {
+      const keygen = spawnSync(process.execPath, [CLI, 'keygen', '--state', state, '--signers', String(n), '--threshold', String(t)], {
+        encoding: 'utf8',
+      });
+      if (keygen.status !== 0) throw new Error(`ztmint keygen failed:\n${keygen.stderr}`);
+    }
+    await mkdir(join(state, 'logs'), { recursive: true });
+    await opts.beforeStart?.(state);
+
+    const [coordinatorPort, ...signerPorts] = await freePorts(n + 1);
+    const coordinatorUrl = `http://${HOST}:${coordinatorPort}`;
+    const issuer = await startDevIssuer({ host: HOST, audience: () => coordinatorUrl });
+    const env = opts.env ?? {};
+    const signers = signerPorts.map((port, i) => {
+      const name = `signer-${i + 1}`;
+      return new ManagedProcess(
+        name,
+        `https://${HOST}:${port}`,
+        () => [
+          'signer', '--state', state, '--index', String(i + 1), '--host', HOST, '--port', String(port),
+          '--token-issuer', coordinatorUrl, '--oidc-issuer', issuer.url, '--oidc-audience', coordinatorUrl,
+        ],
+        join(state, 'logs', `${name}.log`),
+        env,
+      );
+    });
+    const coordinator = new ManagedProcess(
+      'coordinator',
+      coordinatorUrl,
+      () => [
+        'coordinator', '--state', state, '--host', HOST, '--port', String(coordinatorPort),
+        '--oidc-issuer', issuer.url, '--oidc-audience', coordinatorUrl,
+        ...signers.flatMap((s) => ['--signer', `${s.name}=${s.url}`]),
+        ...(opts.coordinatorArgs ?? []),
+      ],
+      join(state, 'logs', 'coordinator.log'),
+      env,
+    );
+    const stack = new Stack(state, ownsState, issuer, coordinatorUrl, signers, coordinator, t);
+    try {
+      await Promise.all(signers.map((s) => s.start()));
+      await coordinator.start();
+    } catch (e) {
+      await stack.stop({ keepState: true });
+      throw e;
+    }
+    return stack;
+  }
+
+  get auditFile(): string {
+    return join(this.state, 'audit', 'audit.jsonl');
+  }
+
+  /** A fresh (single-use) OIDC token from the dev issuer; `claims` override the demo workflow's. */
+  idToken(claims: Record<string, unknown> = {}): Promise<string> {
+    return this.issuer.issue({ aud: this.coordinatorUrl, ...claims });
+  }
+
+  async jwks(): Promise<{ keys: Array<Record<string, unknown>> }> {
+    const res = await fetch(`${this.coordinatorUrl}/.well-known/jwks.json`);
+    if (res.status !== 200) throw new Error(`GET jwks answered ${res.status}`);
+    return (await res.json()) as { keys: Array<Record<string, unknown>> };
+  }
+
+  /** Audit records, leniently: lines that do not parse are returned in `torn`. */
+  async auditRecords(): Promise<{ records: Array<Record<string, unknown>>; torn: string[] }> {
+    const text = await readFile(this.auditFile, 'utf8');
+    const records: Array<Record<string, unknown>> = [];
+    const torn: string[] = [];
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      try {
+        records.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        torn.push(line.length > 200 ? `${line.slice(0, 200)}…` : line);
+      }
+    }
+    return { records, torn };
+  }
+
+  /** `ztmint audit verify --state <state>`, as an operator would run it. */
+  auditVerify(): { status: number | null; output: string } {
+    const r = spawnSync(process.execPath, [CLI, 'audit', 'verify', '--state', this.state], { encoding: 'utf8' });
+    return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
+  }
+
+  /** Signers that are running now. */
+  aliveSigners(): number {
+    return this.signers.filter((s) => s.running).length;
+  }
+
+  async stop(opts: { keepState?: boolean } = {}): Promise<void> {
+    await Promise.allSettled([this.coordinator.close(), ...this.signers.map((s) => s.close())]);
+    await this.issuer.close().catch(() => undefined);
+    if (this.ownsState && !opts.keepState) await rm(this.state, { recursive: true, force: true });
+  }
+}
