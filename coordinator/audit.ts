@@ -45,8 +45,19 @@ export function verifyAuditText(text: string, visit?: (record: AuditRecord) => v
   return { count: lines.length, head: prev };
 }
 
+interface Waiting {
+  entry: AuditEntry;
+  resolve: (index: number) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Records written with one fdatasync at most (bounds the size of one write). */
+const MAX_GROUP = 256;
+
 export class AuditLog {
-  private tail: Promise<unknown> = Promise.resolve();
+  private queue: Waiting[] = [];
+  private flushing = false;
+  private idle: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly file: FileHandle,
@@ -76,36 +87,63 @@ export class AuditLog {
     return new AuditLog(file, count, head, Buffer.byteLength(text), opts.now ?? (() => new Date()));
   }
 
-  /** Appends durably and returns the record's index. Appends are serialised. */
+  /**
+   * Appends durably and returns the record's index. Group commit: records that arrive while a
+   * write + fdatasync is in flight are chained in arrival order and go to disk together in the
+   * next one; each caller is answered only after the fdatasync that covers its record.
+   */
   append(entry: AuditEntry): Promise<number> {
-    const run = this.tail.then(async () => {
-      const body = { ...entry, index: this.next, time: this.now().toISOString(), prev: this.prev };
-      const hash = recordHash(body);
-      const line = Buffer.from(JSON.stringify({ ...body, hash }) + '\n');
-      try {
-        // write() may write part of the line (full disk, file-size limit): loop until all of it is
-        // down, or fail and cut the part that was written.
-        for (let done = 0; done < line.length; ) {
-          const { bytesWritten } = await this.file.write(line, done, line.length - done);
-          if (bytesWritten === 0) throw new Error('audit write made no progress');
-          done += bytesWritten;
-        }
-        await this.file.datasync();
-      } catch (err) {
-        // Cut off whatever part of the line reached the file, so the chain stays intact.
-        await this.file.truncate(this.size).catch(() => undefined);
-        throw err;
+    return new Promise((resolve, reject) => {
+      this.queue.push({ entry, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        this.idle = this.flush();
       }
-      this.size += line.length;
-      this.prev = hash;
-      return this.next++;
     });
-    this.tail = run.catch(() => undefined);
-    return run;
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.queue.length) {
+        const group = this.queue.splice(0, MAX_GROUP);
+        // The chain only advances once the group is durable.
+        let prev = this.prev;
+        const time = this.now().toISOString();
+        const lines = group.map(({ entry }, i) => {
+          const body = { ...entry, index: this.next + i, time, prev };
+          const hash = recordHash(body);
+          prev = hash;
+          return JSON.stringify({ ...body, hash }) + '\n';
+        });
+        const bytes = Buffer.from(lines.join(''));
+        try {
+          // write() may write part of the group (full disk, file-size limit): loop until all of it
+          // is down, or fail and cut the part that was written.
+          for (let done = 0; done < bytes.length; ) {
+            const { bytesWritten } = await this.file.write(bytes, done, bytes.length - done);
+            if (bytesWritten === 0) throw new Error('audit write made no progress');
+            done += bytesWritten;
+          }
+          await this.file.datasync();
+        } catch (err) {
+          // Cut off whatever part of the group reached the file, so the chain stays intact.
+          await this.file.truncate(this.size).catch(() => undefined);
+          for (const w of group) w.reject(err);
+          continue;
+        }
+        const first = this.next;
+        this.size += bytes.length;
+        this.prev = prev;
+        this.next += group.length;
+        group.forEach((w, i) => w.resolve(first + i));
+      }
+    } finally {
+      this.flushing = false; // synchronously after the last look at the queue: no append is missed
+    }
   }
 
   async close(): Promise<void> {
-    await this.tail;
+    await this.idle;
     await this.file.close();
   }
 }

@@ -37,9 +37,9 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   const now = () => Date.now();
   const revocations = new Revocations(() => Math.floor(now() / 1000));
   const audit = await AuditLog.open(join(opts.state, 'audit'), { visit: revocations.replay });
-  const signers = opts.signers.map((endpoint) => new SignerClient(endpoint, tls));
-  let issuer = opts.publicUrl ?? '';
   let log: (msg: string, fields?: Record<string, unknown>) => void = () => {};
+  const signers = opts.signers.map((endpoint) => new SignerClient(endpoint, tls, { log: (e, m) => log(m, e) }));
+  let issuer = opts.publicUrl ?? '';
   const policy = await PolicyHolder.load(opts.policyWasm, opts.policyData, (msg, fields) => log(msg, fields));
   const app = await buildCoordinatorServer({
     issuer: () => issuer,

@@ -1,7 +1,10 @@
-// mTLS client for one signer (undici Pool with the coordinator's client certificate).
+// mTLS client for one signer (undici Pool with the coordinator's client certificate), with its
+// pool of preprocessed round-1 commitments (coordinator/commitment-pool.ts).
 import { Pool } from 'undici';
+import type { WireCommitment } from '../protocol/ciphersuite.js';
 import { isProblemCode, type ProblemCode } from '../protocol/problem.js';
 import type { Round1Response, Round2Request, Round2Response, SignerInfo } from '../protocol/wire.js';
+import { CommitmentPool, type CommitmentPoolOptions } from './commitment-pool.js';
 
 export interface ClientTls {
   key: string;
@@ -13,6 +16,16 @@ export interface SignerEndpoint {
   /** Label for logs and audit, e.g. "signer-2". */
   name: string;
   url: string;
+}
+
+export interface SignerClientOptions {
+  /** Per request: waiting for a connection, the answer's headers, and its body (default 2 s). */
+  timeoutMs?: number;
+  /** HTTPS connections kept open to this signer (default 16). */
+  connections?: number;
+  /** Round-1 preprocessing; `false` turns it off (every mint then takes two rounds). */
+  preprocessing?: CommitmentPoolOptions | false;
+  log?: (event: Record<string, unknown>, msg: string) => void;
 }
 
 /** The signer could not be reached or did not answer in time. */
@@ -29,22 +42,46 @@ export class SignerRefused extends Error {
   }
 }
 
+const HEX64 = /^[0-9a-f]{64}$/;
+const B64URL = /^[A-Za-z0-9_-]{1,128}$/;
+
+function isWireCommitment(c: unknown): c is WireCommitment {
+  const w = c as WireCommitment | null;
+  return !!w && typeof w === 'object' && typeof w.identifier === 'string' && HEX64.test(w.identifier) &&
+    typeof w.hiding === 'string' && B64URL.test(w.hiding) && typeof w.binding === 'string' && B64URL.test(w.binding);
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
 export class SignerClient {
   private readonly pool: Pool;
+  private readonly timeoutMs: number;
+  /** Preprocessed round-1 commitments, or undefined when preprocessing is off. */
+  readonly commitments?: CommitmentPool;
 
   constructor(
     readonly endpoint: SignerEndpoint,
     tls: ClientTls,
-    private readonly timeoutMs = 2_000,
+    options: SignerClientOptions | number = {},
   ) {
+    const opts = typeof options === 'number' ? { timeoutMs: options } : options;
+    const timeoutMs = (this.timeoutMs = opts.timeoutMs ?? 2_000);
     this.pool = new Pool(endpoint.url, {
-      connections: 16,
+      connections: opts.connections ?? 16,
       pipelining: 1,
       connect: { key: tls.key, cert: tls.cert, ca: tls.ca, rejectUnauthorized: true, servername: endpoint.name, minVersion: 'TLSv1.3' },
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       connectTimeout: timeoutMs,
     });
+    if (opts.preprocessing !== false) {
+      const log = opts.log;
+      this.commitments = new CommitmentPool(
+        (session, count) => this.round1Batch(session, count).then((r) => r.batch),
+        opts.preprocessing ?? {},
+        log && ((event, msg) => log({ signer: endpoint.name, ...event }, msg)),
+      );
+    }
   }
 
   get name(): string {
@@ -52,37 +89,57 @@ export class SignerClient {
   }
 
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    let res;
+    // One deadline for the whole exchange (queueing for a connection included). Not
+    // AbortSignal.timeout(): its timer would outlive the request and fire for every one of them.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.timeoutMs);
     try {
-      res = await this.pool.request({
-        method,
-        path,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
-      throw new SignerUnavailable(`${this.name} unreachable: ${(err as Error).name}`);
+      let res;
+      try {
+        res = await this.pool.request({
+          method,
+          path,
+          headers: body === undefined ? undefined : JSON_HEADERS,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: abort.signal,
+        });
+      } catch (err) {
+        throw new SignerUnavailable(`${this.name} unreachable: ${abort.signal.aborted ? 'TimeoutError' : (err as Error).name}`);
+      }
+      let doc: unknown;
+      try {
+        doc = await res.body.json();
+      } catch {
+        throw new SignerUnavailable(`${this.name} sent an unreadable response`);
+      }
+      if (res.statusCode !== 200) {
+        const code = (doc as { code?: unknown } | null)?.code;
+        throw new SignerRefused(this.name, isProblemCode(code) ? code : 'unknown', res.statusCode);
+      }
+      return doc as T;
+    } finally {
+      clearTimeout(timer);
     }
-    let doc: unknown;
-    try {
-      doc = await res.body.json();
-    } catch {
-      throw new SignerUnavailable(`${this.name} sent an unreadable response`);
-    }
-    if (res.statusCode !== 200) {
-      const code = (doc as { code?: unknown } | null)?.code;
-      throw new SignerRefused(this.name, isProblemCode(code) ? code : 'unknown', res.statusCode);
-    }
-    return doc as T;
   }
 
   info(): Promise<SignerInfo> {
     return this.call('GET', '/v1/info');
   }
 
-  round1(session: string): Promise<Round1Response> {
-    return this.call('POST', '/v1/round1', { session });
+  async round1(session: string): Promise<Round1Response> {
+    const res = await this.call<Round1Response>('POST', '/v1/round1', { session });
+    if (!isWireCommitment(res?.commitments)) throw new SignerUnavailable(`${this.name} sent a malformed round-1 answer`);
+    return res;
+  }
+
+  /** Preprocessing: `count` commitments, batch[i] for session `${session}.${i}` (protocol/wire.ts). */
+  async round1Batch(session: string, count: number): Promise<Round1Response & { batch: WireCommitment[] }> {
+    const res = await this.call<Round1Response>('POST', '/v1/round1', { session, count });
+    const batch = res?.batch;
+    if (!Array.isArray(batch) || batch.length !== count || !batch.every(isWireCommitment) || batch.some((c) => c.identifier !== batch[0]!.identifier)) {
+      throw new SignerUnavailable(`${this.name} sent a malformed round-1 batch`);
+    }
+    return res as Round1Response & { batch: WireCommitment[] };
   }
 
   round2(request: Round2Request): Promise<Round2Response> {
@@ -90,6 +147,7 @@ export class SignerClient {
   }
 
   close(): Promise<void> {
+    this.commitments?.close();
     return this.pool.close();
   }
 }

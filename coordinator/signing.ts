@@ -1,17 +1,27 @@
-// One FROST signing run with any `t` reachable signers: round 1 to all, round 2 to the first `t`
-// that answered, aggregate, and check the result with node:crypto before anyone sees it.
-// A signer that fails or cheats is left out and the run is retried with the others.
+// One FROST signing run with any `t` reachable signers, aggregated and checked with node:crypto
+// before anyone sees it. A signer that fails or cheats is left out and the run is retried with
+// the others.
+//
+// Round 1 comes from each signer's pool of preprocessed commitments when it has one (then a mint
+// is one round trip to each of the t chosen signers: round 2 only); for signers without, round 1
+// runs as before, at all remaining candidates, and round 2 goes to the first that answered.
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { aggregate, AggregationError, type GroupInfo, type WireCommitment } from '../protocol/ciphersuite.js';
 import { b64url, fromB64url } from '../protocol/encoding.js';
 import { verifyEd25519 } from '../protocol/jwk.js';
 import { ProblemError } from '../protocol/problem.js';
 import type { MintContext } from '../protocol/wire.js';
-import { SignerRefused, type SignerClient } from './signer-client.js';
+import { SignerRefused, SignerUnavailable, type SignerClient } from './signer-client.js';
 
 export interface SigningResult<T> {
   signature: Uint8Array;
   signers: string[];
+  /** Signers left out of this signing run (sorted): unreachable, failing, or culprits. */
+  excluded: string[];
+  /** The subset of `excluded` that sent a signature share which does not verify (sorted). */
+  culprits: string[];
+  /** How many round trips the successful attempt took: 1 (preprocessed) or 2. */
+  rounds: 1 | 2;
   /** The attempt's message and whatever its builder attached (e.g. the claims). */
   message: string;
   built: T;
@@ -23,6 +33,8 @@ export interface SigningDeps {
   signers: SignerClient[];
   log?: (event: Record<string, unknown>, msg: string) => void;
 }
+
+const MAX_ATTEMPTS = 3;
 
 /** Resolves with the first `needed` fulfilled results (in completion order), or fewer when the rest fail. */
 async function firstN<T>(tasks: Promise<T>[], needed: number): Promise<T[]> {
@@ -41,8 +53,42 @@ async function firstN<T>(tasks: Promise<T>[], needed: number): Promise<T[]> {
         if (++settled === tasks.length) finish();
       });
     }
-    if (tasks.length === 0) finish();
+    if (tasks.length === 0 || needed <= 0) finish();
   });
+}
+
+interface Participant {
+  signer: SignerClient;
+  session: string;
+  commitment: WireCommitment;
+  preprocessed: boolean;
+}
+
+/** Spreads the load: each run starts its search for t signers at the next one. */
+let rotation = 0;
+
+/** Picks t participants: preprocessed commitments first, round 1 for the rest. */
+async function roundOne(candidates: SignerClient[], threshold: number): Promise<Participant[]> {
+  const start = rotation++ % candidates.length;
+  const ordered = [...candidates.slice(start), ...candidates.slice(0, start)];
+  const chosen: Participant[] = [];
+  const rest: SignerClient[] = [];
+  for (const signer of ordered) {
+    const pooled = chosen.length < threshold ? signer.commitments?.take() : undefined;
+    if (pooled) chosen.push({ signer, session: pooled.session, commitment: pooled.commitment, preprocessed: true });
+    else rest.push(signer);
+  }
+  if (chosen.length >= threshold) return chosen;
+  const session = b64url(randomBytes(16));
+  const answered = await firstN(
+    rest.map(async (signer) => {
+      const { commitments: commitment } = await signer.round1(session);
+      signer.commitments?.wake(); // it is reachable again: no need to wait out a refill back-off
+      return { signer, session, commitment, preprocessed: false };
+    }),
+    threshold - chosen.length,
+  );
+  return [...chosen, ...answered];
 }
 
 /**
@@ -56,30 +102,36 @@ export async function frostSign<T>(
 ): Promise<SigningResult<T>> {
   const { group } = deps;
   const excluded = new Set<string>();
+  const culprits = new Set<string>();
 
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const candidates = deps.signers.filter((s) => !excluded.has(s.name));
     if (candidates.length < group.threshold) break;
-    const session = b64url(randomBytes(16));
-    const answered = await firstN(
-      candidates.map(async (signer) => ({ signer, commitment: (await signer.round1(session)).commitments })),
-      group.threshold,
-    );
-    if (answered.length < group.threshold) break;
+    const participants = await roundOne(candidates, group.threshold);
+    if (participants.length < group.threshold) break;
+    const identifiers = new Map(participants.map((p) => [p.commitment.identifier, p.signer]));
+    if (identifiers.size !== participants.length) {
+      // Two signers claim one identifier: at least one lies, and which one cannot be told here.
+      const claims = new Map<string, number>();
+      for (const p of participants) claims.set(p.commitment.identifier, (claims.get(p.commitment.identifier) ?? 0) + 1);
+      const claimants = participants.filter((p) => claims.get(p.commitment.identifier)! > 1).map((p) => p.signer.name);
+      for (const name of claimants) excluded.add(name);
+      deps.log?.({ signers: claimants }, 'signers sent commitments under the same identifier');
+      continue;
+    }
     const { message, built } = build();
     const bytes = new TextEncoder().encode(message);
-    const identifiers = new Map(answered.map(({ signer, commitment }) => [commitment.identifier, signer]));
-    const commitments: WireCommitment[] = answered.map((a) => a.commitment);
+    const commitments: WireCommitment[] = participants.map((p) => p.commitment);
 
     const results = await Promise.allSettled(
-      answered.map(async ({ signer, commitment }) => {
+      participants.map(async ({ signer, session, commitment }) => {
         const { share } = await signer.round2({ session, message, commitments, context });
         return [commitment.identifier, fromB64url(share)] as const;
       }),
     );
     const shares: Record<string, Uint8Array> = {};
     for (const [i, result] of results.entries()) {
-      const signer = answered[i]!.signer;
+      const { signer, preprocessed } = participants[i]!;
       if (result.status === 'fulfilled') {
         shares[result.value[0]] = result.value[1];
         continue;
@@ -89,6 +141,14 @@ export async function frostSign<T>(
       if (err instanceof SignerRefused && err.code === 'context_mismatch') {
         throw new ProblemError('quorum_unavailable', 'signers refused to sign this token');
       }
+      if (err instanceof SignerRefused && err.code === 'session_unknown' && preprocessed) {
+        // The signer no longer has our preprocessed nonces (restarted, or they expired or were
+        // evicted there): forget the rest of them; the next attempt runs round 1 with it.
+        signer.commitments?.clear();
+        deps.log?.({ signer: signer.name }, 'signer no longer knows its preprocessed commitments; pool cleared');
+        continue;
+      }
+      if (err instanceof SignerUnavailable) signer.commitments?.clear(); // it may have restarted
       excluded.add(signer.name);
       deps.log?.({ signer: signer.name, error: err.message }, 'signer failed in round 2');
     }
@@ -97,12 +157,23 @@ export async function frostSign<T>(
     try {
       const signature = aggregate(group, commitments, bytes, shares);
       if (!verifyEd25519(deps.groupKey, bytes, signature)) throw new AggregationError([]);
-      return { signature, signers: answered.map((a) => a.signer.name).sort(), message, built };
+      return {
+        signature,
+        signers: participants.map((p) => p.signer.name).sort(),
+        excluded: [...excluded].sort(),
+        culprits: [...culprits].sort(),
+        rounds: participants.every((p) => p.preprocessed) ? 1 : 2,
+        message,
+        built,
+      };
     } catch (err) {
       if (!(err instanceof AggregationError)) throw err;
       for (const id of err.culprits) {
         const culprit = identifiers.get(id);
-        if (culprit) excluded.add(culprit.name);
+        if (culprit) {
+          excluded.add(culprit.name);
+          culprits.add(culprit.name);
+        }
         deps.log?.({ signer: culprit?.name ?? id }, 'signer sent an invalid signature share');
       }
       if (err.culprits.length === 0) break;

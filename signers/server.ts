@@ -4,7 +4,14 @@ import type { TLSSocket } from 'node:tls';
 import { commit, signShare, type GroupInfo, type SecretShare, type WireCommitment } from '../protocol/ciphersuite.js';
 import { b64url } from '../protocol/encoding.js';
 import { STRICT_AJV, installProblemHandlers, sendProblem } from '../protocol/http-problem.js';
-import { SESSION_PATTERN, type Round1Request, type Round2Request, type SignerInfo } from '../protocol/wire.js';
+import {
+  ROUND1_MAX_COUNT,
+  ROUND2_SESSION_PATTERN,
+  SESSION_PATTERN,
+  type Round1Request,
+  type Round2Request,
+  type SignerInfo,
+} from '../protocol/wire.js';
 import { ContextMismatch, type MintChecker } from './mint-check.js';
 import { NonceStore, wipe } from './nonce-store.js';
 
@@ -40,7 +47,7 @@ const round1Schema = {
   type: 'object',
   required: ['session'],
   additionalProperties: false,
-  properties: { session: sessionSchema },
+  properties: { session: sessionSchema, count: { type: 'integer', minimum: 1, maximum: ROUND1_MAX_COUNT } },
 } as const;
 
 const round2Schema = {
@@ -48,7 +55,7 @@ const round2Schema = {
   required: ['session', 'message', 'commitments', 'context'],
   additionalProperties: false,
   properties: {
-    session: sessionSchema,
+    session: { type: 'string', pattern: ROUND2_SESSION_PATTERN },
     message: { type: 'string', minLength: 3, maxLength: 16_384 },
     commitments: { type: 'array', minItems: 2, maxItems: 255, items: commitmentSchema },
     context: {
@@ -71,6 +78,18 @@ const round2Schema = {
   },
 } as const;
 
+/** The client certificate's CN, looked up once per TLS connection. */
+const clientNames = new WeakMap<object, string>();
+function clientName(socket: TLSSocket): string {
+  let cn = clientNames.get(socket);
+  if (cn === undefined) {
+    const peer = socket.getPeerCertificate?.();
+    cn = peer && typeof peer.subject?.CN === 'string' ? peer.subject.CN : '';
+    clientNames.set(socket, cn);
+  }
+  return cn;
+}
+
 function sameCommitment(a: WireCommitment, b: WireCommitment | undefined): boolean {
   return !!b && a.identifier === b.identifier && a.hiding === b.hiding && a.binding === b.binding;
 }
@@ -91,8 +110,7 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
 
   // The TLS layer already refused clients without a CA-issued certificate; this pins which ones.
   app.addHook('onRequest', async (request, reply) => {
-    const peer = (request.raw.socket as TLSSocket).getPeerCertificate?.();
-    const cn = peer && typeof peer.subject?.CN === 'string' ? peer.subject.CN : '';
+    const cn = clientName(request.raw.socket as TLSSocket);
     if (!allowed.has(cn)) return sendProblem(reply, 'forbidden', 'client certificate is not allowed to call this signer');
   });
 
@@ -107,18 +125,28 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.post<{ Body: Round1Request }>('/v1/round1', { schema: { body: round1Schema } }, async (request, reply) => {
-    const { nonces: secretNonces, commitment } = commit(share);
-    if (!nonces.put(request.body.session, secretNonces, commitment)) {
-      wipe(secretNonces);
+    const { session, count } = request.body;
+    if (count === undefined) {
+      const { nonces: secretNonces, commitment } = commit(share);
+      if (!nonces.put(session, secretNonces, commitment)) {
+        wipe(secretNonces);
+        return sendProblem(reply, 'session_unknown', 'session id was already used; start a new session');
+      }
+      return { session, commitments: commitment };
+    }
+    // Preprocessing: `count` commitments for the sessions `${session}.${i}`, for this client only.
+    const batch = Array.from({ length: count }, () => commit(share));
+    if (!nonces.putBatch(session, clientName(request.raw.socket as TLSSocket), batch)) {
+      for (const b of batch) wipe(b.nonces);
       return sendProblem(reply, 'session_unknown', 'session id was already used; start a new session');
     }
-    return { session: request.body.session, commitments: commitment };
+    return { session, commitments: batch[0]!.commitment, batch: batch.map((b) => b.commitment) };
   });
 
   app.post<{ Body: Round2Request }>('/v1/round2', { schema: { body: round2Schema } }, async (request, reply) => {
     const body = request.body;
     // Taken out first: from here on this nonce can never be used again, whatever the outcome.
-    const entry = nonces.take(body.session);
+    const entry = nonces.take(body.session, clientName(request.raw.socket as TLSSocket));
     if (!entry) return sendProblem(reply, 'session_unknown', 'unknown, expired or already used session');
     try {
       const mine = body.commitments.find((c) => c.identifier === share.identifier);

@@ -87,4 +87,14 @@ describe('audit log', () => {
     expect(verifyAuditText(await readFile(path, 'utf8')).count).toBe(2);
     await (await AuditLog.open(dir)).close();
   });
+
+  it('group-commits concurrent appends: unique indices in arrival order, one intact chain', async () => {
+    const { path, log } = await freshLog();
+    const indices = await Promise.all(Array.from({ length: 300 }, (_, n) => log.append({ event: 'mint', n })));
+    expect(indices).toEqual(Array.from({ length: 300 }, (_, n) => n));
+    await log.close();
+    const text = await readFile(path, 'utf8');
+    expect(verifyAuditText(text).count).toBe(300);
+    expect(text.trim().split('\n').map((l) => JSON.parse(l).n)).toEqual(indices);
+  });
 });

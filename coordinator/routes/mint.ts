@@ -95,6 +95,7 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
       jti,
       exp: tokenClaims.exp,
       signers: signed.signers,
+      ...(signed.excluded.length ? { excluded: signed.excluded, culprits: signed.culprits } : {}),
       token_sha256: createHash('sha256').update(token).digest('hex'),
     });
     finish('granted');
