@@ -20,6 +20,9 @@ export interface DevOptions {
   /** Passed to the coordinator as --rate-repository / --rate-sub (e.g. "600/min,120"). */
   rateRepository?: string;
   rateSub?: string;
+  /** Passed to every signer (--snp-source file): SEV-SNP evidence served in /v1/info. */
+  snpReport?: string;
+  snpVcek?: string;
 }
 
 export async function runDevStack(opts: DevOptions, out = process.stdout, err = process.stderr): Promise<void> {
@@ -67,6 +70,7 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
             '--oidc-audience', coordinatorUrl,
             '--policy-wasm', DEFAULT_POLICY_WASM,
             '--policy-data', policyData,
+            ...(opts.snpReport && opts.snpVcek ? ['--snp-source', 'file', '--snp-report', resolve(opts.snpReport), '--snp-vcek', resolve(opts.snpVcek)] : []),
           ],
           `signer-${i + 1}`,
         ),

@@ -27,6 +27,11 @@ function rateRule(value: string): RateLimitRule {
   return { perMinute: Number(match[1]), burst: Number(match[2]) };
 }
 
+function requireOption(value: string | undefined, flag: string): string {
+  if (!value) throw new InvalidArgumentError(`${flag} is required with --snp-source file`);
+  return resolve(value);
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -53,6 +58,8 @@ program
   .option('--once', 'exit after the demo mint', false)
   .option('--rate-repository <n/min,burst>', 'coordinator mint rate limit per repository')
   .option('--rate-sub <n/min,burst>', 'coordinator mint rate limit per OIDC subject')
+  .option('--snp-report <file>', 'serve this SEV-SNP report from every signer (with --snp-vcek; testing the attestation gate)')
+  .option('--snp-vcek <file>', 'the VCEK certificate (DER) for --snp-report')
   .action((opts) => runDevStack(opts));
 
 program
@@ -80,6 +87,9 @@ program
   .option('--policy-wasm <file>', 'compiled policy', DEFAULT_POLICY_WASM)
   .option('--policy-data <file>', 'policy data', DEFAULT_POLICY_DATA)
   .option('--policy-pin <sha256>', 'refuse any policy bundle with another hash (the token\'s pol claim)')
+  .addOption(new Option('--snp-source <source>', 'SEV-SNP evidence in /v1/info: configfs (in a confidential VM) or file').choices(['configfs', 'file']))
+  .option('--snp-report <file>', 'with --snp-source file: the attestation report (binary or hex)')
+  .option('--snp-vcek <file>', 'the VCEK certificate (DER); with configfs, instead of the host\'s certificate table')
   .action(async (opts) => {
     const allowedClients = opts.allowClient.length ? opts.allowClient : ['coordinator'];
     const { app, url, identifier, policyHash } = await startSigner({
@@ -94,6 +104,8 @@ program
       policyWasm: resolve(opts.policyWasm),
       policyData: resolve(opts.policyData),
       policyPin: opts.policyPin,
+      ...(opts.snpSource === 'configfs' ? { snp: { source: 'configfs' as const, vcek: opts.snpVcek } } : {}),
+      ...(opts.snpSource === 'file' ? { snp: { source: 'file' as const, report: requireOption(opts.snpReport, '--snp-report'), vcek: requireOption(opts.snpVcek, '--snp-vcek') } } : {}),
     });
     closeOnSignal(() => app.close());
     console.log(JSON.stringify({ ready: true, url, pid: process.pid, identifier, policy: policyHash }));

@@ -2,6 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { GroupInfo } from '../protocol/ciphersuite.js';
 import type { Ed25519Jwk } from '../protocol/jwk.js';
+import type { AttestationGate } from './attestation-gate.js';
 import type { AuditEntry, AuditLog } from './audit.js';
 import type { Metrics } from './metrics.js';
 import type { OidcVerifier } from '../protocol/oidc-verifier.js';
@@ -21,6 +22,8 @@ export interface CoordinatorDeps {
   revocations: Revocations;
   rateLimiter: RateLimiter;
   metrics: Metrics;
+  /** SEV-SNP gate; when it requires attestation, only attested signers are used. */
+  attestation?: AttestationGate;
   logger?: boolean | object;
   now?: () => number;
 }
@@ -31,4 +34,6 @@ export interface RouteContext extends CoordinatorDeps {
   groupKey: KeyObject;
   /** Appends durably or throws ProblemError `audit_unavailable`. */
   appendAudit(entry: AuditEntry): Promise<number>;
+  /** The signers a mint may use now (all, or the attested ones). */
+  usableSigners(): Promise<SignerClient[]>;
 }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GroupInfo } from '../protocol/ciphersuite.js';
 import { serviceLogger } from '../protocol/service-logger.js';
+import { AttestationGate, attestationConfigFromEnv, type AttestationConfig } from './attestation-gate.js';
 import { AuditLog } from './audit.js';
 import { createMetrics } from './metrics.js';
 import { OidcVerifier, type TrustedIssuer } from '../protocol/oidc-verifier.js';
@@ -24,6 +25,8 @@ export interface CoordinatorOptions {
   policyWasm: string;
   policyData: string;
   rateLimits?: RateLimitConfig;
+  /** SEV-SNP requirements; default from REQUIRE_SNP_ATTESTATION / SNP_MEASUREMENTS / SNP_ALLOW_DEBUG. */
+  attestation?: AttestationConfig;
 }
 
 export async function startCoordinator(opts: CoordinatorOptions) {
@@ -38,7 +41,10 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   const revocations = new Revocations(() => Math.floor(now() / 1000));
   const audit = await AuditLog.open(join(opts.state, 'audit'), { visit: revocations.replay });
   let log: (msg: string, fields?: Record<string, unknown>) => void = () => {};
-  const signers = opts.signers.map((endpoint) => new SignerClient(endpoint, tls, { log: (e, m) => log(m, e) }));
+  const attestation = opts.attestation ?? attestationConfigFromEnv();
+  const signers = opts.signers.map(
+    (endpoint) => new SignerClient(endpoint, tls, { log: (e, m) => log(m, e), requirePinnedKey: attestation.required }),
+  );
   let issuer = opts.publicUrl ?? '';
   const policy = await PolicyHolder.load(opts.policyWasm, opts.policyData, (msg, fields) => log(msg, fields));
   const app = await buildCoordinatorServer({
@@ -51,6 +57,7 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     revocations,
     rateLimiter: new RateLimiter(opts.rateLimits),
     metrics: createMetrics(),
+    attestation: new AttestationGate(attestation, () => policy.current.hash),
     logger: serviceLogger({ service: 'coordinator' }),
     now,
   });

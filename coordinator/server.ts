@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { STRICT_AJV, clientErrorHandler, installProblemHandlers, sendProblem } from '../protocol/http-problem.js';
 import { ed25519PublicKey, groupJwk } from '../protocol/jwk.js';
 import { ProblemError } from '../protocol/problem.js';
+import { admittedSigners } from './admission.js';
 import type { CoordinatorDeps, RouteContext } from './context.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { mintRoutes } from './routes/mint.js';
@@ -35,6 +36,7 @@ export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<Fas
     now: deps.now ?? (() => Date.now()),
     jwk: groupJwk(deps.group.group_public_key),
     groupKey: ed25519PublicKey(deps.group.group_public_key),
+    usableSigners: () => admittedSigners(deps.signers, deps.attestation, (msg, fields) => app.log.warn(fields, msg)),
     async appendAudit(entry) {
       try {
         return await deps.audit.append(entry);

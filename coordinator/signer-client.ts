@@ -1,6 +1,8 @@
 // mTLS client for one signer (undici Pool with the coordinator's client certificate), with its
 // pool of preprocessed round-1 commitments (coordinator/commitment-pool.ts).
-import { Pool } from 'undici';
+import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { buildConnector, Pool } from 'undici';
 import type { WireCommitment } from '../protocol/ciphersuite.js';
 import { isProblemCode, type ProblemCode } from '../protocol/problem.js';
 import type { Round1Response, Round2Request, Round2Response, SignerInfo } from '../protocol/wire.js';
@@ -26,6 +28,17 @@ export interface SignerClientOptions {
   /** Round-1 preprocessing; `false` turns it off (every mint then takes two rounds). */
   preprocessing?: CommitmentPoolOptions | false;
   log?: (event: Record<string, unknown>, msg: string) => void;
+  /**
+   * SEV-SNP mode: open no connection until `pin()` names the TLS key the signer's attestation
+   * vouches for, and only connections presenting that key afterwards.
+   */
+  requirePinnedKey?: boolean;
+}
+
+/** DER SPKI of the certificate a TLS peer presented. */
+function peerSpki(socket: TLSSocket): Buffer | undefined {
+  const cert = socket.getPeerX509Certificate?.();
+  return cert ? (cert.publicKey.export({ type: 'spki', format: 'der' }) as Buffer) : undefined;
 }
 
 /** The signer could not be reached or did not answer in time. */
@@ -55,6 +68,8 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 
 export class SignerClient {
   private readonly pool: Pool;
+  private readonly tlsOptions: { key: string; cert: string; ca: string; rejectUnauthorized: true; servername: string; minVersion: 'TLSv1.3' };
+  private pinnedSpki?: Buffer;
   private readonly timeoutMs: number;
   /** Preprocessed round-1 commitments, or undefined when preprocessing is off. */
   readonly commitments?: CommitmentPool;
@@ -66,10 +81,26 @@ export class SignerClient {
   ) {
     const opts = typeof options === 'number' ? { timeoutMs: options } : options;
     const timeoutMs = (this.timeoutMs = opts.timeoutMs ?? 2_000);
+    this.tlsOptions = { key: tls.key, cert: tls.cert, ca: tls.ca, rejectUnauthorized: true, servername: endpoint.name, minVersion: 'TLSv1.3' as const };
+    const connectTls = buildConnector(this.tlsOptions);
+    const requirePin = opts.requirePinnedKey ?? false;
     this.pool = new Pool(endpoint.url, {
       connections: opts.connections ?? 16,
       pipelining: 1,
-      connect: { key: tls.key, cert: tls.cert, ca: tls.ca, rejectUnauthorized: true, servername: endpoint.name, minVersion: 'TLSv1.3' },
+      connect: requirePin
+        ? (options, callback) => {
+            if (!this.pinnedSpki) return callback(new Error(`${endpoint.name} is not attested yet`), null);
+            connectTls(options, (err, socket) => {
+              if (err) return callback(err, null);
+              const spki = peerSpki(socket as TLSSocket);
+              if (!spki || !spki.equals(this.pinnedSpki!)) {
+                socket!.destroy();
+                return callback(new Error(`${endpoint.name} presented a TLS key other than the attested one`), null);
+              }
+              callback(null, socket!);
+            });
+          }
+        : this.tlsOptions,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       connectTimeout: timeoutMs,
@@ -124,6 +155,48 @@ export class SignerClient {
 
   info(): Promise<SignerInfo> {
     return this.call('GET', '/v1/info');
+  }
+
+  /** Only connections presenting this TLS key (DER SPKI) are used from now on. */
+  pin(spki: Uint8Array): void {
+    this.pinnedSpki = Buffer.from(spki);
+  }
+
+  /**
+   * GET /v1/info on a dedicated TLS connection, with the key the signer presented on that same
+   * connection: what an attestation report must bind.
+   */
+  infoWithPeer(): Promise<{ info: SignerInfo; spki: Uint8Array }> {
+    const url = new URL(this.endpoint.url);
+    return new Promise((resolve, reject) => {
+      const socket = tlsConnect({ ...this.tlsOptions, host: url.hostname, port: Number(url.port || 443) });
+      const fail = (err: Error) => {
+        socket.destroy();
+        reject(new SignerUnavailable(`${this.name} unreachable: ${err.name}`));
+      };
+      socket.setTimeout(this.timeoutMs, () => fail(new Error('TimeoutError')));
+      socket.once('error', fail);
+      socket.once('secureConnect', () => {
+        const spki = peerSpki(socket);
+        if (!spki) return fail(new Error('NoPeerCertificate'));
+        const req = httpsRequest({ host: url.hostname, path: '/v1/info', method: 'GET', createConnection: () => socket }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => {
+            socket.destroy();
+            try {
+              if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
+              resolve({ info: JSON.parse(text) as SignerInfo, spki: new Uint8Array(spki) });
+            } catch (err) {
+              reject(new SignerUnavailable(`${this.name} sent an unreadable info document: ${(err as Error).message}`));
+            }
+          });
+        });
+        req.once('error', fail);
+        req.end();
+      });
+    });
   }
 
   async round1(session: string): Promise<Round1Response> {

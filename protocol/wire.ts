@@ -18,7 +18,8 @@ export interface SignerInfo {
   verifying_share: string;
   threshold: number;
   signers: number;
-  attestation?: string;
+  /** SEV-SNP evidence whose REPORT_DATA binds this signer's TLS key and policy hash (docs/attestation.md). */
+  attestation?: { type: 'sev-snp'; report: string; vcek: string };
 }
 
 /**

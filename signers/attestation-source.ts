@@ -3,7 +3,7 @@
 // and the host's certificate table (VCEK by GUID). Elsewhere a fixed report from files can be
 // served (dev, tests): it cannot bind this signer's key, so a coordinator requiring attestation
 // refuses it (report_data), which is the point of the binding.
-import { createPublicKey, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { snpReportData } from '../protocol/attestation/binding.js';
@@ -75,6 +75,6 @@ export function fileSource(reportPath: string, vcekPath: string): AttestationSou
 
 /** REPORT_DATA for this signer: its TLS certificate's public key and the policy it enforces. */
 export function reportDataFor(certPem: string, policyHash: string): Uint8Array {
-  const spki = createPublicKey(new X509Certificate(certPem).publicKey).export({ type: 'spki', format: 'der' });
+  const spki = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
   return snpReportData(new Uint8Array(spki), policyHash);
 }

@@ -6,6 +6,7 @@ import { thumbprint } from '../protocol/jwk.js';
 import { OidcVerifier, type TrustedIssuer } from '../protocol/oidc-verifier.js';
 import { PolicyHolder } from '../protocol/policy-holder.js';
 import { serviceLogger } from '../protocol/service-logger.js';
+import { configfsTsmSource, fileSource, reportDataFor, type SnpEvidence } from './attestation-source.js';
 import { MintChecker } from './mint-check.js';
 import { unsealShare } from './sealed-share.js';
 import { buildSignerServer } from './server.js';
@@ -24,6 +25,8 @@ export interface SignerProcessOptions {
   policyData: string;
   /** Refuse any policy bundle whose hash is not this one. */
   policyPin?: string;
+  /** Where SEV-SNP evidence comes from (none: /v1/info carries no attestation). */
+  snp?: { source: 'configfs'; vcek?: string } | { source: 'file'; report: string; vcek: string };
 }
 
 /** The coordinator may retry a mint a few times with one OIDC token (new jti each time). */
@@ -48,15 +51,17 @@ export async function startSigner(opts: SignerProcessOptions) {
     oidc: new OidcVerifier({ issuers: opts.oidcIssuers, audience: opts.oidcAudience, usesPerJti: OIDC_USES_PER_TOKEN }),
     policy,
   });
+  const tlsCert = await readFile(join(tlsDir, `${name}.pem`), 'utf8');
   const app = await buildSignerServer({
     share,
     group,
     checker,
+    ...(opts.snp ? { attestation: evidenceFor(opts.snp, tlsCert, () => policy.current.hash) } : {}),
     allowedClients: opts.allowedClients,
     logger,
     tls: {
       key: await readFile(join(tlsDir, `${name}-key.pem`), 'utf8'),
-      cert: await readFile(join(tlsDir, `${name}.pem`), 'utf8'),
+      cert: tlsCert,
       ca: await readFile(join(tlsDir, 'ca.pem'), 'utf8'),
     },
   });
@@ -70,4 +75,15 @@ export async function startSigner(opts: SignerProcessOptions) {
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const url = `https://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
   return { app, url, identifier: share.identifier, policyHash: policy.current.hash };
+}
+
+/** Evidence for the policy in force, fetched again only when the policy hash changes. */
+function evidenceFor(snp: NonNullable<SignerProcessOptions['snp']>, certPem: string, policyHash: () => string) {
+  const source = snp.source === 'configfs' ? configfsTsmSource(undefined, snp.vcek) : fileSource(snp.report, snp.vcek);
+  let cached: { hash: string; evidence: Promise<SnpEvidence> } | undefined;
+  return (): Promise<SnpEvidence> => {
+    const hash = policyHash();
+    if (cached?.hash !== hash) cached = { hash, evidence: source.evidence(reportDataFor(certPem, hash)) };
+    return cached.evidence;
+  };
 }

@@ -12,6 +12,7 @@ import {
   type Round2Request,
   type SignerInfo,
 } from '../protocol/wire.js';
+import type { SnpEvidence } from './attestation-source.js';
 import { ContextMismatch, type MintChecker } from './mint-check.js';
 import { NonceStore, wipe } from './nonce-store.js';
 
@@ -27,6 +28,8 @@ export interface SignerDeps {
   tls: SignerTls;
   /** Re-derives the token the mint context allows (I2). */
   checker: MintChecker;
+  /** SEV-SNP evidence for /v1/info, bound to this signer's TLS key and current policy. */
+  attestation?: () => Promise<SnpEvidence>;
   /** Common names of client certificates allowed to call (the coordinator). */
   allowedClients: string[];
   logger?: boolean | object;
@@ -69,7 +72,7 @@ const round2Schema = {
           required: ['scopes'],
           properties: {
             scopes: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', maxLength: 256 } },
-            ttl: { type: 'integer', minimum: 1 },
+            ttl: { type: 'integer', minimum: 1, maximum: 86_400 },
             audience: { type: 'string', maxLength: 2048 },
           },
         },
@@ -121,7 +124,10 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
     threshold: group.threshold,
     signers: group.signers,
   };
-  app.get('/v1/info', async () => info);
+  app.get('/v1/info', async () => {
+    const attestation = await deps.attestation?.();
+    return attestation ? { ...info, attestation } : info;
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.post<{ Body: Round1Request }>('/v1/round1', { schema: { body: round1Schema } }, async (request, reply) => {
@@ -159,11 +165,17 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
       }
       await deps.checker.check(body.message, body.context, Math.floor(now() / 1000));
       const message = new TextEncoder().encode(body.message);
-      const sigShare = signShare(share, group, entry.nonces, body.commitments, message);
+      let sigShare: Uint8Array;
+      try {
+        sigShare = signShare(share, group, entry.nonces, body.commitments, message);
+      } catch {
+        // The ciphersuite refuses identity, small-order or non-canonical commitment points.
+        return sendProblem(reply, 'invalid_request', 'commitments are not valid group elements');
+      }
       return { share: b64url(sigShare) };
     } catch (err) {
       if (err instanceof ContextMismatch) return sendProblem(reply, 'context_mismatch', err.message);
-      return sendProblem(reply, 'invalid_request', 'commitments are not valid group elements');
+      throw err; // problem+json internal_error, logged without request data
     } finally {
       wipe(entry.nonces);
     }

@@ -19,7 +19,7 @@ export function discoveryRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/openapi.json', async () => ({ ...openapi, servers: [{ url: ctx.issuer() }] }));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const probes = await Promise.allSettled(ctx.signers.map((s) => s.info()));
+    const probes = await Promise.allSettled((await ctx.usableSigners()).map((s) => s.info()));
     const reachable = probes.filter((p) => p.status === 'fulfilled').length;
     const body = {
       ready: reachable >= ctx.group.threshold,

@@ -76,7 +76,7 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
     let signed;
     try {
       signed = await frostSign(
-        { group: ctx.group, groupKey: ctx.groupKey, signers: ctx.signers, log: (e, m) => request.log.warn(e, m) },
+        { group: ctx.group, groupKey: ctx.groupKey, signers: await ctx.usableSigners(), log: (e, m) => request.log.warn(e, m) },
         build,
         { oidc_token: oidcToken, request: req },
       );
