@@ -15,6 +15,7 @@ import { identifierFromIndex } from '../protocol/ciphersuite.js';
 import { runDkg } from './dkg.js';
 import { targetFromOptions } from './seal-commands.js';
 import { MODULE_ENV } from '../signers/key-providers/index.js';
+import { signerParentCommand } from './signer-subcommands.js';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -30,27 +31,6 @@ function endpoint(spec: string): RelaySigner {
   const [name, url] = spec.split(/=(.*)/s);
   if (!name || !url || !/^signer-\d+$/.test(name)) throw new InvalidArgumentError(`--signer expects signer-<i>=<url>, got ${spec}`);
   return { name, url };
-}
-
-/**
- * The program's `signer` command (created if missing), set up like registerSealCommands does so
- * that `signer <subcommand> --state …` hands its options to the subcommand and `signer`'s own
- * required options are only enforced when `signer` itself runs. Idempotent, either order.
- */
-function signerCommand(program: Command): Command {
-  const signer = program.commands.find((c) => c.name() === 'signer') ?? program.command('signer').description('signer operations');
-  program.enablePositionalOptions();
-  signer.enablePositionalOptions();
-  const required = signer.options.filter((o) => o.mandatory);
-  for (const o of required) o.mandatory = false;
-  if (required.length) {
-    signer.hook('preAction', (_self, actionCommand) => {
-      if (actionCommand !== signer) return;
-      const missing = required.find((o) => signer.getOptionValue(o.attributeName()) === undefined);
-      if (missing) signer.error(`error: required option '${missing.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue' });
-    });
-  }
-  return signer;
 }
 
 export function registerDkgCommands(program: Command): void {
@@ -103,7 +83,7 @@ export function registerDkgCommands(program: Command): void {
       }
     });
 
-  signerCommand(program)
+  signerParentCommand(program)
     .command('dkg-serve')
     .description('run signer <i> for a DKG ceremony (it has no share yet): serves /v1/dkg/* over mTLS and seals the share it ends up with at <state>/signers/<i>/share.sealed')
     .requiredOption('--state <dir>', 'state directory (tls/signer-<i>.pem, -key.pem and ca.pem are read)')

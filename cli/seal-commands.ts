@@ -17,6 +17,7 @@ import { b64url } from '../protocol/encoding.js';
 import { MODULE_ENV, SealError, type SealTarget } from '../signers/key-providers/index.js';
 import { keyFilePath } from '../signers/key-providers/file.js';
 import { checkUnseal, describeSealedShare, readSealedShare, resealShare, type UnsealedShare } from '../signers/sealed-share.js';
+import { signerParentCommand } from './signer-subcommands.js';
 
 interface Where {
   state?: string;
@@ -124,29 +125,7 @@ function describeProvider(p: Record<string, unknown>): string {
  * command itself or the program (whose existing `signer` command is used, or created).
  */
 export function registerSealCommands(signerCommandOrProgram: Command): Command {
-  const target = signerCommandOrProgram;
-  const signer =
-    target.name() === 'signer'
-      ? target
-      : (target.commands.find((c) => c.name() === 'signer') ?? target.command('signer').description('signer operations'));
-  // `signer`'s own options (--state, --index, …) are read only before a subcommand's name, so
-  // `signer reseal --state …` hands --state to `reseal` and `signer --state …` still runs a signer.
-  // That takes positional options on the program too: otherwise it reads every option after
-  // `signer` before `signer` sees the subcommand's name. (The program itself has no options.)
-  signer.parent?.enablePositionalOptions();
-  signer.enablePositionalOptions();
-  // Commander checks an ancestor's required options before any subcommand runs, so `signer`'s
-  // required --state/--index would block `signer reseal --share FILE`: check them only when
-  // `signer` itself is the command that runs.
-  const required = signer.options.filter((o) => o.mandatory);
-  for (const o of required) o.mandatory = false;
-  if (required.length) {
-    signer.hook('preAction', (_self, actionCommand) => {
-      if (actionCommand !== signer) return;
-      const missing = required.find((o) => signer.getOptionValue(o.attributeName()) === undefined);
-      if (missing) signer.error(`error: required option '${missing.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue' });
-    });
-  }
+  const signer = signerParentCommand(signerCommandOrProgram);
 
   const reseal = whereOptions(
     signer

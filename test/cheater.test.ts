@@ -13,19 +13,13 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM } from '../cli/paths.js';
 import { AUDIT_FILE, AuditLog } from '../coordinator/audit.js';
-import { createMetrics } from '../coordinator/metrics.js';
-import { RateLimiter } from '../coordinator/rate-limit.js';
-import { Revocations } from '../coordinator/revocations.js';
-import { buildCoordinatorServer } from '../coordinator/server.js';
 import { SignerClient } from '../coordinator/signer-client.js';
 import { frostSign } from '../coordinator/signing.js';
 import { ed25519PublicKey, thumbprint, verifyEd25519 } from '../protocol/jwk.js';
-import { OidcVerifier } from '../protocol/oidc-verifier.js';
-import { PolicyHolder } from '../protocol/policy-holder.js';
 import { buildToken, signingInput } from '../protocol/token.js';
 import { signerTls, startDevStack, type DevStack } from './helpers/dev-stack.js';
+import { inProcessCoordinator } from './helpers/in-process-coordinator.js';
 
 let stack: DevStack;
 let proxy: { url: string; tampered: () => number; forwarded: () => number; setTamper(on: boolean): void; close(): Promise<void> };
@@ -100,42 +94,16 @@ async function signerClients() {
 }
 
 async function coordinator() {
-  const signers = await signerClients();
-  const logs: string[] = [];
   const auditDir = await mkdtemp(join(tmpdir(), 'ztmint-audit-'));
   const audit = await AuditLog.open(auditDir);
-  const app = await buildCoordinatorServer({
-    issuer: () => stack.coordinator, // signers check that tokens carry the coordinator's issuer
-    group: JSON.parse(await readFile(join(stack.state, 'group.json'), 'utf8')),
-    oidc: new OidcVerifier({ issuers: [{ issuer: stack.issuer }], audience: stack.coordinator }),
-    policy: await PolicyHolder.load(DEFAULT_POLICY_WASM, DEFAULT_POLICY_DATA),
-    signers,
-    audit,
-    revocations: new Revocations(() => Math.floor(Date.now() / 1000)),
-    rateLimiter: new RateLimiter(),
-    metrics: createMetrics(),
-    logger: { level: 'warn', stream: { write: (line: string) => void logs.push(line) } },
-  });
-  const mint = async () => {
-    const oidc = await stack.idToken();
-    const res = await app.inject({
-      method: 'POST',
-      url: '/v1/mint',
-      headers: { authorization: `Bearer ${oidc}`, 'content-type': 'application/json' },
-      payload: { scopes: ['deploy:canary'] },
-    });
-    return { oidc, res };
-  };
+  const c = await inProcessCoordinator(stack, await signerClients(), audit);
   const auditRecords = async () =>
     (await readFile(join(auditDir, AUDIT_FILE), 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
   return {
-    app,
-    logs,
-    mint,
+    ...c,
     auditRecords,
     close: async () => {
-      await app.close();
-      await Promise.all(signers.map((s) => s.close()));
+      await c.close();
       await audit.close();
     },
   };

@@ -1,19 +1,13 @@
 // I1 at the audit boundary: a second coordinator, in this process, wired to the dev stack's real
 // signers over mTLS, whose audit log cannot be written. It must issue nothing.
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM } from '../cli/paths.js';
 import { AuditLog } from '../coordinator/audit.js';
-import { createMetrics } from '../coordinator/metrics.js';
-import { OidcVerifier } from '../protocol/oidc-verifier.js';
-import { PolicyHolder } from '../protocol/policy-holder.js';
-import { RateLimiter } from '../coordinator/rate-limit.js';
-import { Revocations } from '../coordinator/revocations.js';
-import { buildCoordinatorServer } from '../coordinator/server.js';
 import { SignerClient } from '../coordinator/signer-client.js';
 import { signerTls, startDevStack, type DevStack } from './helpers/dev-stack.js';
+import { inProcessCoordinator } from './helpers/in-process-coordinator.js';
 
 let stack: DevStack;
 
@@ -26,19 +20,7 @@ afterAll(async () => {
 
 async function coordinatorWith(audit: AuditLog) {
   const tls = await signerTls(stack.state);
-  const signers = stack.signers.map((s) => new SignerClient({ name: `signer-${s.id}`, url: s.url }, tls));
-  const app = await buildCoordinatorServer({
-    issuer: () => stack.coordinator, // signers check that tokens carry the coordinator's issuer
-    group: JSON.parse(await readFile(join(stack.state, 'group.json'), 'utf8')),
-    oidc: new OidcVerifier({ issuers: [{ issuer: stack.issuer }], audience: stack.coordinator }),
-    policy: await PolicyHolder.load(DEFAULT_POLICY_WASM, DEFAULT_POLICY_DATA),
-    signers,
-    audit,
-    revocations: new Revocations(() => Math.floor(Date.now() / 1000)),
-    rateLimiter: new RateLimiter(),
-    metrics: createMetrics(),
-  });
-  return { app, close: async () => (await app.close(), await Promise.all(signers.map((s) => s.close()))) };
+  return inProcessCoordinator(stack, stack.signers.map((s) => new SignerClient({ name: `signer-${s.id}`, url: s.url }, tls)), audit);
 }
 
 describe('I1: no durable audit record, no token', () => {
