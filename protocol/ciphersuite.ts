@@ -115,9 +115,11 @@ export function aggregate(
   commitments: WireCommitment[],
   message: Uint8Array,
   shares: Record<Identifier, Uint8Array>,
+  /** Replaces the default libsodium check of the final signature (e.g. an independent verifier). */
+  verify?: (signature: Uint8Array, message: Uint8Array) => boolean,
 ): Uint8Array {
   try {
-    return sodiumFrost.aggregate(group, commitments, message, shares);
+    return sodiumFrost.aggregate(group, commitments, message, shares, verify);
   } catch (err) {
     throw new AggregationError(err instanceof sodiumFrost.FrostAggregateFailure ? err.culprits : []);
   }
