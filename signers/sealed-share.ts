@@ -117,16 +117,21 @@ function gcmOpen(key: Buffer, iv: string, aad: Buffer, ciphertext: string, tag: 
   }
 }
 
-/** Writes `text` to `path` atomically (temporary file in the same folder, fsync, rename), mode 0600. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', 0o600);
+/** Creates `path` (mode 0600, must not exist) holding `text`, synced to disk. */
+async function writeNewSynced(path: string, text: string): Promise<void> {
+  const handle = await open(path, 'wx', 0o600);
   try {
     await handle.writeFile(text);
     await handle.sync();
   } finally {
     await handle.close();
   }
+}
+
+/** Writes `text` to `path` atomically (temporary file in the same folder, fsync, rename), mode 0600. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  await writeNewSynced(tmp, text);
   try {
     await rename(tmp, path);
   } catch (err) {
@@ -238,13 +243,7 @@ export async function resealShare(inPath: string, target: SealTarget, opts: Rese
   const tmp = join(dirname(outPath), `.${basename(outPath)}.${randomBytes(6).toString('hex')}.reseal`);
   try {
     const text = await sealToText(share, share.groupPublicKey, target, outPath, to);
-    const handle = await open(tmp, 'wx', 0o600);
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeNewSynced(tmp, text);
     check = await unsealShare(tmp, to);
     if (
       check.identifier !== share.identifier ||

@@ -4,8 +4,6 @@
 // flipping one bit of every signature share. A coordinator (in this process, wired like the real
 // one to the dev stack's signers, with signer-2's URL pointing at the proxy) must name signer-2,
 // leave it out, and still mint with the other two. Nothing in the product knows about the test.
-import { decodeJwt } from 'jose';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -17,8 +15,8 @@ import { AUDIT_FILE, AuditLog } from '../coordinator/audit.js';
 import { SignerClient } from '../coordinator/signer-client.js';
 import { frostSign } from '../coordinator/signing.js';
 import { ed25519PublicKey, thumbprint, verifyEd25519 } from '../protocol/jwk.js';
-import { buildToken, signingInput } from '../protocol/token.js';
 import { signerTls, startDevStack, type DevStack } from './helpers/dev-stack.js';
+import { honestToken } from './helpers/honest-token.js';
 import { inProcessCoordinator } from './helpers/in-process-coordinator.js';
 
 let stack: DevStack;
@@ -159,16 +157,8 @@ describe('a signer that returns a wrong share', () => {
       for (let i = 0; i < 3; i++) {
         const oidc = await stack.idToken();
         const build = () => {
-          const { header, claims } = buildToken({
-            issuer: stack.coordinator,
-            kid: thumbprint(group.group_public_key),
-            oidcClaims: decodeJwt(oidc),
-            decision: { allow: true, scopes: ['deploy:canary'], ttl: 900, audience: 'https://deploy.example', reasons: [] },
-            policyHash,
-            now: Math.floor(Date.now() / 1000),
-            jti: randomBytes(16).toString('base64url'),
-          });
-          return { message: signingInput(header, claims), built: claims };
+          const { claims, message } = honestToken({ issuer: stack.coordinator, kid: thumbprint(group.group_public_key), oidc, policyHash });
+          return { message, built: claims };
         };
         const result = await frostSign(deps, build, { oidc_token: oidc, request: { scopes: ['deploy:canary'] } });
         expect(result.signers).toEqual(['signer-1', 'signer-3']);

@@ -2,7 +2,6 @@
 // time (POST /v1/round1 {"session","count"} → sessions `${session}.${i}`), the coordinator keeps
 // a per-signer pool, and a mint then needs round 2 only. I3 still holds: each nonce at most once,
 // whatever the pool, the retries or a coordinator restart do.
-import { decodeJwt } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,10 +13,10 @@ import { frostSign, type SigningDeps } from '../coordinator/signing.js';
 import type { Nonces, WireCommitment } from '../protocol/ciphersuite.js';
 import { ed25519PublicKey, thumbprint, verifyEd25519 } from '../protocol/jwk.js';
 import { ProblemError } from '../protocol/problem.js';
-import { buildToken, signingInput } from '../protocol/token.js';
 import { PREPROCESSED_TTL_S, ROUND1_MAX_COUNT } from '../protocol/wire.js';
 import { NonceStore } from '../signers/nonce-store.js';
 import { signerTls, startDevStack, type DevStack } from './helpers/dev-stack.js';
+import { honestToken } from './helpers/honest-token.js';
 
 const session = () => randomBytes(16).toString('base64url');
 const fakeNonces = (): Nonces => ({ hiding: new Uint8Array(32).fill(1), binding: new Uint8Array(32).fill(2) });
@@ -234,16 +233,8 @@ async function mintInputs() {
   const oidc = await stack.idToken();
   const kid = thumbprint(group.group_public_key);
   const build = () => {
-    const { header, claims } = buildToken({
-      issuer: stack.coordinator,
-      kid,
-      oidcClaims: decodeJwt(oidc),
-      decision: { allow: true, scopes: ['deploy:canary'], ttl: 900, audience: 'https://deploy.example', reasons: [] },
-      policyHash,
-      now: Math.floor(Date.now() / 1000),
-      jti: randomBytes(16).toString('base64url'),
-    });
-    return { message: signingInput(header, claims), built: claims };
+    const { claims, message } = honestToken({ issuer: stack.coordinator, kid, oidc, policyHash });
+    return { message, built: claims };
   };
   return { build, context: { oidc_token: oidc, request: { scopes: ['deploy:canary'] } } };
 }

@@ -1,7 +1,6 @@
 // Signers as the coordinator (or an attacker with its certificate) sees them: separate processes,
 // mTLS only, single-use nonces (I3), and no share for a message that does not follow from its
 // context (I2).
-import { decodeJwt } from 'jose';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
@@ -11,9 +10,10 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLocalPki } from '../cli/pki.js';
 import { thumbprint } from '../protocol/jwk.js';
-import { buildToken, signingInput } from '../protocol/token.js';
+import { signingInput } from '../protocol/token.js';
 import { randomBytes } from 'node:crypto';
 import { signerTls, startDevStack, type DevStack } from './helpers/dev-stack.js';
+import { honestToken } from './helpers/honest-token.js';
 
 let stack: DevStack;
 let asCoordinator: Agent;
@@ -55,16 +55,7 @@ async function round1(session: string, signers = stack.signers.slice(0, 2)) {
 /** An honest message: exactly the token the policy allows for this OIDC token and request. */
 async function context(request = { scopes: ['deploy:canary'] }, oidcClaims: Record<string, unknown> = {}) {
   const oidc = await stack.idToken(oidcClaims);
-  const { header, claims } = buildToken({
-    issuer: stack.coordinator,
-    kid,
-    oidcClaims: decodeJwt(oidc),
-    decision: { allow: true, scopes: request.scopes, ttl: 900, audience: 'https://deploy.example', reasons: [] },
-    policyHash,
-    now: Math.floor(Date.now() / 1000),
-    jti: randomBytes(16).toString('base64url'),
-  });
-  return { oidc, header, claims, message: signingInput(header, claims) };
+  return { oidc, ...honestToken({ issuer: stack.coordinator, kid, oidc, policyHash, scopes: request.scopes }) };
 }
 
 const session = () => randomBytes(16).toString('base64url');
