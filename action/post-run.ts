@@ -8,19 +8,17 @@
 
 import { revokeToken } from './coordinator-client.js';
 import { createHttpClient, type HttpClient } from './http.js';
-import { pemSecretLines, readConnectionInputs } from './inputs.js';
+import { readConnectionInputs } from './inputs.js';
 import { RetriesExhausted, realClock, withRetries } from './retry.js';
-import { ATTEMPT_TIMEOUT_MS, redact, type RunDeps } from './run.js';
+import { ATTEMPT_TIMEOUT_MS, type RunDeps } from './run.js';
+import { Secrets } from './secrets.js';
 import { STATE } from './state.js';
 
 export async function runPost(deps: RunDeps): Promise<void> {
   const { core } = deps;
   const clock = deps.clock ?? realClock;
-  const secrets: string[] = [];
-  const mask = (secret: string): void => {
-    core.setSecret(secret);
-    secrets.push(secret);
-  };
+  const secrets = new Secrets(core);
+  const mask = (secret: string): void => secrets.mask(secret);
   let http: HttpClient | undefined;
 
   const token = core.getState(STATE.token);
@@ -58,8 +56,7 @@ export async function runPost(deps: RunDeps): Promise<void> {
 
     const connection = readConnectionInputs(core.getInput);
     if (connection.tls.clientKey !== undefined) {
-      for (const line of pemSecretLines(connection.tls.clientKey)) mask(line);
-      secrets.push(connection.tls.clientKey);
+      secrets.maskPem(connection.tls.clientKey);
     }
     http = deps.fetch
       ? { fetch: deps.fetch, close: async () => undefined }
@@ -78,7 +75,7 @@ export async function runPost(deps: RunDeps): Promise<void> {
         onRetry: ({ attempt, error, delayMs }) => {
           const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
           core.info(
-            `Revocation attempt ${attempt} of ${connection.retries + 1} failed: ${redact(reason, secrets)}\n` +
+            `Revocation attempt ${attempt} of ${connection.retries + 1} failed: ${secrets.redact(reason)}\n` +
               `Retrying in ${(delayMs / 1000).toFixed(1)} s.`,
           );
         },
@@ -90,10 +87,7 @@ export async function runPost(deps: RunDeps): Promise<void> {
     const message = last instanceof Error ? last.message : String(last);
     // A warning, not a failure: the deploy itself went through, and the token expires on its own.
     core.warning(
-      redact(
-        `could not revoke the ${what}: ${message}\nThe token stays valid until it expires${expiresAt ? ` (${expiresAt})` : ''}.`,
-        secrets,
-      ),
+      secrets.redact(`could not revoke the ${what}: ${message}\nThe token stays valid until it expires${expiresAt ? ` (${expiresAt})` : ''}.`),
     );
   } finally {
     await http?.close().catch(() => undefined);

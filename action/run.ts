@@ -8,8 +8,9 @@
 import { decodeClaims, formatClaims, type Claims } from './claims.js';
 import { mintToken, type Fetch, type MintResult } from './coordinator-client.js';
 import { createHttpClient, type HttpClient } from './http.js';
-import { InputError, pemSecretLines, readInputs, type GetInput, type TlsInputs } from './inputs.js';
+import { InputError, readInputs, type GetInput, type TlsInputs } from './inputs.js';
 import { RetriesExhausted, realClock, withRetries, type Clock } from './retry.js';
+import { Secrets } from './secrets.js';
 import { STATE } from './state.js';
 import { mintSummary } from './summary.js';
 
@@ -62,19 +63,14 @@ export async function run(deps: RunDeps): Promise<void> {
   const { core } = deps;
   const env = deps.env ?? process.env;
   const clock = deps.clock ?? realClock;
-  const secrets: string[] = [];
-  const mask = (secret: string): void => {
-    // Register with the runner first, then remember it for our own redaction.
-    core.setSecret(secret);
-    secrets.push(secret);
-  };
+  const secrets = new Secrets(core);
+  const mask = (secret: string): void => secrets.mask(secret);
   let http: HttpClient | undefined;
 
   try {
     const inputs = readInputs(core.getInput);
     if (inputs.tls.clientKey !== undefined) {
-      for (const line of pemSecretLines(inputs.tls.clientKey)) mask(line);
-      secrets.push(inputs.tls.clientKey);
+      secrets.maskPem(inputs.tls.clientKey);
     }
 
     if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
@@ -126,7 +122,7 @@ export async function run(deps: RunDeps): Promise<void> {
           onRetry: ({ attempt, error, delayMs }) => {
             const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
             core.info(
-              `Attempt ${attempt} of ${inputs.retries + 1} failed: ${redact(reason ?? '', secrets)}\n` +
+              `Attempt ${attempt} of ${inputs.retries + 1} failed: ${secrets.redact(reason ?? '')}\n` +
                 `Retrying in ${(delayMs / 1000).toFixed(1)} s with a fresh OIDC token.`,
             );
           },
@@ -182,12 +178,12 @@ export async function run(deps: RunDeps): Promise<void> {
           }),
         );
       } catch (err) {
-        core.warning(`could not write the job summary: ${redact(err instanceof Error ? err.message : String(err), secrets)}`);
+        core.warning(`could not write the job summary: ${secrets.redact(err instanceof Error ? err.message : String(err))}`);
       }
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    core.setFailed(redact(message, secrets));
+    core.setFailed(secrets.redact(message));
   } finally {
     await http?.close().catch(() => undefined);
   }
@@ -247,11 +243,4 @@ function giveUp(err: unknown, timeoutSeconds: number): Error {
   return new Error(`${last}\n(gave up after ${err.attempts} attempts; \`retries\` sets how many)`);
 }
 
-/** Replaces every occurrence of a known secret with `***`. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (secret.length > 0) out = out.split(secret).join('***');
-  }
-  return out;
-}
+export { redact } from './secrets.js';

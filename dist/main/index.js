@@ -70416,7 +70416,7 @@ function realDeps() {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _deps_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6818);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7574);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2526);
 // Entry point of the action's main step (bundled into dist/main/index.js by scripts/build-action.sh).
 
 
@@ -70427,7 +70427,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7574:
+/***/ 2526:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71160,6 +71160,41 @@ function createHttpClient(tls) {
     return { fetch, close: () => dispatcher.close() };
 }
 
+;// CONCATENATED MODULE: ./action/secrets.ts
+// The secrets a step has seen: each is registered with the runner (`::add-mask::`) before it is
+// used, and remembered so our own messages can be redacted too.
+
+class Secrets {
+    core;
+    known = [];
+    constructor(core) {
+        this.core = core;
+    }
+    /** Register with the runner first, then remember it for our own redaction. */
+    mask(secret) {
+        this.core.setSecret(secret);
+        this.known.push(secret);
+    }
+    /** A PEM private key: the runner masks line by line, we redact the whole block. */
+    maskPem(pem) {
+        for (const line of pemSecretLines(pem))
+            this.core.setSecret(line);
+        this.known.push(...pemSecretLines(pem), pem);
+    }
+    redact(text) {
+        return redact(text, this.known);
+    }
+}
+/** Replaces every occurrence of a known secret with `***`. */
+function redact(text, secrets) {
+    let out = text;
+    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+        if (secret.length > 0)
+            out = out.split(secret).join('***');
+    }
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./action/state.ts
 // Names of the values the main step saves (core.saveState → GITHUB_STATE) for the post step,
 // which the runner hands back as STATE_<name> environment variables.
@@ -71241,6 +71276,7 @@ function mintSummary(f) {
 
 
 
+
 const ATTEMPT_TIMEOUT_MS = 60_000;
 const PERMISSIONS_HINT = 'this job cannot get an OIDC token from GitHub (ACTIONS_ID_TOKEN_REQUEST_URL and ' +
     'ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set): add `permissions: id-token: write` to the job ' +
@@ -71254,19 +71290,13 @@ async function run(deps) {
     const { core } = deps;
     const env = deps.env ?? process.env;
     const clock = deps.clock ?? realClock;
-    const secrets = [];
-    const mask = (secret) => {
-        // Register with the runner first, then remember it for our own redaction.
-        core.setSecret(secret);
-        secrets.push(secret);
-    };
+    const secrets = new Secrets(core);
+    const mask = (secret) => secrets.mask(secret);
     let http;
     try {
         const inputs = readInputs(core.getInput);
         if (inputs.tls.clientKey !== undefined) {
-            for (const line of pemSecretLines(inputs.tls.clientKey))
-                mask(line);
-            secrets.push(inputs.tls.clientKey);
+            secrets.maskPem(inputs.tls.clientKey);
         }
         if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
             throw new InputError(PERMISSIONS_HINT);
@@ -71313,7 +71343,7 @@ async function run(deps) {
                 clock,
                 onRetry: ({ attempt, error, delayMs }) => {
                     const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-                    core.info(`Attempt ${attempt} of ${inputs.retries + 1} failed: ${redact(reason ?? '', secrets)}\n` +
+                    core.info(`Attempt ${attempt} of ${inputs.retries + 1} failed: ${secrets.redact(reason ?? '')}\n` +
                         `Retrying in ${(delayMs / 1000).toFixed(1)} s with a fresh OIDC token.`);
                 },
             });
@@ -71361,13 +71391,13 @@ async function run(deps) {
                 }));
             }
             catch (err) {
-                core.warning(`could not write the job summary: ${redact(err instanceof Error ? err.message : String(err), secrets)}`);
+                core.warning(`could not write the job summary: ${secrets.redact(err instanceof Error ? err.message : String(err))}`);
             }
         }
     }
     catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        core.setFailed(redact(message, secrets));
+        core.setFailed(secrets.redact(message));
     }
     finally {
         await http?.close().catch(() => undefined);
@@ -71423,15 +71453,7 @@ function giveUp(err, timeoutSeconds) {
         return new Error(last);
     return new Error(`${last}\n(gave up after ${err.attempts} attempts; \`retries\` sets how many)`);
 }
-/** Replaces every occurrence of a known secret with `***`. */
-function redact(text, secrets) {
-    let out = text;
-    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-        if (secret.length > 0)
-            out = out.split(secret).join('***');
-    }
-    return out;
-}
+
 
 
 /***/ }),

@@ -70411,7 +70411,7 @@ function realDeps() {
 
 /***/ }),
 
-/***/ 9099:
+/***/ 8313:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71037,7 +71037,7 @@ function inputs_readInputs(getInput) {
     return inputs;
 }
 /** The lines of a PEM private key that must be masked (its base64 body). */
-function inputs_pemSecretLines(pem) {
+function pemSecretLines(pem) {
     return pem
         .split('\n')
         .map((l) => l.trim())
@@ -71142,6 +71142,41 @@ function claims_formatClaims(claims) {
     });
 }
 
+;// CONCATENATED MODULE: ./action/secrets.ts
+// The secrets a step has seen: each is registered with the runner (`::add-mask::`) before it is
+// used, and remembered so our own messages can be redacted too.
+
+class secrets_Secrets {
+    core;
+    known = [];
+    constructor(core) {
+        this.core = core;
+    }
+    /** Register with the runner first, then remember it for our own redaction. */
+    mask(secret) {
+        this.core.setSecret(secret);
+        this.known.push(secret);
+    }
+    /** A PEM private key: the runner masks line by line, we redact the whole block. */
+    maskPem(pem) {
+        for (const line of pemSecretLines(pem))
+            this.core.setSecret(line);
+        this.known.push(...pemSecretLines(pem), pem);
+    }
+    redact(text) {
+        return redact(text, this.known);
+    }
+}
+/** Replaces every occurrence of a known secret with `***`. */
+function redact(text, secrets) {
+    let out = text;
+    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+        if (secret.length > 0)
+            out = out.split(secret).join('***');
+    }
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./action/state.ts
 // Names of the values the main step saves (core.saveState → GITHUB_STATE) for the post step,
 // which the runner hands back as STATE_<name> environment variables.
@@ -71171,6 +71206,7 @@ const state_STATE = {
 
 
 
+
 const ATTEMPT_TIMEOUT_MS = 60_000;
 const PERMISSIONS_HINT = (/* unused pure expression or super */ null && ('this job cannot get an OIDC token from GitHub (ACTIONS_ID_TOKEN_REQUEST_URL and ' +
     'ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set): add `permissions: id-token: write` to the job ' +
@@ -71184,19 +71220,13 @@ async function run(deps) {
     const { core } = deps;
     const env = deps.env ?? process.env;
     const clock = deps.clock ?? realClock;
-    const secrets = [];
-    const mask = (secret) => {
-        // Register with the runner first, then remember it for our own redaction.
-        core.setSecret(secret);
-        secrets.push(secret);
-    };
+    const secrets = new Secrets(core);
+    const mask = (secret) => secrets.mask(secret);
     let http;
     try {
         const inputs = readInputs(core.getInput);
         if (inputs.tls.clientKey !== undefined) {
-            for (const line of pemSecretLines(inputs.tls.clientKey))
-                mask(line);
-            secrets.push(inputs.tls.clientKey);
+            secrets.maskPem(inputs.tls.clientKey);
         }
         if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
             throw new InputError(PERMISSIONS_HINT);
@@ -71243,7 +71273,7 @@ async function run(deps) {
                 clock,
                 onRetry: ({ attempt, error, delayMs }) => {
                     const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-                    core.info(`Attempt ${attempt} of ${inputs.retries + 1} failed: ${redact(reason ?? '', secrets)}\n` +
+                    core.info(`Attempt ${attempt} of ${inputs.retries + 1} failed: ${secrets.redact(reason ?? '')}\n` +
                         `Retrying in ${(delayMs / 1000).toFixed(1)} s with a fresh OIDC token.`);
                 },
             });
@@ -71291,13 +71321,13 @@ async function run(deps) {
                 }));
             }
             catch (err) {
-                core.warning(`could not write the job summary: ${redact(err instanceof Error ? err.message : String(err), secrets)}`);
+                core.warning(`could not write the job summary: ${secrets.redact(err instanceof Error ? err.message : String(err))}`);
             }
         }
     }
     catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        core.setFailed(redact(message, secrets));
+        core.setFailed(secrets.redact(message));
     }
     finally {
         await http?.close().catch(() => undefined);
@@ -71353,15 +71383,7 @@ function giveUp(err, timeoutSeconds) {
         return new Error(last);
     return new Error(`${last}\n(gave up after ${err.attempts} attempts; \`retries\` sets how many)`);
 }
-/** Replaces every occurrence of a known secret with `***`. */
-function redact(text, secrets) {
-    let out = text;
-    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-        if (secret.length > 0)
-            out = out.split(secret).join('***');
-    }
-    return out;
-}
+
 
 ;// CONCATENATED MODULE: ./action/post-run.ts
 // The action's post step (runs.post, `post-if: always()`): clears the exported environment
@@ -71377,14 +71399,12 @@ function redact(text, secrets) {
 
 
 
+
 async function runPost(deps) {
     const { core } = deps;
     const clock = deps.clock ?? retry_realClock;
-    const secrets = [];
-    const mask = (secret) => {
-        core.setSecret(secret);
-        secrets.push(secret);
-    };
+    const secrets = new secrets_Secrets(core);
+    const mask = (secret) => secrets.mask(secret);
     let http;
     const token = core.getState(state_STATE.token);
     // The runner keeps masking it for the whole job; masking again covers runners that do not.
@@ -71420,9 +71440,7 @@ async function runPost(deps) {
         }
         const connection = readConnectionInputs(core.getInput);
         if (connection.tls.clientKey !== undefined) {
-            for (const line of inputs_pemSecretLines(connection.tls.clientKey))
-                mask(line);
-            secrets.push(connection.tls.clientKey);
+            secrets.maskPem(connection.tls.clientKey);
         }
         http = deps.fetch
             ? { fetch: deps.fetch, close: async () => undefined }
@@ -71436,7 +71454,7 @@ async function runPost(deps) {
             clock,
             onRetry: ({ attempt, error, delayMs }) => {
                 const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-                core.info(`Revocation attempt ${attempt} of ${connection.retries + 1} failed: ${redact(reason, secrets)}\n` +
+                core.info(`Revocation attempt ${attempt} of ${connection.retries + 1} failed: ${secrets.redact(reason)}\n` +
                     `Retrying in ${(delayMs / 1000).toFixed(1)} s.`);
             },
         });
@@ -71446,7 +71464,7 @@ async function runPost(deps) {
         const last = err instanceof retry_RetriesExhausted ? err.last : err;
         const message = last instanceof Error ? last.message : String(last);
         // A warning, not a failure: the deploy itself went through, and the token expires on its own.
-        core.warning(redact(`could not revoke the ${what}: ${message}\nThe token stays valid until it expires${expiresAt ? ` (${expiresAt})` : ''}.`, secrets));
+        core.warning(secrets.redact(`could not revoke the ${what}: ${message}\nThe token stays valid until it expires${expiresAt ? ` (${expiresAt})` : ''}.`));
     }
     finally {
         await http?.close().catch(() => undefined);
@@ -71461,7 +71479,7 @@ async function runPost(deps) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _deps_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6818);
-/* harmony import */ var _post_run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9099);
+/* harmony import */ var _post_run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8313);
 // Entry point of the action's post step (bundled into dist/post/index.js by scripts/build-action.sh).
 
 
