@@ -4,7 +4,7 @@
 import Fastify from 'fastify';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { STRICT_AJV, installProblemHandlers, sendProblem } from '../protocol/http-problem.js';
+import { STRICT_AJV, installProblemHandlers, sendProblem } from '../http/problem-response.js';
 
 export interface DevIssuer {
   url: string;

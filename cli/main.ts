@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AUDIT_FILE, verifyAuditText } from '../coordinator/audit.js';
 import { startCoordinator } from '../coordinator/main.js';
-import { GITHUB_ISSUER } from '../protocol/oidc-verifier.js';
+import { GITHUB_ISSUER } from '../oidc/verifier.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitRule } from '../coordinator/rate-limit.js';
 import { startSigner } from '../signers/main.js';
 import { runDevStack } from './dev.js';

@@ -1,6 +1,6 @@
 // Where the package's own files are.
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../protocol/package-root.js';
+import { PACKAGE_ROOT } from '../runtime/package-root.js';
 
 export { PACKAGE_ROOT };
 export const CLI_BIN = join(PACKAGE_ROOT, 'bin', 'ztmint.js');

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { loadPolicyFiles } from '../protocol/policy-eval.js';
+import { loadPolicyFiles } from '../policy-engine/evaluate.js';
 import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM, PACKAGE_ROOT } from './paths.js';
 
 function runScript(script: string): void {

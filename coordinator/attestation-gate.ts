@@ -4,11 +4,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { snpReportData } from '../protocol/attestation/binding.js';
-import { parseVcek, productOfName } from '../protocol/attestation/snp-certs.js';
-import { SnpVerifyError, verifySnpAttestation, type SnpMinTcb } from '../protocol/attestation/snp-verify.js';
+import { snpReportData } from '../attestation/sev-snp/binding.js';
+import { parseVcek, productOfName } from '../attestation/sev-snp/certs.js';
+import { SnpVerifyError, verifySnpAttestation, type SnpMinTcb } from '../attestation/sev-snp/verify.js';
 import { fromB64url } from '../protocol/encoding.js';
-import { PACKAGE_ROOT } from '../protocol/package-root.js';
+import { PACKAGE_ROOT } from '../runtime/package-root.js';
 
 export interface AttestationConfig {
   required: boolean;

@@ -2,12 +2,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GroupInfo } from '../protocol/ciphersuite.js';
-import { serviceLogger } from '../protocol/service-logger.js';
+import { serviceLogger } from '../logging/service-logger.js';
 import { AttestationGate, attestationConfigFromEnv, type AttestationConfig } from './attestation-gate.js';
 import { AuditLog } from './audit.js';
 import { createMetrics } from './metrics.js';
-import { OidcVerifier, type TrustedIssuer } from '../protocol/oidc-verifier.js';
-import { PolicyHolder } from '../protocol/policy-holder.js';
+import { OidcVerifier, type TrustedIssuer } from '../oidc/verifier.js';
+import { PolicyHolder } from '../policy-engine/holder.js';
 import { RateLimiter, type RateLimitConfig } from './rate-limit.js';
 import { Revocations } from './revocations.js';
 import { buildCoordinatorServer } from './server.js';

@@ -2,7 +2,7 @@
 // our issuer, within its lifetime.
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import type { KeyObject } from 'node:crypto';
-import { isCanonicalCompactJws } from '../protocol/oidc-verifier.js';
+import { isCanonicalCompactJws } from '../oidc/verifier.js';
 
 export interface MintedClaims extends JWTPayload {
   jti: string;

@@ -1,6 +1,6 @@
 // Revoked minted tokens, by jti, until they expire. Revocations are audit records, so the set is
 // rebuilt from the audit log at start-up and survives a restart.
-import { ExpiringSet } from '../protocol/expiring-set.js';
+import { ExpiringSet } from '../oidc/expiring-set.js';
 import type { AuditRecord } from './audit.js';
 
 export class Revocations {

@@ -1,7 +1,7 @@
 // The coordinator's HTTP service, assembled from its route groups.
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { STRICT_AJV, clientErrorHandler, installProblemHandlers, sendProblem } from '../protocol/http-problem.js';
+import { STRICT_AJV, clientErrorHandler, installProblemHandlers, sendProblem } from '../http/problem-response.js';
 import { ed25519PublicKey, groupJwk } from '../protocol/jwk.js';
 import { ProblemError } from '../protocol/problem.js';
 import { admittedSigners } from './admission.js';

@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { snpReportData } from '../protocol/attestation/binding.js';
+import { snpReportData } from '../attestation/sev-snp/binding.js';
 import { b64url } from '../protocol/encoding.js';
 
 export interface SnpEvidence {

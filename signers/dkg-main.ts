@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GroupInfo, SecretShare } from '../protocol/ciphersuite.js';
-import { serviceLogger } from '../protocol/service-logger.js';
+import { serviceLogger } from '../logging/service-logger.js';
 import { sameBytes, signerName, type Rng } from './dkg.js';
 import { buildDkgSignerServer, type DkgFinalResult, type SealedResult } from './dkg-server.js';
 import { checkUnseal, describeSealedShare, readSealedShare, sealShare, type ProviderOptions, type SealTarget } from './sealed-share.js';

@@ -7,7 +7,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { TLSSocket } from 'node:tls';
 import type { GroupInfo, SecretShare } from '../protocol/ciphersuite.js';
-import { STRICT_AJV, installProblemHandlers, sendProblem } from '../protocol/http-problem.js';
+import { STRICT_AJV, installProblemHandlers, sendProblem } from '../http/problem-response.js';
 import { PROBLEM_CONTENT_TYPE } from '../protocol/problem.js';
 import {
   CEREMONY_PATTERN,

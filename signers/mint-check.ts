@@ -3,9 +3,9 @@
 // policy) and signs only if the message is byte for byte that token's signing input. Only `iat`
 // and `jti` come from the coordinator: iat must be fresh, jti must carry 128 bits and be new.
 import { fromB64url } from '../protocol/encoding.js';
-import { ExpiringSet } from '../protocol/expiring-set.js';
-import type { OidcVerifier } from '../protocol/oidc-verifier.js';
-import type { PolicyHolder } from '../protocol/policy-holder.js';
+import { ExpiringSet } from '../oidc/expiring-set.js';
+import type { OidcVerifier } from '../oidc/verifier.js';
+import type { PolicyHolder } from '../policy-engine/holder.js';
 import { ProblemError } from '../protocol/problem.js';
 import { buildToken, signingInput, type TokenClaims } from '../protocol/token.js';
 import type { MintContext } from '../protocol/wire.js';

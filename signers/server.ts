@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { TLSSocket } from 'node:tls';
 import { commit, signShare, type GroupInfo, type SecretShare, type WireCommitment } from '../protocol/ciphersuite.js';
 import { b64url } from '../protocol/encoding.js';
-import { STRICT_AJV, installProblemHandlers, sendProblem } from '../protocol/http-problem.js';
+import { STRICT_AJV, installProblemHandlers, sendProblem } from '../http/problem-response.js';
 import {
   ROUND1_MAX_COUNT,
   ROUND2_SESSION_PATTERN,

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseSnpReport } from '../protocol/attestation/snp-report.js';
+import { parseSnpReport } from '../attestation/sev-snp/report.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { SignerClient } from '../coordinator/signer-client.js';
 import { signerTls, startDevStack, type DevStack } from './helpers/dev-stack.js';

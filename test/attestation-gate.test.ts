@@ -5,7 +5,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AttestationGate, verifySignerEvidence, type AttestationConfig } from '../coordinator/attestation-gate.js';
-import { parseSnpReport } from '../protocol/attestation/snp-report.js';
+import { parseSnpReport } from '../attestation/sev-snp/report.js';
 import { b64url } from '../protocol/encoding.js';
 import { vcekFromCertTable } from '../signers/attestation-source.js';
 

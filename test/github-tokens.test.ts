@@ -3,7 +3,7 @@
 import Fastify from 'fastify';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GITHUB_ISSUER, OidcVerifier } from '../protocol/oidc-verifier.js';
+import { GITHUB_ISSUER, OidcVerifier } from '../oidc/verifier.js';
 import { ProblemError } from '../protocol/problem.js';
 
 const DIR = new URL('../../shared/testdata/github-oidc/', import.meta.url);

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPolicyFiles, type LoadedPolicy } from '../protocol/policy-eval.js';
+import { loadPolicyFiles, type LoadedPolicy } from '../policy-engine/evaluate.js';
 import type { MintDecision } from '../protocol/token.js';
 
 const WASM = new URL('../policies/wasm/mint.wasm', import.meta.url).pathname;

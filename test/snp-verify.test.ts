@@ -13,9 +13,9 @@ import {
 } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { snpReportData, SNP_BINDING_LABEL } from '../protocol/attestation/binding.js';
-import { AMD_ARK_SHA256, parseVcek, VCEK_OID } from '../protocol/attestation/snp-certs.js';
-import { parseSnpReport, SNP_REPORT_SIZE, SNP_SIGNED_LENGTH } from '../protocol/attestation/snp-report.js';
+import { snpReportData, SNP_BINDING_LABEL } from '../attestation/sev-snp/binding.js';
+import { AMD_ARK_SHA256, parseVcek, VCEK_OID } from '../attestation/sev-snp/certs.js';
+import { parseSnpReport, SNP_REPORT_SIZE, SNP_SIGNED_LENGTH } from '../attestation/sev-snp/report.js';
 import {
   checkVcekMatchesReport,
   checkVerifiedReportClaims,
@@ -23,7 +23,7 @@ import {
   verifySnpAttestation,
   type SnpFailure,
   type SnpVerifyOptions,
-} from '../protocol/attestation/snp-verify.js';
+} from '../attestation/sev-snp/verify.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 

@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, randomBytes } from 'node:crypto';
 import { b64url } from '../../protocol/encoding.js';
-import { sendProblem } from '../../protocol/http-problem.js';
+import { sendProblem } from '../../http/problem-response.js';
 import { ProblemError } from '../../protocol/problem.js';
 import { buildToken, signingInput } from '../../protocol/token.js';
 import type { MintRequest } from '../../protocol/wire.js';

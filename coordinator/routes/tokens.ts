@@ -1,7 +1,7 @@
 // Revocation (bearer = the minted token) and RFC 7662 introspection of minted tokens.
 import type { FastifyInstance } from 'fastify';
 import { createHash } from 'node:crypto';
-import { sendProblem } from '../../protocol/http-problem.js';
+import { sendProblem } from '../../http/problem-response.js';
 import type { RouteContext } from '../context.js';
 import { checkMinted } from '../minted-token.js';
 

@@ -10,8 +10,8 @@ import { RateLimiter } from '../../coordinator/rate-limit.js';
 import { Revocations } from '../../coordinator/revocations.js';
 import { buildCoordinatorServer } from '../../coordinator/server.js';
 import type { SignerClient } from '../../coordinator/signer-client.js';
-import { OidcVerifier } from '../../protocol/oidc-verifier.js';
-import { PolicyHolder } from '../../protocol/policy-holder.js';
+import { OidcVerifier } from '../../oidc/verifier.js';
+import { PolicyHolder } from '../../policy-engine/holder.js';
 import type { DevStack } from './dev-stack.js';
 
 export interface InProcessCoordinator {

@@ -4,7 +4,7 @@
 // docs/attestation.md lists the checks and the codes.
 import { timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
 import { fail } from './errors.js';
-import { parseVcek, verifyAmdChain, type SnpProduct, type VcekFacts } from './snp-certs.js';
+import { parseVcek, verifyAmdChain, type SnpProduct, type VcekFacts } from './certs.js';
 import {
   parseSnpReport,
   reservedFieldProblems,
@@ -14,11 +14,11 @@ import {
   SNP_SIGNED_LENGTH,
   type SnpReport,
   type SnpTcb,
-} from './snp-report.js';
+} from './report.js';
 
 export { SnpVerifyError, SNP_FAILURES, type SnpFailure } from './errors.js';
-export type { SnpProduct } from './snp-certs.js';
-export type { SnpReport } from './snp-report.js';
+export type { SnpProduct } from './certs.js';
+export type { SnpReport } from './report.js';
 
 export interface SnpMinTcb {
   bootloader?: number;

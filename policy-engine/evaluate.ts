@@ -2,9 +2,9 @@
 // validated before use: anything malformed counts as a denial.
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { readFile } from 'node:fs/promises';
-import { policyHash } from './policy-hash.js';
-import type { MintDecision } from './token.js';
-import type { MintRequest } from './wire.js';
+import { policyHash } from './hash.js';
+import type { MintDecision } from '../protocol/token.js';
+import type { MintRequest } from '../protocol/wire.js';
 
 export const DECISION_ENTRYPOINT = 'ztmint/mint/decision';
 

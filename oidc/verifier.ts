@@ -5,10 +5,10 @@
 // the right type, and each jti accepted once.
 import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { request, type Dispatcher } from 'undici';
-import { fromB64url } from './encoding.js';
+import { fromB64url } from '../protocol/encoding.js';
 import { ExpiringSet } from './expiring-set.js';
-import { ProblemError } from './problem.js';
-import { WORKFLOW_CLAIMS } from './token.js';
+import { ProblemError } from '../protocol/problem.js';
+import { WORKFLOW_CLAIMS } from '../protocol/token.js';
 
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 

@@ -2,7 +2,7 @@
 // stable code, never a stack trace, and never echoes request data that may hold a secret.
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import type { Socket } from 'node:net';
-import { PROBLEM_CONTENT_TYPE, ProblemError, problem, type ProblemCode } from './problem.js';
+import { PROBLEM_CONTENT_TYPE, ProblemError, problem, type ProblemCode } from '../protocol/problem.js';
 
 export function sendProblem(reply: FastifyReply, code: ProblemCode, detail: string, reasons?: string[]) {
   const doc = problem(code, detail, reasons);

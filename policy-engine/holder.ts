@@ -3,7 +3,7 @@
 // is refused and the old one stays. With a pin, only a bundle of that exact hash is ever used
 // (signers: the policy they enforce is distributed hash-pinned).
 import { watchFile, unwatchFile } from 'node:fs';
-import { loadPolicyFiles, type LoadedPolicy } from './policy-eval.js';
+import { loadPolicyFiles, type LoadedPolicy } from './evaluate.js';
 
 export class PolicyHolder {
   private constructor(
