@@ -1,0 +1,49 @@
+// Unpaired UTF-16 surrogates in OIDC claims and in the mint request, through the real process
+// tree (dev issuer → coordinator → signer processes over mTLS): the coordinator and every signer
+// normalise them to U+FFFD by the same function (policy-engine/well-formed.ts), so the quorum
+// agrees, the policy decides as OPA does, and the token carries what the policy saw. Before,
+// opa-wasm threw and the mint was denied as "policy evaluation failed".
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDevStack, type DevStack } from './helpers/dev-stack.js';
+
+const R = '\ufffd';
+let stack: DevStack;
+
+beforeAll(async () => {
+  stack = await startDevStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('mint with ill-formed Unicode in the input', () => {
+  it('mints for claims with lone surrogates, and the token carries U+FFFD in their place', async () => {
+    const oidc = await stack.idToken({ workflow_ref: '\ud800', actor: 'octo\udc00cat' });
+    const res = await stack.mint(oidc);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const token = res.body.token as string;
+    const payloadText = Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8');
+    expect(payloadText).not.toMatch(/\\ud[89a-f]/i);
+    const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${stack.coordinator}/.well-known/jwks.json`)), {
+      algorithms: ['EdDSA'],
+      issuer: stack.coordinator,
+    });
+    expect(payload.workflow_ref).toBe(R);
+    expect(payload.actor).toBe(`octo${R}cat`);
+  });
+
+  it('denies an audience "x\\ud800\\ud800" with the reason OPA gives (two U+FFFD)', async () => {
+    const res = await stack.mint(await stack.idToken(), { scopes: ['deploy:canary'], audience: 'x\ud800\ud800' });
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ code: 'policy_denied', reasons: [`audience "x${R}${R}" is not allowed`] });
+    const last = (await stack.auditRecords()).at(-1)!;
+    expect(last).toMatchObject({ event: 'deny', code: 'policy_denied', request: { audience: `x${R}${R}` } });
+  });
+
+  it('matches grants on the normalised claim', async () => {
+    const res = await stack.mint(await stack.idToken({ repository: 'acme/webapp\udc00' }));
+    expect(res.status).toBe(403);
+    expect((res.body.reasons as string[]).join('\n')).toContain(`"acme/webapp${R}"`);
+  });
+});
