@@ -1,7 +1,7 @@
 // The relying-party examples under examples/verify/ (Node jose, Go golang-jwt, Python PyJWT, Java
 // Nimbus) against a live dev stack, through scripts/ci-verify-examples.sh: each accepts a token
 // the stack mints and refuses a tampered one, an alg "none" copy, a wrong audience, a missing
-// scope and a wrong issuer. Uses build/ as it is (npm test builds first).
+// scope and an issuer alias whose discovery names another issuer. Uses build/ as it is (npm test builds first).
 import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 
