@@ -3,8 +3,9 @@
 // EdDSA only, typ JWT, kid, iss, aud, exp/nbf/iat with a small leeway, required claims, scopes),
 // and answer as RFC 6750 says when it fails: 401 with WWW-Authenticate for a missing or bad token,
 // 403 insufficient_scope, 400 for a malformed Authorization header, 503 when the issuer's keys
-// cannot be fetched. One framework-neutral core, `(req) => claims`, and thin adapters for
-// Express/Connect and Fastify. Exported by the package as `ztmint/middleware`.
+// cannot be fetched. Optionally, RFC 7662 introspection for revocation on high-value routes.
+// One framework-neutral core, `(req) => claims`, and thin adapters for Express/Connect and
+// Fastify. Exported by the package as `ztmint/middleware`.
 import {
   createRemoteJWKSet,
   decodeProtectedHeader,
@@ -34,6 +35,13 @@ export interface RequireZtmintTokenOptions {
   fetchTimeoutMs?: number;
   /** `realm` of the WWW-Authenticate challenge (default "ztmint"). */
   realm?: string;
+  /**
+   * Also ask the issuer (RFC 7662 introspection, after all local checks) whether the token is
+   * still active, i.e. not revoked: for high-value routes. The endpoint defaults to discovery's
+   * `introspection_endpoint`; `headers` carry the client authentication the coordinator requires.
+   * Unreachable → 503 (fail closed); inactive → 401.
+   */
+  introspect?: boolean | { endpoint?: string; headers?: Record<string, string> };
 }
 
 /** The verified claims, with `scope` split into `scopes`. */
@@ -91,24 +99,52 @@ export class ZtmintAuthError extends ZtmintError<ZtmintAuthCode> {
 const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'iat', 'nbf', 'exp', 'jti', 'scope', 'pol'];
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
 
-/** The keys of an issuer, found through its discovery document, whose `issuer` must match. */
-function discoveredKeys(issuer: string, timeoutMs: number): JWTVerifyGetKey {
-  let jwks: Promise<JWTVerifyGetKey> | undefined;
-  const load = async (): Promise<JWTVerifyGetKey> => {
+interface Discovery {
+  jwks_uri: string;
+  introspection_endpoint?: string;
+}
+
+/** The issuer's discovery document, fetched once (again after a failure); its `issuer` must match. */
+function discovery(issuer: string, timeoutMs: number): () => Promise<Discovery> {
+  let doc: Promise<Discovery> | undefined;
+  const load = async (): Promise<Discovery> => {
     const res = await fetch(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok) throw new Error(`discovery answered ${res.status}`);
-    const discovery = (await res.json()) as { issuer?: unknown; jwks_uri?: unknown };
-    if (discovery.issuer !== issuer) throw new Error('the discovery document names another issuer');
-    if (typeof discovery.jwks_uri !== 'string') throw new Error('the discovery document has no jwks_uri');
-    return createRemoteJWKSet(new URL(discovery.jwks_uri), { timeoutDuration: timeoutMs });
+    const found = (await res.json()) as { issuer?: unknown; jwks_uri?: unknown; introspection_endpoint?: unknown };
+    if (found.issuer !== issuer) throw new Error('the discovery document names another issuer');
+    if (typeof found.jwks_uri !== 'string') throw new Error('the discovery document has no jwks_uri');
+    return {
+      jwks_uri: found.jwks_uri,
+      ...(typeof found.introspection_endpoint === 'string' ? { introspection_endpoint: found.introspection_endpoint } : {}),
+    };
   };
-  return async (header, token) => {
-    jwks ??= load().catch((err: unknown) => {
-      jwks = undefined; // try again on the next request
+  return () =>
+    (doc ??= load().catch((err: unknown) => {
+      doc = undefined; // try again on the next request
       throw err;
-    });
-    return (await jwks)(header, token);
+    }));
+}
+
+/** The issuer's keys, from the JWKS that its discovery document names. */
+function discoveredKeys(getDiscovery: () => Promise<Discovery>, timeoutMs: number): JWTVerifyGetKey {
+  let jwks: { uri: string; get: JWTVerifyGetKey } | undefined;
+  return async (header, token) => {
+    const { jwks_uri: uri } = await getDiscovery();
+    if (jwks?.uri !== uri) jwks = { uri, get: createRemoteJWKSet(new URL(uri), { timeoutDuration: timeoutMs }) };
+    return jwks.get(header, token);
   };
+}
+
+/** RFC 7662: is the token still active at the issuer? Throws when the issuer cannot answer. */
+async function isActive(endpoint: string, token: string, headers: Record<string, string>, timeoutMs: number): Promise<boolean> {
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (!res.ok) throw new Error(`introspection answered ${res.status}`);
+  return ((await res.json()) as { active?: unknown }).active === true;
 }
 
 export interface ZtmintTokenVerifier {
@@ -121,7 +157,10 @@ export interface ZtmintTokenVerifier {
 export function createZtmintTokenVerifier(opts: RequireZtmintTokenOptions): ZtmintTokenVerifier {
   const realm = opts.realm ?? 'ztmint';
   const required = opts.requireScopes ?? [];
-  const keys = opts.keys ?? discoveredKeys(opts.issuer, opts.fetchTimeoutMs ?? 5_000);
+  const timeoutMs = opts.fetchTimeoutMs ?? 5_000;
+  const getDiscovery = discovery(opts.issuer, timeoutMs);
+  const keys = opts.keys ?? discoveredKeys(getDiscovery, timeoutMs);
+  const introspection = opts.introspect ? (opts.introspect === true ? {} : opts.introspect) : undefined;
   const fail = (code: ZtmintAuthCode, message: string, cause?: unknown) => new ZtmintAuthError(code, message, { realm, scopes: required, cause });
 
   const verifyToken = async (token: string): Promise<ZtmintClaims> => {
@@ -161,6 +200,17 @@ export function createZtmintTokenVerifier(opts: RequireZtmintTokenOptions): Ztmi
     const scopes = (payload.scope as string).split(' ').filter(Boolean);
     const missing = required.filter((s) => !scopes.includes(s));
     if (missing.length) throw fail('insufficient_scope', `the token lacks scope ${missing.join(' ')}`);
+    if (introspection) {
+      let active: boolean;
+      try {
+        const endpoint = introspection.endpoint ?? (await getDiscovery()).introspection_endpoint;
+        if (!endpoint) throw new Error('the discovery document names no introspection_endpoint');
+        active = await isActive(endpoint, token, introspection.headers ?? {}, timeoutMs);
+      } catch (err) {
+        throw fail('issuer_unavailable', 'the issuer cannot say whether the token is revoked', err);
+      }
+      if (!active) throw fail('invalid_token', 'the token is revoked or no longer active');
+    }
     return { ...(payload as ZtmintClaims), scopes };
   };
 

@@ -3,6 +3,7 @@
 // JWKS on loopback, with Ed25519 tokens signed here: the checks of docs/verifying.md, and the
 // RFC 6750 answers (401 + WWW-Authenticate, 403 insufficient_scope, 400, 503).
 import express from 'express';
+import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { createHmac, randomUUID } from 'node:crypto';
@@ -22,6 +23,9 @@ const KID = 'group-key';
 let api: FastifyInstance;
 let expressServer: Server;
 let expressUrl = '';
+const revoked = new Set<string>();
+let introspectionCalls: Array<{ auth: string | undefined; token: string }> = [];
+let introspectionDown = false;
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 const nowS = () => Math.floor(Date.now() / 1000);
@@ -60,7 +64,19 @@ beforeAll(async () => {
   const decoy = { ...(await exportJWK(publicKey)), kid: 'decoy', alg: 'EdDSA', use: 'sig' };
 
   issuerApp = Fastify();
-  issuerApp.get('/.well-known/openid-configuration', async () => ({ issuer: discoveryIssuer, jwks_uri: `${issuer}/.well-known/jwks.json` }));
+  issuerApp.get('/.well-known/openid-configuration', async () => ({
+    issuer: discoveryIssuer,
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    introspection_endpoint: `${issuer}/v1/introspect`,
+  }));
+  await issuerApp.register(formbody);
+  // RFC 7662 as the coordinator answers it: inactive for a revoked jti.
+  issuerApp.post<{ Body: { token: string } }>('/v1/introspect', async (request, reply) => {
+    if (introspectionDown) return reply.code(503).send({});
+    introspectionCalls.push({ auth: request.headers.authorization, token: request.body.token });
+    const jti = JSON.parse(Buffer.from(request.body.token.split('.')[1]!, 'base64url').toString('utf8')).jti as string;
+    return revoked.has(jti) ? { active: false } : { active: true, jti };
+  });
   issuerApp.get('/.well-known/jwks.json', async () => ({ keys: [decoy, jwk] }));
   await issuerApp.listen({ host: '127.0.0.1', port: 0 });
   issuer = `http://127.0.0.1:${(issuerApp.server.address() as AddressInfo).port}`;
@@ -178,6 +194,47 @@ describe.each([
     expect(res.status).toBe(403);
     expect(res.challenge).toMatch(/error="insufficient_scope"/);
     expect(res.challenge).toMatch(/scope="deploy:canary"$/);
+  });
+});
+
+describe('introspection for high-value routes', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = Fastify();
+    const hook = ztmintFastifyHook({ issuer, audience: AUDIENCE, introspect: { headers: { authorization: 'Bearer rs-secret' } } });
+    app.get('/prod', { onRequest: hook }, async (request) => ({ jti: request.ztmint?.jti }));
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+  const call = async (token: string) => app.inject({ method: 'GET', url: '/prod', headers: { authorization: `Bearer ${token}` } });
+
+  it('lets an active token through, authenticating to the introspection endpoint', async () => {
+    introspectionCalls = [];
+    const token = await sign();
+    expect((await call(token)).statusCode).toBe(200);
+    expect(introspectionCalls).toEqual([{ auth: 'Bearer rs-secret', token }]);
+  });
+
+  it('refuses a revoked token with 401 invalid_token, though its signature and claims are fine', async () => {
+    const jti = randomUUID();
+    revoked.add(jti);
+    const res = await call(await sign({ jti }));
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toMatch(/error="invalid_token", error_description="the token is revoked/);
+  });
+
+  it('fails closed (503) when the issuer cannot answer, and never introspects a token that fails locally', async () => {
+    introspectionDown = true;
+    try {
+      expect((await call(await sign())).statusCode).toBe(503);
+    } finally {
+      introspectionDown = false;
+    }
+    introspectionCalls = [];
+    expect((await call(await sign({ aud: 'https://other.example' }))).statusCode).toBe(401);
+    expect(introspectionCalls).toEqual([]);
   });
 });
 
