@@ -11,6 +11,7 @@ import type { AuditEntry } from '../audit.js';
 import type { RouteContext } from '../context.js';
 import openapi from '../openapi.json' with { type: 'json' };
 import { frostSign } from '../signing.js';
+import { wellFormedPolicyInput } from '../../policy-engine/well-formed.js';
 
 // The request schema is the OpenAPI document's, so the published contract and validation agree.
 export const mintSchema = openapi.components.schemas.MintRequest;
@@ -25,7 +26,7 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
   };
   app.post<{ Body: MintRequest }>('/v1/mint', { schema: { body: mintSchema }, preValidation: jsonOnly }, async (request, reply) => {
     const timer = ctx.metrics.mintSeconds.startTimer();
-    const req = request.body;
+    let req = request.body;
     const policy = ctx.policy.current; // this request's policy, even if a reload happens meanwhile
     const base = { request: { scopes: req.scopes, ttl: req.ttl, audience: req.audience }, policy: policy.hash };
     const finish = (outcome: string) => {
@@ -48,6 +49,9 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
       if (err instanceof ProblemError) return deny(err);
       throw err;
     }
+    // Unpaired surrogates become U+FFFD, as in every signer: policy, token and audit see the same.
+    ({ claims, request: req } = wellFormedPolicyInput(claims, req));
+    base.request = { scopes: req.scopes, ttl: req.ttl, audience: req.audience };
     const who = { oidc: { iss: claims.iss, sub: claims.sub, jti: claims.jti }, repository: claims.repository };
 
     const limited = ctx.rateLimiter.check(claims, ctx.now());
