@@ -60,9 +60,13 @@ export function formatVerifierKey(name: string, publicKey: Uint8Array, type: num
 
 /** Parses a verifier key of type 0x01 or 0x04 and checks that its key ID matches the key. */
 export function parseVerifierKey(vkey: string): VerifierKey {
-  const parts = vkey.split('+');
-  if (parts.length !== 3) throw new TransparencyError('tlog_malformed', 'verifier key must be name+keyid+key');
-  const [name, idHex, keyB64] = parts as [string, string, string];
+  // Names and key IDs hold no '+', but the base64 key may: split at the first two only.
+  const first = vkey.indexOf('+');
+  const second = first < 0 ? -1 : vkey.indexOf('+', first + 1);
+  if (second < 0) throw new TransparencyError('tlog_malformed', 'verifier key must be name+keyid+key');
+  const name = vkey.slice(0, first);
+  const idHex = vkey.slice(first + 1, second);
+  const keyB64 = vkey.slice(second + 1);
   if (!isValidKeyName(name)) throw new TransparencyError('tlog_malformed', 'invalid key name in verifier key');
   if (!/^[0-9a-f]{8}$/.test(idHex)) throw new TransparencyError('tlog_malformed', 'key ID must be 8 lowercase hex digits');
   const material = fromBase64Strict(keyB64, 'verifier key');
