@@ -67,7 +67,7 @@ export function parseTilePath(path: string): TileId & { entries: boolean } {
   let index = 0;
   for (const g of groups) index = index * 1000 + Number(g);
   const width = m[4] === undefined ? TILE_WIDTH : Number(m[4]);
-  if (width >= TILE_WIDTH) throw new TransparencyError('tlog_malformed', 'partial tile width must be 1..255');
+  if (m[4] !== undefined && width >= TILE_WIDTH) throw new TransparencyError('tlog_malformed', 'partial tile width must be 1..255');
   const tile = { level, index, width };
   checkTile(tile);
   if ((entries ? entryBundlePath(index, width) : tilePath(tile)) !== path) throw new TransparencyError('tlog_malformed', 'not a canonical tile path');
