@@ -8,4 +8,4 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/build-tlogcheck.sh >/dev/null
 npx vitest run test/transparency-merkle.test.ts test/transparency-note.test.ts \
-  test/transparency-signing-message.test.ts test/transparency-tiles.test.ts test/transparency-witness.test.ts test/transparency-verify-copy.test.ts test/transparency-go.e2e.test.ts
+  test/transparency-signing-message.test.ts test/transparency-tiles.test.ts test/transparency-witness.test.ts test/transparency-verify-copy.test.ts test/transparency-tile-hash-reader.test.ts test/transparency-go.e2e.test.ts
