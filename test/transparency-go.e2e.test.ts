@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signCheckpoint } from '../transparency/checkpoint.js';
+import { formatCheckpoint, openCheckpoint, signCheckpoint } from '../transparency/checkpoint.js';
 import { MemoryHashStore, consistencyProof, inclusionProof, treeHash } from '../transparency/merkle.js';
-import { ed25519SeedSigner } from '../transparency/signed-note.js';
+import { ed25519NoteVerifier, ed25519SeedSigner, formatVerifierKey, openNote, parseVerifierKey } from '../transparency/signed-note.js';
 import { exportTiles, tilePath, tilesForTree } from '../transparency/tiles.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -170,4 +170,25 @@ describe('Go (golang.org/x/mod/sumdb) accepts our log and refuses tampered copie
       expect(run(c, `tile-back-${n}`).status).toBe(0);
     });
   }
+});
+
+describe('our parser accepts what Go (golang.org/x/mod/sumdb/note) signs', () => {
+  it('a Go-signed checkpoint and a Go verifier key', async () => {
+    const store = new MemoryHashStore();
+    for (let i = 0; i < 5; i++) store.appendEntry(new TextEncoder().encode(`e${i}`));
+    const text = formatCheckpoint({ origin: ORIGIN, size: 5, rootHash: await treeHash(store, 5), extensions: [] });
+    const textFile = join(work, 'go-text.txt');
+    writeFileSync(textFile, text);
+    const out = execFileSync(checker, ['-sign', ORIGIN, textFile], { encoding: 'utf8', timeout: 60_000 });
+    const { vkey, note } = JSON.parse(out) as { vkey: string; note: string };
+    const key = parseVerifierKey(vkey);
+    expect(formatVerifierKey(key.name, key.publicKey)).toBe(vkey);
+    const opened = openCheckpoint(note, [ed25519NoteVerifier(vkey)], ORIGIN);
+    expect(opened.checkpoint.size).toBe(5);
+    expect(opened.text).toBe(text);
+    // And a Go-signed note with a blank line inside its text keeps that text.
+    writeFileSync(textFile, 'one\n\ntwo\n');
+    const other = JSON.parse(execFileSync(checker, ['-sign', 'go.test/k', textFile], { encoding: 'utf8', timeout: 60_000 })) as { vkey: string; note: string };
+    expect(openNote(other.note, [ed25519NoteVerifier(other.vkey)]).text).toBe('one\n\ntwo\n');
+  });
 });

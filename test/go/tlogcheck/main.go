@@ -2,11 +2,13 @@
 // implementations: golang.org/x/mod/sumdb/tlog (RFC 6962 tree hashes, record and tree proofs,
 // tiles) and golang.org/x/mod/sumdb/note (C2SP signed notes, Ed25519 verifier keys). It reads one
 // JSON case file and exits 1 on the first check that fails, so a test can feed it both honest and
-// tampered cases. Only test code uses it; it is no part of ztmint at run time.
+// tampered cases. With -sign it signs a text with a fresh Go key, so the test can also check the
+// other direction (our parser accepts Go's notes). Only tests use it; it is no part of ztmint.
 package main
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -113,9 +115,36 @@ func (d dirTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 }
 func (d dirTiles) SaveTiles([]tlog.Tile, [][]byte) {}
 
+// signNote is the other direction: Go makes a key and signs a note text, and prints
+// {"vkey","note"} as JSON, so the test can check that our parser and verifier accept Go's output.
+func signNote(name, textFile string) {
+	text, err := os.ReadFile(textFile)
+	if err != nil {
+		fail("read text: %v", err)
+	}
+	skey, vkey, err := note.GenerateKey(rand.Reader, name)
+	if err != nil {
+		fail("generate key: %v", err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		fail("signer: %v", err)
+	}
+	msg, err := note.Sign(&note.Note{Text: string(text)}, signer)
+	if err != nil {
+		fail("sign: %v", err)
+	}
+	out, _ := json.Marshal(map[string]string{"vkey": vkey, "note": string(msg)})
+	fmt.Println(string(out))
+}
+
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "-sign" {
+		signNote(os.Args[2], os.Args[3])
+		return
+	}
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: tlogcheck CASE.json")
+		fmt.Fprintln(os.Stderr, "usage: tlogcheck CASE.json | tlogcheck -sign NAME TEXTFILE")
 		os.Exit(2)
 	}
 	raw, err := os.ReadFile(os.Args[1])
