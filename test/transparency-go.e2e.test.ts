@@ -8,9 +8,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCheckpoint, openCheckpoint, signCheckpoint } from '../transparency/checkpoint.js';
 import { MemoryHashStore, consistencyProof, inclusionProof, treeHash } from '../transparency/merkle.js';
+import { TransparencyError } from '../transparency/errors.js';
 import { ed25519NoteVerifier, ed25519SeedSigner, formatVerifierKey, openNote, parseVerifierKey } from '../transparency/signed-note.js';
 import { exportTiles, tilePath, tilesForTree } from '../transparency/tiles.js';
 
@@ -190,5 +192,66 @@ describe('our parser accepts what Go (golang.org/x/mod/sumdb/note) signs', () =>
     writeFileSync(textFile, 'one\n\ntwo\n');
     const other = JSON.parse(execFileSync(checker, ['-sign', 'go.test/k', textFile], { encoding: 'utf8', timeout: 60_000 })) as { vkey: string; note: string };
     expect(openNote(other.note, [ed25519NoteVerifier(other.vkey)]).text).toBe('one\n\ntwo\n');
+  });
+});
+
+describe('our signed-note parser agrees with Go on mutated notes, and is never more lenient', () => {
+  it('every mutation of a signed checkpoint that we accept, Go accepts too', async () => {
+    const log = ed25519SeedSigner(ORIGIN, new Uint8Array(32).fill(44));
+    const stranger = ed25519SeedSigner('witness.test/w', new Uint8Array(32).fill(45));
+    const store = new MemoryHashStore();
+    for (let i = 0; i < 3; i++) store.appendEntry(new TextEncoder().encode(`e${i}`));
+    const signed = await signCheckpoint({ origin: ORIGIN, size: 3, rootHash: await treeHash(store, 3), extensions: [] }, [log, stranger]);
+    const base = new TextEncoder().encode(signed);
+    // Bytes the spec has rules about: newline, CR, tab, space, '+', '=', NUL, invalid UTF-8, NBSP,
+    // em dash, BOM, NEL, a letter.
+    const pieces = [[0x0a], [0x0d], [0x09], [0x20], [0x2b], [0x3d], [0x00], [0xff], [0xc2, 0xa0], [0xe2, 0x80, 0x94], [0xef, 0xbb, 0xbf], [0xc2, 0x85], [0x41]];
+    const mutation = fc.record({
+      op: fc.constantFrom('replace', 'insert', 'delete', 'truncate', 'duplicate-line'),
+      at: fc.nat(base.length - 1),
+      piece: fc.constantFrom(...pieces),
+    });
+    const mutate = (m: { op: string; at: number; piece: number[] }): Uint8Array => {
+      const b = [...base];
+      if (m.op === 'replace') b.splice(m.at, 1, ...m.piece);
+      else if (m.op === 'insert') b.splice(m.at, 0, ...m.piece);
+      else if (m.op === 'delete') b.splice(m.at, 1);
+      else if (m.op === 'truncate') b.splice(m.at);
+      else {
+        const start = b.lastIndexOf(0x0a, m.at - 1) + 1;
+        const end = b.indexOf(0x0a, m.at);
+        if (end >= 0) b.splice(end + 1, 0, ...b.slice(start, end + 1));
+      }
+      return new Uint8Array(b);
+    };
+    const notes = [base, ...fc.sample(mutation, { numRuns: 600, seed: 15 }).map(mutate)];
+    const batch = join(work, 'differential.json');
+    writeFileSync(batch, JSON.stringify({ vkey: log.vkey, notes: notes.map(b64) }));
+    const goAccepts = JSON.parse(execFileSync(checker, ['-open', batch], { encoding: 'utf8', timeout: 60_000 })) as boolean[];
+    expect(goAccepts).toHaveLength(notes.length);
+    const verifier = ed25519NoteVerifier(log.vkey);
+    let bothAccept = 0;
+    let weStricter = 0;
+    notes.forEach((note, i) => {
+      let weAccept = true;
+      try {
+        openNote(note, [verifier]);
+      } catch (err) {
+        if (!(err instanceof TransparencyError)) throw err;
+        weAccept = false;
+      }
+      if (weAccept) {
+        expect(goAccepts[i], `we accept, Go refuses: ${JSON.stringify(new TextDecoder().decode(note))}`).toBe(true);
+        bothAccept += 1;
+      } else if (goAccepts[i]) {
+        weStricter += 1;
+      }
+    });
+    expect(goAccepts[0]).toBe(true);
+    expect(bothAccept).toBeGreaterThan(10);
+    // On this sample we and Go agree exactly. We refuse a few things Go takes, by design, which
+    // these mutations do not produce: base64 with non-zero trailing bits, a BOM (U+FEFF) in a key
+    // name, and a second, invalid signature line by a key that already signed (Go skips it).
+    expect(weStricter).toBe(0);
   });
 });

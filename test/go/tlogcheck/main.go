@@ -3,7 +3,8 @@
 // tiles) and golang.org/x/mod/sumdb/note (C2SP signed notes, Ed25519 verifier keys). It reads one
 // JSON case file and exits 1 on the first check that fails, so a test can feed it both honest and
 // tampered cases. With -sign it signs a text with a fresh Go key, so the test can also check the
-// other direction (our parser accepts Go's notes). Only tests use it; it is no part of ztmint.
+// other direction (our parser accepts Go's notes); with -open it reports which notes of a batch
+// Go accepts, for a differential test. Only tests use it; it is no part of ztmint.
 package main
 
 import (
@@ -138,9 +139,44 @@ func signNote(name, textFile string) {
 	fmt.Println(string(out))
 }
 
+// openNotes reports, for each note of a batch, whether Go's note.Open accepts it under one key:
+// the differential test compares that with our parser on mutated notes.
+func openNotes(caseFile string) {
+	raw, err := os.ReadFile(caseFile)
+	if err != nil {
+		fail("read batch: %v", err)
+	}
+	var batch struct {
+		VKey  string   `json:"vkey"`
+		Notes []string `json:"notes"`
+	}
+	if err := json.Unmarshal(raw, &batch); err != nil {
+		fail("parse batch: %v", err)
+	}
+	v, err := note.NewVerifier(batch.VKey)
+	if err != nil {
+		fail("verifier key: %v", err)
+	}
+	out := make([]bool, len(batch.Notes))
+	for i, b64 := range batch.Notes {
+		msg, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			fail("note %d is not base64", i)
+		}
+		_, err = note.Open(msg, note.VerifierList(v))
+		out[i] = err == nil
+	}
+	enc, _ := json.Marshal(out)
+	fmt.Println(string(enc))
+}
+
 func main() {
 	if len(os.Args) == 4 && os.Args[1] == "-sign" {
 		signNote(os.Args[2], os.Args[3])
+		return
+	}
+	if len(os.Args) == 3 && os.Args[1] == "-open" {
+		openNotes(os.Args[2])
 		return
 	}
 	if len(os.Args) != 2 {
