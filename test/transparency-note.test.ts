@@ -97,6 +97,16 @@ describe('C2SP signed-note', () => {
     expect(code(() => openNote(flippedId, [verifier]))).toBe('tlog_bad_signature');
   });
 
+  it('is stricter than Go where the spec allows: a second, bad line by a key that signed; a BOM in a name', () => {
+    const verifier = ed25519NoteVerifier(SPEC_VKEY);
+    const sigLine = SPEC_NOTE.slice(SPEC_NOTE.indexOf('— '));
+    const badSecond = sigLine.replace('Uw2QOkn8srV1', 'Uw2QOkn8srV2');
+    // Go skips a repeated (name, key ID) without verifying it; we verify every line of a known key.
+    expect(code(() => openNote(SPEC_NOTE + badSecond, [verifier]))).toBe('tlog_bad_signature');
+    expect(openNote(SPEC_NOTE + sigLine, [verifier]).verifiedBy).toEqual(['example.com/foo']);
+    expect(code(() => parseNote(SPEC_NOTE.replace('— example.com/foo', '— example.com/\ufefffoo')))).toBe('tlog_malformed');
+  });
+
   it('parses verifier keys strictly', () => {
     const k = ed25519SeedSigner('log.example/x', seed(3)).vkey;
     expect(formatVerifierKey('log.example/x', parseVerifierKey(k).publicKey)).toBe(k);
