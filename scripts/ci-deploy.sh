@@ -65,6 +65,9 @@ PY
 
 status=0
 
+# iproute2 + nftables for test/netns-isolation.e2e.test.ts (which also calls this when needed).
+if [[ $(id -u) -eq 0 ]]; then bash "$ROOT/scripts/install-netns-tools.sh"; fi
+
 # 1. Kubernetes: render each overlay (and the base), check every object strictly.
 for target in "$ROOT"/deploy/kubernetes/base "$ROOT"/deploy/kubernetes/overlays/*/; do
   name="$(basename "$target")"
