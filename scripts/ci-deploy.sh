@@ -102,20 +102,30 @@ if ! command -v systemd-analyze >/dev/null; then
 fi
 units="$OUT/units"
 mkdir -p "$units"
-cp "$ROOT"/deploy/systemd/*.service "$ROOT"/deploy/systemd/*.target "$units"/ 2>/dev/null || true
-# The unit's ExecStart must exist for verify; an instance of the template is checked.
-for unit in "$units"/*@.service; do
+cp "$ROOT"/deploy/systemd/*.service "$units"/
+# ExecStart's node is this machine's (verify requires it to exist); templates as instance 1.
+for unit in "$units"/*.service; do
   base="$(basename "$unit" .service)"
-  # Checked as instance 1; ExecStart's node is this machine's (verify requires it to exist).
-  sed "s#^ExecStart=/usr/bin/node #ExecStart=$(command -v node) #" "$unit" > "$units/${base}1.service"
+  target="$units/$base.service"
+  [[ "$base" == *@ ]] && { target="$units/${base}1.service"; rm -f "$unit"; }
+  sed "s#^ExecStart=/usr/bin/node #ExecStart=$(command -v node) #" "$ROOT/deploy/systemd/$base.service" > "$target"
 done
 log "systemd-analyze verify"
-( cd "$units" && SYSTEMD_LOG_LEVEL=notice timeout 60 systemd-analyze verify --man=no --recursive-errors=no ./*[!@].service ) 2> "$OUT/verify.log" || status=1
+( cd "$units" && SYSTEMD_LOG_LEVEL=notice timeout 60 systemd-analyze verify --man=no --recursive-errors=no ./*.service ) 2> "$OUT/verify.log" || status=1
 if grep -v -e 'Failed to open /etc/systemd' -e '^$' "$OUT/verify.log" | grep -q .; then
   cat "$OUT/verify.log" >&2
   status=1
 fi
-for unit in "$units"/*1.service; do
+# Negative control: a misspelt hardening directive must be reported.
+mkdir -p "$OUT/typo-unit"
+sed 's/^ProtectSystem=strict/ProtectSystm=strict/' "$units/ztmint-coordinator.service" > "$OUT/typo-unit/ztmint-coordinator.service"
+if ( cd "$OUT/typo-unit" && SYSTEMD_LOG_LEVEL=notice timeout 60 systemd-analyze verify --man=no ./ztmint-coordinator.service 2>&1 ) | grep -q "Unknown key 'ProtectSystm'"; then
+  log "negative control: a misspelt unit directive is reported"
+else
+  log "error: systemd-analyze verify did not report a misspelt directive"
+  status=1
+fi
+for unit in "$units"/*.service; do
   log "systemd-analyze security --offline=yes $(basename "$unit")"
   timeout 60 systemd-analyze security --offline=yes --no-pager --threshold="${SYSTEMD_EXPOSURE_THRESHOLD:-25}" "$unit" > "$OUT/security.txt" 2>&1 || status=1
   tail -n 1 "$OUT/security.txt" >&2

@@ -15,6 +15,8 @@ describe('deploy/ validates', () => {
     expect(output).toMatch(/Valid: \d+, Invalid: 0, Errors: 0, Skipped: 0/);
     expect(output).not.toMatch(/Skipped: [1-9]/);
     expect(output).toContain('negative control: misspelt fields are refused');
+    expect(output).toContain('negative control: a misspelt unit directive is reported');
     expect(output).toMatch(/Overall exposure level for ztmint-signer@1\.service: [0-9.]+ OK/);
+    expect(output).toMatch(/Overall exposure level for ztmint-coordinator\.service: [0-9.]+ OK/);
   }, 1_600_000);
 });
