@@ -14,6 +14,7 @@ import { buildCoordinatorServer } from './server.js';
 import { SignerClient, type SignerEndpoint } from './signer-client.js';
 import { readCredentials, watchCredentials, type CredentialPaths } from '../tls/credential-files.js';
 import type { Server as HttpsServer } from 'node:https';
+import { ConfigError } from '../config/errors.js';
 
 export interface CoordinatorOptions {
   state: string;
@@ -49,7 +50,7 @@ export function defaultCoordinatorMtls(state: string): Required<CredentialPaths>
 
 export async function startCoordinator(opts: CoordinatorOptions) {
   if (opts.store !== undefined && opts.store !== 'file') {
-    throw new Error(`store ${JSON.stringify(opts.store)} is not available in this build; only the embedded file store ("file") is`);
+    throw new ConfigError(`invalid coordinator configuration: store ${JSON.stringify(opts.store)} is not available in this build; only the embedded file store ("file") is`);
   }
   const mtlsPaths = { ...defaultCoordinatorMtls(opts.state), ...opts.mtls };
   const mtls = await readCredentials(mtlsPaths);
