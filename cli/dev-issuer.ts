@@ -149,9 +149,11 @@ export async function startDevIssuer(opts: { host?: string; port?: number; audie
     return { value: await issue(audience ? { aud: audience } : {}) };
   });
 
-  await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
+  const host = opts.host ?? '127.0.0.1';
+  await app.listen({ host, port: opts.port ?? 0 });
   const address = app.server.address();
-  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  // The address it listens on (a namespace's address in test/netns-isolation.e2e.test.ts).
+  url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof address === 'object' && address ? address.port : 0}`;
   return {
     url,
     requestUrl: `${url}/id-token?api-version=2.0`,

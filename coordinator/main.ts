@@ -12,6 +12,9 @@ import { RateLimiter, type RateLimitConfig } from './rate-limit.js';
 import { Revocations } from './revocations.js';
 import { buildCoordinatorServer } from './server.js';
 import { SignerClient, type SignerEndpoint } from './signer-client.js';
+import { readCredentials, watchCredentials, type CredentialPaths } from '../tls/credential-files.js';
+import type { Server as HttpsServer } from 'node:https';
+import { ConfigError } from '../config/errors.js';
 
 export interface CoordinatorOptions {
   state: string;
@@ -27,15 +30,32 @@ export interface CoordinatorOptions {
   rateLimits?: RateLimitConfig;
   /** SEV-SNP requirements; default from REQUIRE_SNP_ATTESTATION / SNP_MEASUREMENTS / SNP_ALLOW_DEBUG. */
   attestation?: AttestationConfig;
+  /** Native TLS (PEM files, reloaded on change); plain HTTP without (behind a TLS-terminating proxy). */
+  tls?: { cert: string; key: string };
+  /** mTLS client credentials towards the signers (reloaded on change); default <state>/tls. */
+  mtls?: CredentialPaths;
+  /** Proxies whose X-Forwarded-* headers are believed. */
+  trustProxy?: string[];
+  /** State store; only the embedded file store in <state> is built in so far. */
+  store?: string;
+  /** How often certificate files are polled for changes (default 1 s). */
+  tlsPollMs?: number;
+}
+
+/** The mTLS files `ztmint keygen` writes into <state>/tls. */
+export function defaultCoordinatorMtls(state: string): Required<CredentialPaths> {
+  const tlsDir = join(state, 'tls');
+  return { cert: join(tlsDir, 'coordinator.pem'), key: join(tlsDir, 'coordinator-key.pem'), ca: join(tlsDir, 'ca.pem') };
 }
 
 export async function startCoordinator(opts: CoordinatorOptions) {
-  const tlsDir = join(opts.state, 'tls');
-  const tls = {
-    key: await readFile(join(tlsDir, 'coordinator-key.pem'), 'utf8'),
-    cert: await readFile(join(tlsDir, 'coordinator.pem'), 'utf8'),
-    ca: await readFile(join(tlsDir, 'ca.pem'), 'utf8'),
-  };
+  if (opts.store !== undefined && opts.store !== 'file') {
+    throw new ConfigError(`invalid coordinator configuration: store ${JSON.stringify(opts.store)} is not available in this build; only the embedded file store ("file") is`);
+  }
+  const mtlsPaths = { ...defaultCoordinatorMtls(opts.state), ...opts.mtls };
+  const mtls = await readCredentials(mtlsPaths);
+  const tls = { key: mtls.key, cert: mtls.cert, ca: mtls.ca! };
+  const https = opts.tls ? await readCredentials(opts.tls) : undefined;
   const group = JSON.parse(await readFile(join(opts.state, 'group.json'), 'utf8')) as GroupInfo;
   const now = () => Date.now();
   const revocations = new Revocations(() => Math.floor(now() / 1000));
@@ -60,13 +80,23 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     attestation: new AttestationGate(attestation, () => policy.current.hash),
     logger: serviceLogger({ service: 'coordinator' }),
     now,
+    ...(https ? { https: { cert: https.cert, key: https.key } } : {}),
+    ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}),
   });
   log = (msg, fields) => app.log.warn(fields ?? {}, msg);
   const stopWatching = policy.watch();
+  const watch = { intervalMs: opts.tlsPollMs, log };
+  const stopTls = [
+    watchCredentials(mtlsPaths, mtls, (next) => { for (const s of signers) s.setCredentials({ key: next.key, cert: next.cert, ca: next.ca! }); }, watch),
+    ...(opts.tls && https
+      ? [watchCredentials(opts.tls, https, (next) => (app.server as unknown as HttpsServer).setSecureContext({ cert: next.cert, key: next.key, minVersion: 'TLSv1.2' }), watch)]
+      : []),
+  ];
   const onHup = () => void policy.reload();
   process.on('SIGHUP', onHup);
   app.addHook('onClose', async () => {
     stopWatching();
+    for (const stop of stopTls) stop();
     process.off('SIGHUP', onHup);
     await Promise.allSettled(signers.map((s) => s.close()));
     await audit.close();
@@ -74,6 +104,6 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   await app.listen({ host: opts.host, port: opts.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
-  if (!issuer) issuer = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+  if (!issuer) issuer = `${https ? 'https' : 'http'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
   return { app, url: issuer, policyHash: policy.current.hash };
 }

@@ -19,7 +19,10 @@ export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<Fas
     ajv: STRICT_AJV,
     clientErrorHandler,
     return503OnClosing: false, // answered below as a problem document instead
-  });
+    ...(deps.trustProxy?.length ? { trustProxy: deps.trustProxy } : {}),
+    // Native TLS: clients authenticate with OIDC tokens, so no client certificate is asked for.
+    ...(deps.https ? { https: { ...deps.https, minVersion: 'TLSv1.2' as const } } : {}),
+  }) as unknown as FastifyInstance; // the HTTPS variant differs only in its server type
   installProblemHandlers(app);
   // While shutting down, requests that still arrive on kept-alive connections get a documented 503.
   let closing = false;

@@ -68,7 +68,9 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 
 export class SignerClient {
   private readonly pool: Pool;
-  private readonly tlsOptions: { key: string; cert: string; ca: string; rejectUnauthorized: true; servername: string; minVersion: 'TLSv1.3' };
+  private tlsOptions: { key: string; cert: string; ca: string; rejectUnauthorized: true; servername: string; minVersion: 'TLSv1.3' };
+  /** Replaced by setCredentials: new connections present the renewed certificate. */
+  private connectTls: buildConnector.connector;
   private pinnedSpki?: Buffer;
   private readonly timeoutMs: number;
   /** Preprocessed round-1 commitments, or undefined when preprocessing is off. */
@@ -82,15 +84,16 @@ export class SignerClient {
     const opts = typeof options === 'number' ? { timeoutMs: options } : options;
     const timeoutMs = (this.timeoutMs = opts.timeoutMs ?? 2_000);
     this.tlsOptions = { key: tls.key, cert: tls.cert, ca: tls.ca, rejectUnauthorized: true, servername: endpoint.name, minVersion: 'TLSv1.3' as const };
-    const connectTls = buildConnector(this.tlsOptions);
+    this.connectTls = buildConnector(this.tlsOptions);
     const requirePin = opts.requirePinnedKey ?? false;
     this.pool = new Pool(endpoint.url, {
       connections: opts.connections ?? 16,
       pipelining: 1,
-      connect: requirePin
-        ? (options, callback) => {
+      connect: !requirePin
+        ? (options, callback) => this.connectTls(options, callback)
+        : (options, callback) => {
             if (!this.pinnedSpki) return callback(new Error(`${endpoint.name} is not attested yet`), null);
-            connectTls(options, (err, socket) => {
+            this.connectTls(options, (err, socket) => {
               if (err) return callback(err, null);
               const spki = peerSpki(socket as TLSSocket);
               if (!spki || !spki.equals(this.pinnedSpki!)) {
@@ -99,8 +102,7 @@ export class SignerClient {
               }
               callback(null, socket!);
             });
-          }
-        : this.tlsOptions,
+          },
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       connectTimeout: timeoutMs,
@@ -113,6 +115,15 @@ export class SignerClient {
         log && ((event, msg) => log({ signer: endpoint.name, ...event }, msg)),
       );
     }
+  }
+
+  /**
+   * Renewed mTLS credentials (certificate rotation): used for every connection opened from now
+   * on; open connections keep the old certificate until they close.
+   */
+  setCredentials(tls: ClientTls): void {
+    this.tlsOptions = { ...this.tlsOptions, key: tls.key, cert: tls.cert, ca: tls.ca };
+    this.connectTls = buildConnector(this.tlsOptions);
   }
 
   get name(): string {

@@ -10,6 +10,8 @@ import { configfsTsmSource, fileSource, reportDataFor, type SnpEvidence } from '
 import { MintChecker } from './mint-check.js';
 import { unsealShare } from './sealed-share.js';
 import { buildSignerServer } from './server.js';
+import { readCredentials, watchCredentials, type CredentialPaths } from '../tls/credential-files.js';
+import type { Server as HttpsServer } from 'node:https';
 
 export interface SignerProcessOptions {
   state: string;
@@ -27,6 +29,16 @@ export interface SignerProcessOptions {
   policyPin?: string;
   /** Where SEV-SNP evidence comes from (none: /v1/info carries no attestation). */
   snp?: { source: 'configfs'; vcek?: string } | { source: 'file'; report: string; vcek: string };
+  /** mTLS server credentials (reloaded on change); default <state>/tls/signer-<index>.pem etc. */
+  mtls?: CredentialPaths;
+  /** How often certificate files are polled for changes (default 1 s). */
+  tlsPollMs?: number;
+}
+
+/** The mTLS files `ztmint keygen` writes into <state>/tls for signer `index`. */
+export function defaultSignerMtls(state: string, index: number): Required<CredentialPaths> {
+  const tlsDir = join(state, 'tls');
+  return { cert: join(tlsDir, `signer-${index}.pem`), key: join(tlsDir, `signer-${index}-key.pem`), ca: join(tlsDir, 'ca.pem') };
 }
 
 /** The coordinator may retry a mint a few times with one OIDC token (new jti each time). */
@@ -34,7 +46,6 @@ const OIDC_USES_PER_TOKEN = 3;
 
 export async function startSigner(opts: SignerProcessOptions) {
   const dir = join(opts.state, 'signers', String(opts.index));
-  const tlsDir = join(opts.state, 'tls');
   const group = JSON.parse(await readFile(join(opts.state, 'group.json'), 'utf8')) as GroupInfo;
   // The sealed file names its key provider; PINs/credentials come from the environment or a prompt.
   const share = await unsealShare(join(dir, 'share.sealed'));
@@ -51,7 +62,9 @@ export async function startSigner(opts: SignerProcessOptions) {
     oidc: new OidcVerifier({ issuers: opts.oidcIssuers, audience: opts.oidcAudience, usesPerJti: OIDC_USES_PER_TOKEN }),
     policy,
   });
-  const tlsCert = await readFile(join(tlsDir, `${name}.pem`), 'utf8');
+  const mtlsPaths = { ...defaultSignerMtls(opts.state, opts.index), ...opts.mtls };
+  const mtls = await readCredentials(mtlsPaths);
+  const tlsCert = mtls.cert;
   const app = await buildSignerServer({
     share,
     group,
@@ -59,17 +72,24 @@ export async function startSigner(opts: SignerProcessOptions) {
     ...(opts.snp ? { attestation: evidenceFor(opts.snp, tlsCert, () => policy.current.hash) } : {}),
     allowedClients: opts.allowedClients,
     logger,
-    tls: {
-      key: await readFile(join(tlsDir, `${name}-key.pem`), 'utf8'),
-      cert: tlsCert,
-      ca: await readFile(join(tlsDir, 'ca.pem'), 'utf8'),
-    },
+    tls: { key: mtls.key, cert: mtls.cert, ca: mtls.ca! },
   });
   // Reloads (and refused reloads) are logged at warn; the start-up hash is in the ready line too.
   log = (msg, fields) => app.log.warn(fields ?? {}, msg);
   app.log.info({ policy: policy.current.hash, pinned: !!opts.policyPin }, 'policy loaded');
   const stopWatching = policy.watch();
-  app.addHook('onClose', async () => stopWatching());
+  // A renewed certificate is served to new connections. Not with SEV-SNP evidence: the report
+  // binds the start-up certificate's key, so a renewed key is attested by a restart.
+  const stopTls = opts.snp ? () => {} : watchCredentials(
+    mtlsPaths,
+    mtls,
+    (next) => (app.server as unknown as HttpsServer).setSecureContext({ key: next.key, cert: next.cert, ca: next.ca, minVersion: 'TLSv1.3' }),
+    { intervalMs: opts.tlsPollMs, log },
+  );
+  app.addHook('onClose', async () => {
+    stopWatching();
+    stopTls();
+  });
   await app.listen({ host: opts.host, port: opts.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
