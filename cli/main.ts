@@ -90,9 +90,12 @@ program
   .addOption(new Option('--snp-source <source>', 'SEV-SNP evidence in /v1/info: configfs (in a confidential VM) or file').choices(['configfs', 'file']))
   .option('--snp-report <file>', 'with --snp-source file: the attestation report (binary or hex)')
   .option('--snp-vcek <file>', 'the VCEK certificate (DER); with configfs, instead of the host\'s certificate table')
+  .option('--metrics-client <cn>', 'client certificate CN that may read GET /metrics on the mTLS port, and nothing else (repeatable; the --allow-client CNs may too)', collect, [])
+  .addOption(new Option('--metrics-port <port>', 'also serve GET /metrics over plain HTTP on this port (off by default)').argParser(integer))
+  .option('--metrics-host <host>', 'listen address of --metrics-port', '127.0.0.1')
   .action(async (opts) => {
     const allowedClients = opts.allowClient.length ? opts.allowClient : ['coordinator'];
-    const { app, url, identifier, policyHash } = await startSigner({
+    const { app, url, identifier, policyHash, metricsUrl } = await startSigner({
       state: resolve(opts.state),
       index: opts.index,
       host: opts.host,
@@ -104,11 +107,13 @@ program
       policyWasm: resolve(opts.policyWasm),
       policyData: resolve(opts.policyData),
       policyPin: opts.policyPin,
+      metricsClients: opts.metricsClient,
+      ...(opts.metricsPort !== undefined ? { metricsListen: { port: opts.metricsPort, host: opts.metricsHost } } : {}),
       ...(opts.snpSource === 'configfs' ? { snp: { source: 'configfs' as const, vcek: opts.snpVcek } } : {}),
       ...(opts.snpSource === 'file' ? { snp: { source: 'file' as const, report: requireOption(opts.snpReport, '--snp-report'), vcek: requireOption(opts.snpVcek, '--snp-vcek') } } : {}),
     });
     closeOnSignal(() => app.close());
-    console.log(JSON.stringify({ ready: true, url, pid: process.pid, identifier, policy: policyHash }));
+    console.log(JSON.stringify({ ready: true, url, pid: process.pid, identifier, policy: policyHash, ...(metricsUrl ? { metrics: metricsUrl } : {}) }));
   });
 
 program
@@ -125,13 +130,15 @@ program
   .option('--policy-data <file>', 'policy data', DEFAULT_POLICY_DATA)
   .addOption(new Option('--rate-repository <n/min,burst>', 'mint rate limit per repository').argParser(rateRule).default(DEFAULT_RATE_LIMITS.repository))
   .addOption(new Option('--rate-sub <n/min,burst>', 'mint rate limit per OIDC subject').argParser(rateRule).default(DEFAULT_RATE_LIMITS.sub))
+  .addOption(new Option('--metrics-port <port>', 'also serve GET /metrics on this separate plain-HTTP port (off by default)').argParser(integer))
+  .option('--metrics-host <host>', 'listen address of --metrics-port', '127.0.0.1')
   .action(async (opts) => {
     const signers = (opts.signer as string[]).map((spec) => {
       const [name, url] = spec.split(/=(.*)/s);
       if (!name || !url) throw new InvalidArgumentError(`--signer expects name=url, got ${spec}`);
       return { name, url };
     });
-    const { app, url, policyHash } = await startCoordinator({
+    const { app, url, policyHash, metricsUrl } = await startCoordinator({
       state: resolve(opts.state),
       host: opts.host,
       port: opts.port,
@@ -142,9 +149,10 @@ program
       signers,
       policyWasm: resolve(opts.policyWasm),
       policyData: resolve(opts.policyData),
+      ...(opts.metricsPort !== undefined ? { metricsListen: { port: opts.metricsPort, host: opts.metricsHost } } : {}),
     });
     closeOnSignal(() => app.close());
-    console.log(JSON.stringify({ ready: true, url, pid: process.pid, policy: policyHash }));
+    console.log(JSON.stringify({ ready: true, url, pid: process.pid, policy: policyHash, ...(metricsUrl ? { metrics: metricsUrl } : {}) }));
   });
 
 registerPolicyCommands(program);

@@ -38,9 +38,13 @@ export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<Fas
     groupKey: ed25519PublicKey(deps.group.group_public_key),
     usableSigners: () => admittedSigners(deps.signers, deps.attestation, (msg, fields) => app.log.warn(fields, msg)),
     async appendAudit(entry) {
+      const timer = deps.metrics.auditAppendSeconds.startTimer();
       try {
-        return await deps.audit.append(entry);
+        const index = await deps.audit.append(entry);
+        timer();
+        return index;
       } catch (err) {
+        deps.metrics.auditFailures.inc();
         app.log.error({ err: { code: (err as NodeJS.ErrnoException).code } }, 'audit append failed');
         throw new ProblemError('audit_unavailable', 'the audit log cannot be written; nothing was issued');
       }

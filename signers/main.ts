@@ -9,7 +9,11 @@ import { serviceLogger } from '../logging/service-logger.js';
 import { configfsTsmSource, fileSource, reportDataFor, type SnpEvidence } from './attestation-source.js';
 import { MintChecker } from './mint-check.js';
 import { unsealShare } from './sealed-share.js';
+import { createSignerMetrics } from './metrics.js';
+import { NonceStore } from './nonce-store.js';
 import { buildSignerServer } from './server.js';
+import { certificateNotAfter } from '../observability/common-metrics.js';
+import { startMetricsServer, type MetricsListenOptions } from '../observability/metrics-server.js';
 
 export interface SignerProcessOptions {
   state: string;
@@ -27,6 +31,10 @@ export interface SignerProcessOptions {
   policyPin?: string;
   /** Where SEV-SNP evidence comes from (none: /v1/info carries no attestation). */
   snp?: { source: 'configfs'; vcek?: string } | { source: 'file'; report: string; vcek: string };
+  /** Client certificate CNs that may read GET /metrics on the mTLS port (besides allowedClients). */
+  metricsClients?: string[];
+  /** A separate plain-HTTP listener for GET /metrics (off unless given). */
+  metricsListen?: MetricsListenOptions;
 }
 
 /** The coordinator may retry a mint a few times with one OIDC token (new jti each time). */
@@ -52,12 +60,25 @@ export async function startSigner(opts: SignerProcessOptions) {
     policy,
   });
   const tlsCert = await readFile(join(tlsDir, `${name}.pem`), 'utf8');
+  const nonces = new NonceStore();
+  const metrics = createSignerMetrics({
+    signer: name,
+    policyHash: () => policy.current.hash,
+    kid: thumbprint(group.group_public_key),
+    threshold: group.threshold,
+    signers: group.signers,
+    ownCertNotAfter: certificateNotAfter(tlsCert),
+    nonces: () => nonces.counts,
+  });
   const app = await buildSignerServer({
     share,
     group,
     checker,
     ...(opts.snp ? { attestation: evidenceFor(opts.snp, tlsCert, () => policy.current.hash) } : {}),
     allowedClients: opts.allowedClients,
+    metrics,
+    metricsClients: opts.metricsClients ?? [],
+    nonces,
     logger,
     tls: {
       key: await readFile(join(tlsDir, `${name}-key.pem`), 'utf8'),
@@ -69,12 +90,16 @@ export async function startSigner(opts: SignerProcessOptions) {
   log = (msg, fields) => app.log.warn(fields ?? {}, msg);
   app.log.info({ policy: policy.current.hash, pinned: !!opts.policyPin }, 'policy loaded');
   const stopWatching = policy.watch();
-  app.addHook('onClose', async () => stopWatching());
+  const metricsServer = opts.metricsListen ? await startMetricsServer(metrics.registry, opts.metricsListen) : undefined;
+  app.addHook('onClose', async () => {
+    stopWatching();
+    await metricsServer?.close();
+  });
   await app.listen({ host: opts.host, port: opts.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const url = `https://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
-  return { app, url, identifier: share.identifier, policyHash: policy.current.hash };
+  return { app, url, identifier: share.identifier, policyHash: policy.current.hash, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
 }
 
 /** Evidence for the policy in force, fetched again only when the policy hash changes. */

@@ -9,6 +9,7 @@ import { buildToken, signingInput } from '../../protocol/token.js';
 import type { MintRequest } from '../../protocol/wire.js';
 import type { AuditEntry } from '../audit.js';
 import type { RouteContext } from '../context.js';
+import { oidcFailureReason } from '../metrics.js';
 import openapi from '../openapi.json' with { type: 'json' };
 import { frostSign } from '../signing.js';
 
@@ -40,18 +41,25 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
     };
 
     const oidcToken = BEARER.exec(request.headers.authorization ?? '')?.[1];
-    if (!oidcToken) return deny(new ProblemError('invalid_token', 'send the GitHub OIDC token as "Authorization: Bearer <token>"'));
+    if (!oidcToken) {
+      ctx.metrics.oidcFailures.inc({ reason: 'missing' });
+      return deny(new ProblemError('invalid_token', 'send the GitHub OIDC token as "Authorization: Bearer <token>"'));
+    }
     let claims: Record<string, unknown>;
     try {
       claims = await ctx.oidc.verify(oidcToken);
     } catch (err) {
-      if (err instanceof ProblemError) return deny(err);
+      if (err instanceof ProblemError) {
+        ctx.metrics.oidcFailures.inc({ reason: oidcFailureReason(err.code, err.message) });
+        return deny(err);
+      }
       throw err;
     }
     const who = { oidc: { iss: claims.iss, sub: claims.sub, jti: claims.jti }, repository: claims.repository };
 
     const limited = ctx.rateLimiter.check(claims, ctx.now());
     if (limited.retryAfter > 0) {
+      ctx.metrics.rateLimitHits.inc({ limit: limited.limit ?? 'unknown' });
       const err = new ProblemError('rate_limited', `too many mints for this ${limited.limit}; retry in ${limited.retryAfter} s`);
       err.retryAfter = limited.retryAfter;
       return deny(err, who);
@@ -76,7 +84,13 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
     let signed;
     try {
       signed = await frostSign(
-        { group: ctx.group, groupKey: ctx.groupKey, signers: await ctx.usableSigners(), log: (e, m) => request.log.warn(e, m) },
+        {
+          group: ctx.group,
+          groupKey: ctx.groupKey,
+          signers: await ctx.usableSigners(),
+          log: (e, m) => request.log.warn(e, m),
+          onFailure: (signer, reason) => ctx.metrics.signerFailure(signer, reason),
+        },
         build,
         { oidc_token: oidcToken, request: req },
       );
