@@ -40,19 +40,19 @@ export function createMetrics() {
     registers: [registry],
   });
   const signerRefusals = new Counter({
-    name: 'ztmint_signer_refusals_total',
+    name: 'ztmint_quorum_signer_refusals_total',
     help: 'Problem documents signers answered the coordinator with, by signer and problem code',
     labelNames: ['signer', 'code'] as const,
     registers: [registry],
   });
   const signerFailures = new Counter({
-    name: 'ztmint_signer_failures_total',
+    name: 'ztmint_quorum_signer_failures_total',
     help: 'Signer calls that failed without a problem document (unreachable, malformed answer) or shares that did not verify (invalid_share), by signer',
     labelNames: ['signer', 'reason'] as const,
     registers: [registry],
   });
   const signerCallSeconds = new Histogram({
-    name: 'ztmint_signer_request_duration_seconds',
+    name: 'ztmint_quorum_signer_request_duration_seconds',
     help: 'Round trip of one coordinator → signer call over mTLS, by signer and call (round1, preprocess, round2)',
     labelNames: ['signer', 'call'] as const,
     buckets: LATENCY_BUCKETS,
@@ -101,7 +101,7 @@ export function createMetrics() {
   let state: CoordinatorState | undefined;
 
   const signerUp = new Gauge({
-    name: 'ztmint_signer_up',
+    name: 'ztmint_quorum_signer_up',
     help: 'Whether the signer answered its last call or probe (1) or not (0)',
     labelNames: ['signer'] as const,
     registers: [registry],

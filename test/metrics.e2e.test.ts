@@ -177,11 +177,11 @@ describe('metrics after a known run match the audit log', () => {
     // Round 2 at each signer: once per mint it took part in (no refusals in this run).
     for (const signer of stack.signers) {
       const used = mints.filter((r) => (r.signers as string[]).includes(signer.name)).length;
-      expect(value(m, 'ztmint_signer_request_duration_seconds', { signer: signer.name, call: 'round2' }, 'count'), signer.name).toBe(used);
+      expect(value(m, 'ztmint_quorum_signer_request_duration_seconds', { signer: signer.name, call: 'round2' }, 'count'), signer.name).toBe(used);
       expect(value(m, 'ztmint_commitment_pool_depth', { signer: signer.name }), signer.name).toBeGreaterThanOrEqual(0);
       expect(m.get('ztmint_commitment_pool_depth')!.metrics.some((s) => s.labels?.signer === signer.name)).toBe(true);
     }
-    expect(m.get('ztmint_signer_refusals_total')?.metrics ?? []).toEqual([]);
+    expect(m.get('ztmint_quorum_signer_refusals_total')?.metrics ?? []).toEqual([]);
 
     // Identity gauges: the group key's kid and the policy hash, as published elsewhere.
     const kid = (await stack.jwks()).keys[0]!.kid as string;
@@ -213,7 +213,7 @@ describe('metrics after a known run match the audit log', () => {
       (f) => value(f, 'ztmint_quorum_reachable_signers') === 3 && stack.signers.every((s) => value(f, 'ztmint_tls_certificate_expiry_seconds', { certificate: s.name }) > 0),
     );
     for (const s of stack.signers) {
-      expect(value(m, 'ztmint_signer_up', { signer: s.name })).toBe(1);
+      expect(value(m, 'ztmint_quorum_signer_up', { signer: s.name })).toBe(1);
       expect(value(m, 'ztmint_tls_certificate_expiry_seconds', { certificate: s.name })).toBeGreaterThan(29 * 86_400);
     }
   });
@@ -335,7 +335,7 @@ describe('a quorum refusal names the signer and its reason', () => {
     for (const secret of secrets) expect(log).not.toContain(secret);
 
     const m = parse((await scrape(`${stack.coordinatorUrl}/metrics`)).text);
-    expect(value(m, 'ztmint_signer_refusals_total', { signer: 'signer-2', code: 'context_mismatch' })).toBeGreaterThanOrEqual(1);
+    expect(value(m, 'ztmint_quorum_signer_refusals_total', { signer: 'signer-2', code: 'context_mismatch' })).toBeGreaterThanOrEqual(1);
     const all = await audit();
     const quorumDenials = all.filter((r) => r.event === 'deny' && r.code === 'quorum_unavailable');
     expect(quorumDenials.length).toBe(all.length - records);
@@ -347,7 +347,7 @@ describe('a quorum refusal names the signer and its reason', () => {
     await poll(
       'signer-3 reported down',
       async () => parse((await scrape(`${stack.coordinatorUrl}/metrics`)).text),
-      (f) => value(f, 'ztmint_signer_up', { signer: 'signer-3' }) === 0 && value(f, 'ztmint_quorum_reachable_signers') === 2,
+      (f) => value(f, 'ztmint_quorum_signer_up', { signer: 'signer-3' }) === 0 && value(f, 'ztmint_quorum_reachable_signers') === 2,
     );
   });
 });
