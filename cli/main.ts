@@ -7,6 +7,7 @@ import { startCoordinator } from '../coordinator/main.js';
 import { GITHUB_ISSUER } from '../oidc/verifier.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitRule } from '../coordinator/rate-limit.js';
 import { startSigner } from '../signers/main.js';
+import { startTracing } from '../tracing/setup.js';
 import { runDevStack } from './dev.js';
 import { keygen } from './keygen.js';
 import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM } from './paths.js';
@@ -94,6 +95,7 @@ program
   .addOption(new Option('--metrics-port <port>', 'also serve GET /metrics over plain HTTP on this port (off by default)').argParser(integer))
   .option('--metrics-host <host>', 'listen address of --metrics-port', '127.0.0.1')
   .action(async (opts) => {
+    const tracing = startTracing(`ztmint-signer-${opts.index}`);
     const allowedClients = opts.allowClient.length ? opts.allowClient : ['coordinator'];
     const { app, url, identifier, policyHash, metricsUrl } = await startSigner({
       state: resolve(opts.state),
@@ -112,7 +114,7 @@ program
       ...(opts.snpSource === 'configfs' ? { snp: { source: 'configfs' as const, vcek: opts.snpVcek } } : {}),
       ...(opts.snpSource === 'file' ? { snp: { source: 'file' as const, report: requireOption(opts.snpReport, '--snp-report'), vcek: requireOption(opts.snpVcek, '--snp-vcek') } } : {}),
     });
-    closeOnSignal(() => app.close());
+    closeOnSignal(() => app.close().finally(() => tracing.shutdown()));
     console.log(JSON.stringify({ ready: true, url, pid: process.pid, identifier, policy: policyHash, ...(metricsUrl ? { metrics: metricsUrl } : {}) }));
   });
 
@@ -133,6 +135,7 @@ program
   .addOption(new Option('--metrics-port <port>', 'also serve GET /metrics on this separate plain-HTTP port (off by default)').argParser(integer))
   .option('--metrics-host <host>', 'listen address of --metrics-port', '127.0.0.1')
   .action(async (opts) => {
+    const tracing = startTracing('ztmint-coordinator');
     const signers = (opts.signer as string[]).map((spec) => {
       const [name, url] = spec.split(/=(.*)/s);
       if (!name || !url) throw new InvalidArgumentError(`--signer expects name=url, got ${spec}`);
@@ -151,7 +154,7 @@ program
       policyData: resolve(opts.policyData),
       ...(opts.metricsPort !== undefined ? { metricsListen: { port: opts.metricsPort, host: opts.metricsHost } } : {}),
     });
-    closeOnSignal(() => app.close());
+    closeOnSignal(() => app.close().finally(() => tracing.shutdown()));
     console.log(JSON.stringify({ ready: true, url, pid: process.pid, policy: policyHash, ...(metricsUrl ? { metrics: metricsUrl } : {}) }));
   });
 

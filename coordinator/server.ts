@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { STRICT_AJV, clientErrorHandler, installProblemHandlers, sendProblem } from '../http/problem-response.js';
 import { ed25519PublicKey, groupJwk } from '../protocol/jwk.js';
 import { ProblemError } from '../protocol/problem.js';
+import { inSpan } from '../tracing/spans.js';
 import { admittedSigners } from './admission.js';
 import type { CoordinatorDeps, RouteContext } from './context.js';
 import { discoveryRoutes } from './routes/discovery.js';
@@ -40,7 +41,7 @@ export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<Fas
     async appendAudit(entry) {
       const timer = deps.metrics.auditAppendSeconds.startTimer();
       try {
-        const index = await deps.audit.append(entry);
+        const index = await inSpan('ztmint.audit.append', { 'ztmint.event': entry.event }, () => deps.audit.append(entry));
         timer();
         return index;
       } catch (err) {

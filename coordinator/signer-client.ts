@@ -6,6 +6,7 @@ import { buildConnector, Pool } from 'undici';
 import type { WireCommitment } from '../protocol/ciphersuite.js';
 import { isProblemCode, type ProblemCode } from '../protocol/problem.js';
 import type { Round1Response, Round2Request, Round2Response, SignerInfo } from '../protocol/wire.js';
+import { hasActiveSpan, inSpan, injectTraceHeaders } from '../tracing/spans.js';
 import { CommitmentPool, type CommitmentPoolOptions } from './commitment-pool.js';
 
 export interface ClientTls {
@@ -143,7 +144,7 @@ export class SignerClient {
         res = await this.pool.request({
           method,
           path,
-          headers: body === undefined ? undefined : JSON_HEADERS,
+          headers: injectTraceHeaders(body === undefined ? {} : { ...JSON_HEADERS }),
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: abort.signal,
         });
@@ -217,6 +218,11 @@ export class SignerClient {
 
   /** Runs one signer call and reports its duration and outcome to `onCall`. */
   private async timed<T>(call: 'round1' | 'preprocess' | 'round2', run: () => Promise<T>): Promise<T> {
+    // A span under the mint's (background preprocessing outside a mint starts no trace).
+    if (hasActiveSpan()) {
+      const measured = run;
+      run = () => inSpan(`ztmint.signer.${call}`, { 'ztmint.signer': this.name }, () => measured());
+    }
     if (!this.onCall) return run();
     const start = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;

@@ -11,6 +11,7 @@ import { b64url, fromB64url } from '../protocol/encoding.js';
 import { verifyEd25519 } from '../protocol/jwk.js';
 import { ProblemError } from '../protocol/problem.js';
 import type { MintContext } from '../protocol/wire.js';
+import { inSpanSync } from '../tracing/spans.js';
 import { SignerRefused, SignerUnavailable, type SignerClient } from './signer-client.js';
 
 export interface SigningResult<T> {
@@ -192,7 +193,9 @@ export async function frostSign<T>(
     try {
       // One check of the aggregate, by node:crypto (OpenSSL), independent of the FROST code;
       // only when it fails are the shares checked one by one to name the culprits.
-      const signature = aggregate(group, commitments, bytes, shares, (sig, msg) => verifyEd25519(deps.groupKey, msg, sig));
+      const signature = inSpanSync('ztmint.frost.aggregate', {}, () =>
+        aggregate(group, commitments, bytes, shares, (sig, msg) => verifyEd25519(deps.groupKey, msg, sig)),
+      );
       return {
         signature,
         signers: participants.map((p) => p.signer.name).sort(),

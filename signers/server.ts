@@ -14,6 +14,7 @@ import {
 } from '../protocol/wire.js';
 import type { SnpEvidence } from './attestation-source.js';
 import { ContextMismatch, type MintChecker } from './mint-check.js';
+import { traceRequests } from '../tracing/fastify.js';
 import { installSignerMetrics, type SignerMetrics } from './metrics.js';
 import { NonceStore, wipe } from './nonce-store.js';
 
@@ -116,6 +117,7 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
     https: { key: deps.tls.key, cert: deps.tls.cert, ca: deps.tls.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' },
   });
   installProblemHandlers(app);
+  traceRequests(app, 'ztmint.signer');
 
   // The TLS layer already refused clients without a CA-issued certificate; this pins which ones.
   app.addHook('onRequest', async (request, reply) => {

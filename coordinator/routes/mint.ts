@@ -10,6 +10,8 @@ import type { MintRequest } from '../../protocol/wire.js';
 import type { AuditEntry } from '../audit.js';
 import type { RouteContext } from '../context.js';
 import { oidcFailureReason } from '../metrics.js';
+import { tracedHandler } from '../../tracing/fastify.js';
+import { inSpan, inSpanSync } from '../../tracing/spans.js';
 import openapi from '../openapi.json' with { type: 'json' };
 import { frostSign } from '../signing.js';
 
@@ -24,7 +26,7 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json') return sendProblem(reply, 'unsupported_media_type', 'send Content-Type: application/json');
   };
-  app.post<{ Body: MintRequest }>('/v1/mint', { schema: { body: mintSchema }, preValidation: jsonOnly }, async (request, reply) => {
+  app.post<{ Body: MintRequest }>('/v1/mint', { schema: { body: mintSchema }, preValidation: jsonOnly }, tracedHandler('ztmint.mint', async (request, reply) => {
     const timer = ctx.metrics.mintSeconds.startTimer();
     const req = request.body;
     const policy = ctx.policy.current; // this request's policy, even if a reload happens meanwhile
@@ -47,7 +49,7 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
     }
     let claims: Record<string, unknown>;
     try {
-      claims = await ctx.oidc.verify(oidcToken);
+      claims = await inSpan('ztmint.oidc.verify', {}, () => ctx.oidc.verify(oidcToken));
     } catch (err) {
       if (err instanceof ProblemError) {
         ctx.metrics.oidcFailures.inc({ reason: oidcFailureReason(err.code, err.message) });
@@ -65,7 +67,7 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
       return deny(err, who);
     }
 
-    const decision = policy.evaluate(claims, req);
+    const decision = inSpanSync('ztmint.policy.evaluate', { 'ztmint.policy': policy.hash }, () => policy.evaluate(claims, req));
     if (!decision.allow) return deny(new ProblemError('policy_denied', 'the policy does not allow this request', decision.reasons), who);
 
     const granted = { scopes: decision.scopes, ttl: decision.ttl, audience: decision.audience };
@@ -83,7 +85,7 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
     };
     let signed;
     try {
-      signed = await frostSign(
+      signed = await inSpan('ztmint.frost.sign', {}, async () => frostSign(
         {
           group: ctx.group,
           groupKey: ctx.groupKey,
@@ -93,7 +95,7 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
         },
         build,
         { oidc_token: oidcToken, request: req },
-      );
+      ));
     } catch (err) {
       if (err instanceof ProblemError) return deny(err, { ...who, granted });
       throw err;
@@ -123,5 +125,5 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
       audience: decision.audience,
       audit: { index },
     };
-  });
+  }));
 }
