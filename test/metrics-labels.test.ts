@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { oidcFailureReason } from '../coordinator/metrics.js';
 import { safeReason } from '../coordinator/signer-client.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
+import Fastify from 'fastify';
 import { refusalReason } from '../signers/metrics.js';
+import { createDkgMetrics, installDkgMetrics } from '../signers/dkg-metrics.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -79,6 +81,28 @@ describe('separate metrics listener', () => {
       expect((await fetch(server.url, { method: 'POST' })).status).toBe(404);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('DKG step metrics', () => {
+  it('count each answered step by outcome and serve /metrics', async () => {
+    const app = Fastify();
+    installDkgMetrics(app, createDkgMetrics('signer-2'));
+    app.post('/v1/dkg/round1', async () => ({ ok: true }));
+    app.post('/v1/dkg/round2', async (_request, reply) => reply.code(409).send({ code: 'dkg_conflict', detail: 'x' }));
+    app.get('/v1/dkg/status', async () => ({ state: 'idle' }));
+    try {
+      await app.inject({ method: 'POST', url: '/v1/dkg/round1', payload: {} });
+      await app.inject({ method: 'POST', url: '/v1/dkg/round1', payload: {} });
+      await app.inject({ method: 'POST', url: '/v1/dkg/round2', payload: {} });
+      await app.inject({ method: 'GET', url: '/v1/dkg/status' });
+      const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(text).toContain('ztmint_signer_dkg_steps_total{step="round1",outcome="ok",signer="signer-2"} 2');
+      expect(text).toContain('ztmint_signer_dkg_steps_total{step="round2",outcome="dkg_conflict",signer="signer-2"} 1');
+      expect(text).not.toContain('step="status"');
+    } finally {
+      await app.close();
     }
   });
 });
