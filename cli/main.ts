@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { AUDIT_FILE, verifyAuditText } from '../coordinator/audit.js';
 import { startCoordinator } from '../coordinator/main.js';
 import { startSigner } from '../signers/main.js';
+import { startTracing } from '../tracing/setup.js';
 import { runDevStack } from './dev.js';
 import { keygen } from './keygen.js';
 import { registerPolicyCommands } from './policy-commands.js';
@@ -63,9 +64,11 @@ program
   .description('run one signer (mTLS service holding one sealed key share); every option is also a config file key and an environment variable')
   .action(async (_opts, command: Command) => {
     const { values } = await resolveConfig(SIGNER_OPTIONS, { flags: flagValues(command, SIGNER_OPTIONS), env: process.env, file: configFileOf(command, SIGNER_OPTIONS, process.env) });
-    const { app, url, identifier, policyHash } = await startSigner(signerOptionsFrom(values));
-    closeOnSignal(() => app.close());
-    console.log(JSON.stringify({ ready: true, url, pid: process.pid, identifier, policy: policyHash }));
+    const options = signerOptionsFrom(values);
+    const tracing = startTracing(`ztmint-signer-${options.index}`);
+    const { app, url, identifier, policyHash, metricsUrl } = await startSigner(options);
+    closeOnSignal(() => app.close().finally(() => tracing.shutdown()));
+    console.log(JSON.stringify({ ready: true, url, pid: process.pid, identifier, policy: policyHash, ...(metricsUrl ? { metrics: metricsUrl } : {}) }));
   });
 addServiceOptions(program.commands.find((c) => c.name() === 'signer')!, SIGNER_OPTIONS);
 
@@ -73,9 +76,10 @@ addServiceOptions(program.command('coordinator'), COORDINATOR_OPTIONS)
   .description('run the coordinator (mint service); every option is also a config file key and an environment variable')
   .action(async (_opts, command: Command) => {
     const { values } = await resolveConfig(COORDINATOR_OPTIONS, { flags: flagValues(command, COORDINATOR_OPTIONS), env: process.env, file: configFileOf(command, COORDINATOR_OPTIONS, process.env) });
-    const { app, url, policyHash } = await startCoordinator(coordinatorOptionsFrom(values));
-    closeOnSignal(() => app.close());
-    console.log(JSON.stringify({ ready: true, url, pid: process.pid, policy: policyHash }));
+    const tracing = startTracing('ztmint-coordinator');
+    const { app, url, policyHash, metricsUrl } = await startCoordinator(coordinatorOptionsFrom(values));
+    closeOnSignal(() => app.close().finally(() => tracing.shutdown()));
+    console.log(JSON.stringify({ ready: true, url, pid: process.pid, policy: policyHash, ...(metricsUrl ? { metrics: metricsUrl } : {}) }));
   });
 
 registerPolicyCommands(program);

@@ -10,6 +10,11 @@ import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM } from './paths.js';
 
 type Values = Record<string, unknown>;
 
+/** The optional plain-HTTP metrics listener (off unless metricsPort is set). */
+function metricsListen(values: Values) {
+  return values.metricsPort !== undefined ? { metricsListen: { port: values.metricsPort as number, host: values.metricsHost as string } } : {};
+}
+
 /** "600/min,120" → 600 per minute with bursts of 120 (the schema already checked the shape). */
 export function rateRule(value: string): RateLimitRule {
   const match = /^(\d+)(?:\/min)?,(\d+)$/.exec(value);
@@ -49,6 +54,7 @@ export function coordinatorOptionsFrom(values: Values): CoordinatorOptions {
     mtls: mtlsPaths(values) as CoordinatorOptions['mtls'],
     ...((values.trustProxy as string[] | undefined)?.length ? { trustProxy: values.trustProxy as string[] } : {}),
     ...(values.store !== undefined ? { store: values.store as string } : {}),
+    ...metricsListen(values),
   };
 }
 
@@ -74,5 +80,7 @@ export function signerOptionsFrom(values: Values): SignerProcessOptions {
     ...(snpSource === 'configfs' ? { snp: { source: 'configfs' as const, vcek: path(values.snpVcek) } } : {}),
     ...(snpSource === 'file' ? { snp: { source: 'file' as const, report: need('snpReport'), vcek: need('snpVcek') } } : {}),
     mtls: mtlsPaths(values) as SignerProcessOptions['mtls'],
+    metricsClients: values.metricsClients as string[],
+    ...metricsListen(values),
   };
 }

@@ -51,6 +51,9 @@ interface Waiting {
   reject: (err: unknown) => void;
 }
 
+/** Told after each durable group commit: how many records and how long write + fdatasync took (metrics). */
+export type GroupCommitObserver = (records: number, seconds: number) => void;
+
 /** Records written with one fdatasync at most (bounds the size of one write). */
 const MAX_GROUP = 256;
 
@@ -65,9 +68,13 @@ export class AuditLog {
     private prev: string,
     private size: number,
     private readonly now: () => Date,
+    private readonly onGroupCommit?: GroupCommitObserver,
   ) {}
 
-  static async open(dir: string, opts: { now?: () => Date; visit?: (record: AuditRecord) => void } = {}): Promise<AuditLog> {
+  static async open(
+    dir: string,
+    opts: { now?: () => Date; visit?: (record: AuditRecord) => void; onGroupCommit?: GroupCommitObserver } = {},
+  ): Promise<AuditLog> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, AUDIT_FILE);
     let text = '';
@@ -84,7 +91,7 @@ export class AuditLog {
     }
     const { count, head } = verifyAuditText(text, opts.visit);
     const file = await open(path, 'a', 0o600);
-    return new AuditLog(file, count, head, Buffer.byteLength(text), opts.now ?? (() => new Date()));
+    return new AuditLog(file, count, head, Buffer.byteLength(text), opts.now ?? (() => new Date()), opts.onGroupCommit);
   }
 
   /**
@@ -116,6 +123,7 @@ export class AuditLog {
           return JSON.stringify({ ...body, hash }) + '\n';
         });
         const bytes = Buffer.from(lines.join(''));
+        const started = this.onGroupCommit ? process.hrtime.bigint() : 0n;
         try {
           // write() may write part of the group (full disk, file-size limit): loop until all of it
           // is down, or fail and cut the part that was written.
@@ -131,6 +139,7 @@ export class AuditLog {
           for (const w of group) w.reject(err);
           continue;
         }
+        this.onGroupCommit?.(group.length, Number(process.hrtime.bigint() - started) / 1e9);
         const first = this.next;
         this.size += bytes.length;
         this.prev = prev;

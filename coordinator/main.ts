@@ -6,6 +6,10 @@ import { serviceLogger } from '../logging/service-logger.js';
 import { AttestationGate, attestationConfigFromEnv, type AttestationConfig } from './attestation-gate.js';
 import { AuditLog } from './audit.js';
 import { createMetrics } from './metrics.js';
+import { certificateNotAfter } from '../observability/common-metrics.js';
+import { startMetricsServer, type MetricsListenOptions } from '../observability/metrics-server.js';
+import { thumbprint } from '../protocol/jwk.js';
+import { startQuorumMonitor } from './quorum-monitor.js';
 import { OidcVerifier, type TrustedIssuer } from '../oidc/verifier.js';
 import { PolicyHolder } from '../policy-engine/holder.js';
 import { RateLimiter, type RateLimitConfig } from './rate-limit.js';
@@ -40,6 +44,10 @@ export interface CoordinatorOptions {
   store?: string;
   /** How often certificate files are polled for changes (default 1 s). */
   tlsPollMs?: number;
+  /** A separate plain-HTTP listener for GET /metrics (off unless given). */
+  metricsListen?: MetricsListenOptions;
+  /** How often signers are probed for reachability and certificate expiry (default 15 s). */
+  probeIntervalMs?: number;
 }
 
 /** The mTLS files `ztmint keygen` writes into <state>/tls. */
@@ -59,11 +67,23 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   const group = JSON.parse(await readFile(join(opts.state, 'group.json'), 'utf8')) as GroupInfo;
   const now = () => Date.now();
   const revocations = new Revocations(() => Math.floor(now() / 1000));
-  const audit = await AuditLog.open(join(opts.state, 'audit'), { visit: revocations.replay });
+  const metrics = createMetrics();
+  const audit = await AuditLog.open(join(opts.state, 'audit'), {
+    visit: revocations.replay,
+    onGroupCommit: (records, seconds) => {
+      metrics.auditBatchRecords.observe(records);
+      metrics.auditCommitSeconds.observe(seconds);
+    },
+  });
   let log: (msg: string, fields?: Record<string, unknown>) => void = () => {};
   const attestation = opts.attestation ?? attestationConfigFromEnv();
   const signers = opts.signers.map(
-    (endpoint) => new SignerClient(endpoint, tls, { log: (e, m) => log(m, e), requirePinnedKey: attestation.required }),
+    (endpoint) =>
+      new SignerClient(endpoint, tls, {
+        log: (e, m) => log(m, e),
+        requirePinnedKey: attestation.required,
+        onCall: metrics.signerCall,
+      }),
   );
   let issuer = opts.publicUrl ?? '';
   const policy = await PolicyHolder.load(opts.policyWasm, opts.policyData, (msg, fields) => log(msg, fields));
@@ -76,7 +96,7 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     audit,
     revocations,
     rateLimiter: new RateLimiter(opts.rateLimits),
-    metrics: createMetrics(),
+    metrics,
     attestation: new AttestationGate(attestation, () => policy.current.hash),
     logger: serviceLogger({ service: 'coordinator' }),
     now,
@@ -84,6 +104,15 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}),
   });
   log = (msg, fields) => app.log.warn(fields ?? {}, msg);
+  metrics.describe({
+    policyHash: () => policy.current.hash,
+    kid: thumbprint(group.group_public_key),
+    threshold: group.threshold,
+    signers: signers.map((s) => ({ name: s.name, poolDepth: () => s.commitments?.size })),
+    ownCertNotAfter: certificateNotAfter(tls.cert),
+  });
+  const monitor = startQuorumMonitor(signers, metrics, { intervalMs: opts.probeIntervalMs });
+  const metricsServer = opts.metricsListen ? await startMetricsServer(metrics.registry, opts.metricsListen) : undefined;
   const stopWatching = policy.watch();
   const watch = { intervalMs: opts.tlsPollMs, log };
   const stopTls = [
@@ -95,6 +124,8 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   const onHup = () => void policy.reload();
   process.on('SIGHUP', onHup);
   app.addHook('onClose', async () => {
+    monitor.stop();
+    await metricsServer?.close();
     stopWatching();
     for (const stop of stopTls) stop();
     process.off('SIGHUP', onHup);
@@ -105,5 +136,5 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   if (!issuer) issuer = `${https ? 'https' : 'http'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
-  return { app, url: issuer, policyHash: policy.current.hash };
+  return { app, url: issuer, policyHash: policy.current.hash, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
 }

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { STRICT_AJV, clientErrorHandler, installProblemHandlers, sendProblem } from '../http/problem-response.js';
 import { ed25519PublicKey, groupJwk } from '../protocol/jwk.js';
 import { ProblemError } from '../protocol/problem.js';
+import { inSpan } from '../tracing/spans.js';
 import { admittedSigners } from './admission.js';
 import type { CoordinatorDeps, RouteContext } from './context.js';
 import { discoveryRoutes } from './routes/discovery.js';
@@ -41,9 +42,13 @@ export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<Fas
     groupKey: ed25519PublicKey(deps.group.group_public_key),
     usableSigners: () => admittedSigners(deps.signers, deps.attestation, (msg, fields) => app.log.warn(fields, msg)),
     async appendAudit(entry) {
+      const timer = deps.metrics.auditAppendSeconds.startTimer();
       try {
-        return await deps.audit.append(entry);
+        const index = await inSpan('ztmint.audit.append', { 'ztmint.event': entry.event }, () => deps.audit.append(entry));
+        timer();
+        return index;
       } catch (err) {
+        deps.metrics.auditFailures.inc();
         app.log.error({ err: { code: (err as NodeJS.ErrnoException).code } }, 'audit append failed');
         throw new ProblemError('audit_unavailable', 'the audit log cannot be written; nothing was issued');
       }

@@ -9,9 +9,13 @@ import { serviceLogger } from '../logging/service-logger.js';
 import { configfsTsmSource, fileSource, reportDataFor, type SnpEvidence } from './attestation-source.js';
 import { MintChecker } from './mint-check.js';
 import { unsealShare } from './sealed-share.js';
+import { createSignerMetrics } from './metrics.js';
+import { NonceStore } from './nonce-store.js';
 import { buildSignerServer } from './server.js';
 import { readCredentials, watchCredentials, type CredentialPaths } from '../tls/credential-files.js';
 import type { Server as HttpsServer } from 'node:https';
+import { certificateNotAfter } from '../observability/common-metrics.js';
+import { startMetricsServer, type MetricsListenOptions } from '../observability/metrics-server.js';
 
 export interface SignerProcessOptions {
   state: string;
@@ -33,6 +37,10 @@ export interface SignerProcessOptions {
   mtls?: CredentialPaths;
   /** How often certificate files are polled for changes (default 1 s). */
   tlsPollMs?: number;
+  /** Client certificate CNs that may read GET /metrics on the mTLS port (besides allowedClients). */
+  metricsClients?: string[];
+  /** A separate plain-HTTP listener for GET /metrics (off unless given). */
+  metricsListen?: MetricsListenOptions;
 }
 
 /** The mTLS files `ztmint keygen` writes into <state>/tls for signer `index`. */
@@ -65,12 +73,25 @@ export async function startSigner(opts: SignerProcessOptions) {
   const mtlsPaths = { ...defaultSignerMtls(opts.state, opts.index), ...opts.mtls };
   const mtls = await readCredentials(mtlsPaths);
   const tlsCert = mtls.cert;
+  const nonces = new NonceStore();
+  const metrics = createSignerMetrics({
+    signer: name,
+    policyHash: () => policy.current.hash,
+    kid: thumbprint(group.group_public_key),
+    threshold: group.threshold,
+    signers: group.signers,
+    ownCertNotAfter: certificateNotAfter(tlsCert),
+    nonces: () => nonces.counts,
+  });
   const app = await buildSignerServer({
     share,
     group,
     checker,
     ...(opts.snp ? { attestation: evidenceFor(opts.snp, tlsCert, () => policy.current.hash) } : {}),
     allowedClients: opts.allowedClients,
+    metrics,
+    metricsClients: opts.metricsClients ?? [],
+    nonces,
     logger,
     tls: { key: mtls.key, cert: mtls.cert, ca: mtls.ca! },
   });
@@ -86,15 +107,17 @@ export async function startSigner(opts: SignerProcessOptions) {
     (next) => (app.server as unknown as HttpsServer).setSecureContext({ key: next.key, cert: next.cert, ca: next.ca, minVersion: 'TLSv1.3' }),
     { intervalMs: opts.tlsPollMs, log },
   );
+  const metricsServer = opts.metricsListen ? await startMetricsServer(metrics.registry, opts.metricsListen) : undefined;
   app.addHook('onClose', async () => {
     stopWatching();
     stopTls();
+    await metricsServer?.close();
   });
   await app.listen({ host: opts.host, port: opts.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const url = `https://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
-  return { app, url, identifier: share.identifier, policyHash: policy.current.hash };
+  return { app, url, identifier: share.identifier, policyHash: policy.current.hash, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
 }
 
 /** Evidence for the policy in force, fetched again only when the policy hash changes. */

@@ -9,6 +9,9 @@ import { buildToken, signingInput } from '../../protocol/token.js';
 import type { MintRequest } from '../../protocol/wire.js';
 import type { AuditEntry } from '../audit.js';
 import type { RouteContext } from '../context.js';
+import { oidcFailureReason } from '../metrics.js';
+import { tracedHandler } from '../../tracing/fastify.js';
+import { inSpan, inSpanSync } from '../../tracing/spans.js';
 import openapi from '../openapi.json' with { type: 'json' };
 import { frostSign } from '../signing.js';
 import { wellFormedPolicyInput } from '../../policy-engine/well-formed.js';
@@ -24,7 +27,7 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json') return sendProblem(reply, 'unsupported_media_type', 'send Content-Type: application/json');
   };
-  app.post<{ Body: MintRequest }>('/v1/mint', { schema: { body: mintSchema }, preValidation: jsonOnly }, async (request, reply) => {
+  app.post<{ Body: MintRequest }>('/v1/mint', { schema: { body: mintSchema }, preValidation: jsonOnly }, tracedHandler('ztmint.mint', async (request, reply) => {
     const timer = ctx.metrics.mintSeconds.startTimer();
     let req = request.body;
     const policy = ctx.policy.current; // this request's policy, even if a reload happens meanwhile
@@ -41,12 +44,18 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
     };
 
     const oidcToken = BEARER.exec(request.headers.authorization ?? '')?.[1];
-    if (!oidcToken) return deny(new ProblemError('invalid_token', 'send the GitHub OIDC token as "Authorization: Bearer <token>"'));
+    if (!oidcToken) {
+      ctx.metrics.oidcFailures.inc({ reason: 'missing' });
+      return deny(new ProblemError('invalid_token', 'send the GitHub OIDC token as "Authorization: Bearer <token>"'));
+    }
     let claims: Record<string, unknown>;
     try {
-      claims = await ctx.oidc.verify(oidcToken);
+      claims = await inSpan('ztmint.oidc.verify', {}, () => ctx.oidc.verify(oidcToken));
     } catch (err) {
-      if (err instanceof ProblemError) return deny(err);
+      if (err instanceof ProblemError) {
+        ctx.metrics.oidcFailures.inc({ reason: oidcFailureReason(err.code, err.message) });
+        return deny(err);
+      }
       throw err;
     }
     // Unpaired surrogates become U+FFFD, as in every signer: policy, token and audit see the same.
@@ -56,12 +65,13 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
     const limited = ctx.rateLimiter.check(claims, ctx.now());
     if (limited.retryAfter > 0) {
+      ctx.metrics.rateLimitHits.inc({ limit: limited.limit ?? 'unknown' });
       const err = new ProblemError('rate_limited', `too many mints for this ${limited.limit}; retry in ${limited.retryAfter} s`);
       err.retryAfter = limited.retryAfter;
       return deny(err, who);
     }
 
-    const decision = policy.evaluate(claims, req);
+    const decision = inSpanSync('ztmint.policy.evaluate', { 'ztmint.policy': policy.hash }, () => policy.evaluate(claims, req));
     if (!decision.allow) return deny(new ProblemError('policy_denied', 'the policy does not allow this request', decision.reasons), who);
 
     const granted = { scopes: decision.scopes, ttl: decision.ttl, audience: decision.audience };
@@ -79,11 +89,17 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
     };
     let signed;
     try {
-      signed = await frostSign(
-        { group: ctx.group, groupKey: ctx.groupKey, signers: await ctx.usableSigners(), log: (e, m) => request.log.warn(e, m) },
+      signed = await inSpan('ztmint.frost.sign', {}, async () => frostSign(
+        {
+          group: ctx.group,
+          groupKey: ctx.groupKey,
+          signers: await ctx.usableSigners(),
+          log: (e, m) => request.log.warn(e, m),
+          onFailure: (signer, reason) => ctx.metrics.signerFailure(signer, reason),
+        },
         build,
         { oidc_token: oidcToken, request: req },
-      );
+      ));
     } catch (err) {
       if (err instanceof ProblemError) return deny(err, { ...who, granted });
       throw err;
@@ -113,5 +129,5 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
       audience: decision.audience,
       audit: { index },
     };
-  });
+  }));
 }

@@ -34,6 +34,8 @@ export interface StackOptions {
   state?: string;
   /** Extra coordinator arguments (e.g. rate limits). */
   coordinatorArgs?: string[];
+  /** Extra arguments for signer `index` (1-based), read at every (re)start. */
+  signerArgs?: (index: number) => string[];
   env?: Record<string, string>;
   /** Called with the state directory after keygen, before any service starts (e.g. to mount a filesystem on <state>/audit). */
   beforeStart?: (state: string) => Promise<void> | void;
@@ -207,6 +209,7 @@ export class Stack {
         () => [
           'signer', '--state', state, '--index', String(i + 1), '--host', HOST, '--port', String(port),
           '--token-issuer', coordinatorUrl, '--oidc-issuer', issuer.url, '--oidc-audience', coordinatorUrl,
+          ...(opts.signerArgs?.(i + 1) ?? []),
         ],
         join(state, 'logs', `${name}.log`),
         env,
