@@ -228,20 +228,30 @@ export function sendProblem(res: ServerResponse, status: number, code: string, e
   res.end(JSON.stringify({ type: `urn:ztmint:error:${code}`, title: code, status, detail: `stub says ${code}`, code, ...extra }));
 }
 
-/** A fake minted token (three base64url parts with recognisable, unique content). */
-export function fakeJwt(claims: Record<string, unknown> = {}): string {
+/** A fake minted token (three base64url parts with recognisable, unique content), valid for `ttl` s. */
+export function fakeJwt(claims: Record<string, unknown> = {}, ttl = 900): string {
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  return `${b64({ alg: 'EdDSA', typ: 'JWT' })}.${b64({ jti: randomUUID(), ...claims })}.${randomBytes(64).toString('base64url')}`;
+  const now = Math.floor(Date.now() / 1000);
+  const payload = { jti: randomBytes(16).toString('base64url'), iat: now, nbf: now, exp: now + ttl, ...claims };
+  return `${b64({ alg: 'EdDSA', typ: 'JWT', kid: 'stub' })}.${b64(payload)}.${randomBytes(64).toString('base64url')}`;
 }
 
-/** A mint response body as the coordinator sends it. */
+/** A mint response body as the coordinator sends it; jti, expiry and lifetime follow the token's claims. */
 export function mintBody(token: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  let claims: Record<string, unknown> = {};
+  try {
+    claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    claims = {};
+  }
+  const exp = typeof claims.exp === 'number' ? claims.exp : Math.floor(Date.now() / 1000) + 900;
+  const iat = typeof claims.iat === 'number' ? claims.iat : exp - 900;
   return {
     token,
     token_type: 'Bearer',
-    expires_at: new Date(Date.now() + 900_000).toISOString().replace(/\.\d+Z$/, 'Z'),
-    expires_in: 900,
-    jti: randomBytes(16).toString('base64url'),
+    expires_at: new Date(exp * 1000).toISOString(),
+    expires_in: exp - iat,
+    jti: typeof claims.jti === 'string' ? claims.jti : randomBytes(16).toString('base64url'),
     scopes: ['deploy:canary'],
     audit: { index: 7 },
     ...overrides,
