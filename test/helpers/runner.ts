@@ -49,6 +49,12 @@ export interface StepResult {
   summary: string;
   /** Every byte the step wrote anywhere a human can see it: stdout, stderr, job summary. */
   visible: string;
+  /** The raw file-command files (to check nothing was injected into them). */
+  files: { output: string; env: string; state: string };
+  /** Wall-clock time of the step, in milliseconds. */
+  elapsedMs: number;
+  /** Peak resident memory of the step's process in KiB (getrusage), when `measureMemory` was set. */
+  peakRssKiB?: number;
 }
 
 export interface StepOptions {
@@ -58,6 +64,8 @@ export interface StepOptions {
   /** The main step's state, handed to the post step as STATE_<name>. */
   state?: Record<string, string>;
   timeoutMs?: number;
+  /** Record the process's peak RSS (a preload writes process.resourceUsage().maxRSS at exit). */
+  measureMemory?: boolean;
 }
 
 /** Runs one step of the bundled action as a child process (asynchronously, so in-process stubs keep serving). */
@@ -85,6 +93,17 @@ export async function runStep(entry: 'main' | 'post', opts: StepOptions = {}): P
     ...Object.fromEntries(Object.entries(opts.state ?? {}).map(([k, v]) => [`STATE_${k}`, v])),
     ...opts.env,
   };
+  const rssFile = join(dir, 'peak-rss');
+  if (opts.measureMemory) {
+    // Preloaded by NODE_OPTIONS, so the step itself still runs as `node dist/<entry>/index.js`.
+    const preload = join(dir, 'peak-rss.mjs');
+    await writeFile(
+      preload,
+      `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`,
+    );
+    env.NODE_OPTIONS = `--import=${preload}`;
+  }
+  const started = Date.now();
   const child = spawn(process.execPath, [entry === 'main' ? DIST_MAIN : DIST_POST], {
     env,
     cwd: dir,
@@ -104,18 +123,26 @@ export async function runStep(entry: 'main' | 'post', opts: StepOptions = {}): P
       resolve(code);
     });
   });
+  const elapsedMs = Date.now() - started;
   const read = (f: string) => readFile(f, 'utf8');
   const summary = await read(files.GITHUB_STEP_SUMMARY);
+  const raw = { output: await read(files.GITHUB_OUTPUT), env: await read(files.GITHUB_ENV), state: await read(files.GITHUB_STATE) };
   const result: StepResult = {
     status,
     stdout,
     stderr,
-    outputs: parseFileCommands(await read(files.GITHUB_OUTPUT)),
-    env: parseFileCommands(await read(files.GITHUB_ENV)),
-    state: parseFileCommands(await read(files.GITHUB_STATE)),
+    outputs: parseFileCommands(raw.output),
+    env: parseFileCommands(raw.env),
+    state: parseFileCommands(raw.state),
     summary,
     visible: `${stdout}\n${stderr}\n${summary}`,
+    files: raw,
+    elapsedMs,
   };
+  if (opts.measureMemory) {
+    const peak = Number(await read(rssFile).catch(() => ''));
+    if (Number.isFinite(peak) && peak > 0) result.peakRssKiB = peak;
+  }
   await rm(dir, { recursive: true, force: true });
   return result;
 }
