@@ -43,8 +43,11 @@ function readState(getState: (name: string) => string): SavedState {
   let coordinatorUrl: string | undefined;
   if (rawUrl !== '') {
     try {
+      // The main step saves the normalised URL: anything else was not written by it.
       coordinatorUrl = parseCoordinatorUrl(rawUrl);
+      if (coordinatorUrl !== rawUrl) throw new Error('not normalised');
     } catch {
+      coordinatorUrl = undefined;
       problems.push('the saved coordinator URL is not a valid `coordinator-url`');
     }
   }
@@ -79,9 +82,13 @@ export async function runPost(deps: RunDeps): Promise<void> {
   let http: HttpClient | undefined;
 
   // The runner keeps masking the token for the whole job; masking again covers runners that
-  // do not. Whatever the saved value is, it is masked before anything is written.
+  // do not. A saved value that is not a token is never sent or printed; of it, each line of a
+  // token's shape is masked (such a line may be a real token), and nothing else is, so that
+  // hostile state cannot register masks of its own choosing.
   const saved = readState(core.getState);
-  if (saved.token !== '') secrets.mask(saved.token);
+  for (const line of saved.token.split(/\r\n|\r|\n/)) {
+    if (isCompactJws(line)) secrets.mask(line);
+  }
   const what = `token jti=${saved.jti ?? '(unknown)'}`;
   const until = saved.expiresAt !== undefined ? `until ${saved.expiresAt}` : 'until it expires';
 

@@ -71352,6 +71352,11 @@ function parseCoordinatorUrl(raw) {
     if (value === '') {
         throw new InputError('input `coordinator-url` is required, e.g. `coordinator-url: https://ztmint.example.com`');
     }
+    // The URL parser drops tabs and line breaks silently; a URL with them is a mistake (or worse).
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u0020\u007f-\u00a0]/.test(value)) {
+        throw new InputError('input `coordinator-url` must not contain spaces, line breaks or control characters');
+    }
     let url;
     try {
         url = new URL(value);

@@ -71203,6 +71203,11 @@ function parseCoordinatorUrl(raw) {
     if (value === '') {
         throw new inputs_InputError('input `coordinator-url` is required, e.g. `coordinator-url: https://ztmint.example.com`');
     }
+    // The URL parser drops tabs and line breaks silently; a URL with them is a mistake (or worse).
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u0020\u007f-\u00a0]/.test(value)) {
+        throw new inputs_InputError('input `coordinator-url` must not contain spaces, line breaks or control characters');
+    }
     let url;
     try {
         url = new URL(value);
@@ -71745,9 +71750,13 @@ function readState(getState) {
     let coordinatorUrl;
     if (rawUrl !== '') {
         try {
+            // The main step saves the normalised URL: anything else was not written by it.
             coordinatorUrl = parseCoordinatorUrl(rawUrl);
+            if (coordinatorUrl !== rawUrl)
+                throw new Error('not normalised');
         }
         catch {
+            coordinatorUrl = undefined;
             problems.push('the saved coordinator URL is not a valid `coordinator-url`');
         }
     }
@@ -71784,10 +71793,14 @@ async function runPost(deps) {
     const log = log_safeLog(core, secrets);
     let http;
     // The runner keeps masking the token for the whole job; masking again covers runners that
-    // do not. Whatever the saved value is, it is masked before anything is written.
+    // do not. A saved value that is not a token is never sent or printed; of it, each line of a
+    // token's shape is masked (such a line may be a real token), and nothing else is, so that
+    // hostile state cannot register masks of its own choosing.
     const saved = readState(core.getState);
-    if (saved.token !== '')
-        secrets.mask(saved.token);
+    for (const line of saved.token.split(/\r\n|\r|\n/)) {
+        if (untrusted_values_isCompactJws(line))
+            secrets.mask(line);
+    }
     const what = `token jti=${saved.jti ?? '(unknown)'}`;
     const until = saved.expiresAt !== undefined ? `until ${saved.expiresAt}` : 'until it expires';
     try {

@@ -48,11 +48,13 @@ export interface CleanOptions {
   minted?: string;
   /** Whether the minted token is expected in the outputs (a successful mint). */
   mintSucceeded?: boolean;
+  /** More secrets the Action may mask and must never show (e.g. the token on a line of hostile state). */
+  also?: string[];
 }
 
 /** The output of a step holds only the Action's commands, shows no secret, and its file commands only its own names. */
 export function expectClean({ step, issued }: HostileStep, opts: CleanOptions = {}): void {
-  const secrets = [...issued, ...(opts.minted ? [opts.minted] : [])];
+  const secrets = [...issued, ...(opts.minted ? [opts.minted] : []), ...(opts.also ?? [])];
   for (const stream of [step.stdout, step.stderr]) {
     expect(ownCommandViolations(stream, { masks: secrets, groups: [CLAIMS_GROUP] })).toEqual([]);
   }
