@@ -78,15 +78,18 @@ describe('mint answer: every field hostile', () => {
 
   it('hostile but well-formed scopes and audience are printed escaped and saved as they are', async () => {
     const minted = fakeJwt();
-    const scopes = ['##[stop-commands]legacy', '::error::AT-START', 'deploy:canary'];
+    // `<<` and `=` try the file-command syntax; `##[` and `::` the log's.
+    const scopes = ['##[stop-commands]legacy', '::error::AT-START', 'x<<EOF', 'token=stolen', 'deploy:canary'];
     const audience = '::stop-commands::pwned##[error]x';
     const s = await server((_req, socket) => json(socket, 200, mintBody(minted, { scopes, audience })));
     const run = await runHostile('main', oidc, s.url, { scopes: 'deploy:canary' });
     expect(run.step.status).toBe(0);
     expect(run.step.outputs.scopes).toBe(scopes.join(','));
     expect(run.step.outputs.token).toBe(minted);
+    expect(Object.keys(run.step.outputs).sort()).toEqual(['audit-index', 'expires-at', 'jti', 'scopes', 'token']);
+    expect(run.step.env).toEqual({});
     const line = run.step.stdout.split('\n').find((l) => l.startsWith('Minted token jti='));
-    expect(line).toContain('scopes=##\\x5bstop-commands]legacy,::error::AT-START,deploy:canary');
+    expect(line).toContain('scopes=##\\x5bstop-commands]legacy,::error::AT-START,x<<EOF,token=stolen,deploy:canary');
     expect(line).toContain('audience=::stop-commands::pwned##\\x5berror]x');
     expectClean(run, { minted, mintSucceeded: true });
   });
