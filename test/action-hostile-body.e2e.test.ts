@@ -4,7 +4,7 @@
 // `timeout-seconds`, with the process's peak memory (getrusage maxRSS, recorded at exit) under
 // 150 MiB, and with the same clean output as in action-hostile.e2e.test.ts.
 import type { Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { errorOf, expectClean, runHostile } from './helpers/hostile-harness.js';
 import { endlessBody, startRawServer, tricklingBody, type RawHandler, type RawServer } from './helpers/raw-http.js';
 import { fakeJwt, startRunnerOidc, type RunnerOidc } from './helpers/runner.js';
@@ -13,6 +13,9 @@ const PEAK_LIMIT_KIB = 150 * 1024;
 const TIMEOUT_SECONDS = 8;
 /** Time a busy machine may need on top of `timeout-seconds` to start node and exit. */
 const SLACK_MS = 30_000;
+
+// Each case runs one or more node processes; a busy machine may need a while (runHostile bounds each at 120 s).
+vi.setConfig({ testTimeout: 300_000 });
 
 let oidc: RunnerOidc;
 const cleanup: Array<() => Promise<void>> = [];

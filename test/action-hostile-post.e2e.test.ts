@@ -4,10 +4,13 @@
 // that is not what the main step writes. None of it is sent, printed raw, or turned into a
 // command; a revocation answer as hostile as the mint's is escaped too.
 import type { Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { expectClean, HOSTILE, runHostile, warningsOf } from './helpers/hostile-harness.js';
 import { respond, startRawServer, type RawHandler, type RawServer } from './helpers/raw-http.js';
 import { fakeJwt, startRunnerOidc, type RunnerOidc } from './helpers/runner.js';
+
+// Each case runs one or more node processes; a busy machine may need a while (runHostile bounds each at 120 s).
+vi.setConfig({ testTimeout: 300_000 });
 
 let oidc: RunnerOidc;
 const cleanup: Array<() => Promise<void>> = [];

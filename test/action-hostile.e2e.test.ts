@@ -5,11 +5,14 @@
 // with the runner's rules (helpers/runner-log.ts). Bodies and slow servers:
 // action-hostile-body.e2e.test.ts; the post step's state: action-hostile-post.e2e.test.ts.
 import type { Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { errorOf, expectClean, HOSTILE, runHostile } from './helpers/hostile-harness.js';
 import { respond, startRawServer, type RawHandler, type RawServer } from './helpers/raw-http.js';
 import { parseRunnerCommands } from './helpers/runner-log.js';
 import { fakeJwt, mintBody, startRunnerOidc, type RunnerOidc } from './helpers/runner.js';
+
+// Each case runs one or more node processes; a busy machine may need a while (runHostile bounds each at 120 s).
+vi.setConfig({ testTimeout: 300_000 });
 
 let oidc: RunnerOidc;
 const cleanup: Array<() => Promise<void>> = [];
