@@ -18,7 +18,6 @@ import { isCompactJws } from './untrusted-values.js';
 
 export { CoordinatorError } from './coordinator-error.js';
 export type { MintResult } from './mint-response.js';
-export { RETRYABLE_STATUSES } from './problem-message.js';
 
 export type Fetch = typeof globalThis.fetch;
 

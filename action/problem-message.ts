@@ -10,7 +10,7 @@ import { utf8Text } from './response-body.js';
 import { parseRetryAfter } from './retry.js';
 
 /** Statuses worth another attempt (with a fresh OIDC token for a mint). */
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
+const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 
 /** Most reasons quoted from a policy_denied problem. */
 const MAX_REASONS = 20;
@@ -38,7 +38,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** The problem document's fields that have the right types, or undefined if it is not one. */
-export function toProblem(value: unknown): Problem | undefined {
+function toProblem(value: unknown): Problem | undefined {
   if (!isRecord(value)) return undefined;
   const p: Problem = {};
   if (typeof value.type === 'string') p.type = value.type;

@@ -25,7 +25,7 @@ export class Secrets {
 }
 
 /** Pieces of a secret that are redacted on their own (see `redact`). */
-export const SECRET_PIECE_CHARS = 16;
+const SECRET_PIECE_CHARS = 16;
 
 /**
  * Replaces every occurrence of a known secret with `***`, and then every aligned 16-character

@@ -29,7 +29,7 @@ export function isCompactJws(value: unknown): value is string {
 }
 
 /** A JSON object encoded as one base64url part of a JWS, or undefined. */
-export function decodeJwsPart(part: string): Record<string, unknown> | undefined {
+function decodeJwsPart(part: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(part, 'base64url')));
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;

@@ -70897,7 +70897,6 @@ function problem_message_problemError(call, answer, ctx) {
 
 
 
-
 const ACCEPT = 'application/json, application/problem+json';
 /** POSTs to `${coordinatorUrl}/v1/mint` once and returns the minted token, or throws CoordinatorError. */
 async function coordinator_client_mintToken(opts) {
