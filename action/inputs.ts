@@ -4,6 +4,8 @@
 // tested without environment variables. Error messages name the input and say
 // what to write instead; they never quote `client-key`.
 
+import { ZtmintError, type ZtmintErrorOptions } from '../errors/ztmint-error.js';
+
 /** TLS material for talking to the coordinator (all PEM text, never file paths). */
 export interface TlsInputs {
   /** CA certificate(s) trusted for the coordinator, in addition to Node's bundled roots. */
@@ -45,8 +47,10 @@ export interface ConnectionInputs {
 }
 
 /** A problem with the inputs; its message names the input and what to change. */
-export class InputError extends Error {
-  override name = 'InputError';
+export class InputError extends ZtmintError<'invalid_input'> {
+  constructor(message: string, options: ZtmintErrorOptions = {}) {
+    super('invalid_input', message, options);
+  }
 }
 
 export type GetInput = (name: string, options?: { required?: boolean }) => string;
@@ -222,6 +226,11 @@ export function parseCoordinatorUrl(raw: string): string {
   const value = raw.trim();
   if (value === '') {
     throw new InputError('input `coordinator-url` is required, e.g. `coordinator-url: https://ztmint.example.com`');
+  }
+  // The URL parser drops tabs and line breaks silently; a URL with them is a mistake (or worse).
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0020\u007f-\u00a0]/.test(value)) {
+    throw new InputError('input `coordinator-url` must not contain spaces, line breaks or control characters');
   }
   let url: URL;
   try {

@@ -3,6 +3,8 @@
 // Only errors that say so are retried (`retryable`: network errors, HTTP 429/502/503/504).
 // A `retryAfterMs` (from a Retry-After header) replaces the jittered delay.
 
+import { ZtmintError, type ZtmintErrorOptions } from '../errors/ztmint-error.js';
+
 /** What an attempt may throw to ask for another try. */
 export interface RetryHint {
   retryable?: boolean;
@@ -52,15 +54,30 @@ export interface RetryOptions {
   onRetry?: (info: { attempt: number; error: unknown; delayMs: number }) => void;
 }
 
+/** Why withRetries stopped: retries used up, no time left, or an error not worth retrying. */
+export type RetryStop = 'retries' | 'deadline' | 'final';
+
+const STOP_CODES = { retries: 'retries_exhausted', deadline: 'deadline_reached', final: 'not_retryable' } as const;
+
+export interface RetriesExhaustedOptions extends ZtmintErrorOptions {
+  /** The last attempt's error (also the `cause`). */
+  last: unknown;
+  /** Attempts made. */
+  attempts: number;
+}
+
 /** The last error, after the retries ran out or the deadline would have been passed. */
-export class RetriesExhausted extends Error {
-  override name = 'RetriesExhausted';
-  constructor(
-    readonly last: unknown,
-    readonly attempts: number,
-    readonly reason: 'retries' | 'deadline' | 'final',
-  ) {
-    super(last instanceof Error ? last.message : String(last));
+export class RetriesExhausted extends ZtmintError<(typeof STOP_CODES)[RetryStop]> {
+  readonly last: unknown;
+  readonly attempts: number;
+  readonly reason: RetryStop;
+
+  constructor(reason: RetryStop, options: RetriesExhaustedOptions) {
+    const { last } = options;
+    super(STOP_CODES[reason], last instanceof Error ? last.message : String(last), { cause: options.cause ?? last });
+    this.reason = reason;
+    this.last = last;
+    this.attempts = options.attempts;
   }
 }
 
@@ -77,16 +94,16 @@ export async function withRetries<T>(
   for (let n = 1; ; n++) {
     const remaining = opts.deadline - clock.now();
     if (remaining <= 0) {
-      throw new RetriesExhausted(new Error('no time left for an attempt'), n - 1, 'deadline');
+      throw new RetriesExhausted('deadline', { last: new Error('no time left for an attempt'), attempts: n - 1 });
     }
     try {
       return await attempt(n, remaining);
     } catch (error) {
       const hint = (error ?? {}) as RetryHint;
-      if (hint.retryable !== true) throw new RetriesExhausted(error, n, 'final');
-      if (n > opts.retries) throw new RetriesExhausted(error, n, 'retries');
+      if (hint.retryable !== true) throw new RetriesExhausted('final', { last: error, attempts: n });
+      if (n > opts.retries) throw new RetriesExhausted('retries', { last: error, attempts: n });
       const delayMs = hint.retryAfterMs ?? backoffDelay(n, clock.random);
-      if (clock.now() + delayMs >= opts.deadline) throw new RetriesExhausted(error, n, 'deadline');
+      if (clock.now() + delayMs >= opts.deadline) throw new RetriesExhausted('deadline', { last: error, attempts: n });
       opts.onRetry?.({ attempt: n, error, delayMs });
       await clock.sleep(delayMs);
     }

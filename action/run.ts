@@ -8,6 +8,7 @@
 import { decodeClaims, formatClaims, type Claims } from './claims.js';
 import { mintToken, type Fetch, type MintResult } from './coordinator-client.js';
 import { createHttpClient, type HttpClient } from './http.js';
+import { safeLog, type Log } from './log.js';
 import { InputError, readInputs, type GetInput, type TlsInputs } from './inputs.js';
 import { RetriesExhausted, realClock, withRetries, type Clock } from './retry.js';
 import { Secrets } from './secrets.js';
@@ -65,6 +66,7 @@ export async function run(deps: RunDeps): Promise<void> {
   const clock = deps.clock ?? realClock;
   const secrets = new Secrets(core);
   const mask = (secret: string): void => secrets.mask(secret);
+  const log = safeLog(core, secrets);
   let http: HttpClient | undefined;
 
   try {
@@ -94,7 +96,7 @@ export async function run(deps: RunDeps): Promise<void> {
           mask(oidcToken);
           if (attempt === 1) {
             claims = decodeClaims(oidcToken);
-            showClaims(core, claims);
+            showClaims(log, claims);
           }
           const remaining = deadline - clock.now();
           if (remaining <= 0) throw new Error(timeoutMessage(inputs.timeoutSeconds));
@@ -121,8 +123,8 @@ export async function run(deps: RunDeps): Promise<void> {
           clock,
           onRetry: ({ attempt, error, delayMs }) => {
             const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-            core.info(
-              `Attempt ${attempt} of ${inputs.retries + 1} failed: ${secrets.redact(reason ?? '')}\n` +
+            log.info(
+              `Attempt ${attempt} of ${inputs.retries + 1} failed: ${reason ?? ''}\n` +
                 `Retrying in ${(delayMs / 1000).toFixed(1)} s with a fresh OIDC token.`,
             );
           },
@@ -152,9 +154,9 @@ export async function run(deps: RunDeps): Promise<void> {
 
     const missing = inputs.scopes.filter((s) => !minted.scopes.includes(s));
     if (missing.length > 0) {
-      core.warning(`the coordinator did not grant every requested scope; missing: ${missing.join(', ')}`);
+      log.warning(`the coordinator did not grant every requested scope; missing: ${missing.join(', ')}`);
     }
-    core.info(
+    log.info(
       `Minted token jti=${minted.jti} scopes=${minted.scopes.join(',')} ` +
         `expires_at=${minted.expiresAt} (in ${minted.expiresIn} s)` +
         `${minted.audience ? ` audience=${minted.audience}` : ''} audit_index=${minted.auditIndex}` +
@@ -178,12 +180,12 @@ export async function run(deps: RunDeps): Promise<void> {
           }),
         );
       } catch (err) {
-        core.warning(`could not write the job summary: ${secrets.redact(err instanceof Error ? err.message : String(err))}`);
+        log.warning(`could not write the job summary: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    core.setFailed(secrets.redact(message));
+    log.fail(message);
   } finally {
     await http?.close().catch(() => undefined);
   }
@@ -211,17 +213,12 @@ async function getOidcToken(core: Core, audience: string, remainingMs: number): 
 }
 
 /** Prints the decoded claims in a collapsed log group. Claims only: no header, no signature. */
-function showClaims(core: Core, claims: Claims | undefined): void {
+function showClaims(log: Log, claims: Claims | undefined): void {
   if (claims === undefined) {
-    core.debug('the OIDC token is not a JWT with a JSON payload; not showing its claims');
+    log.debug('the OIDC token is not a JWT with a JSON payload; not showing its claims');
     return;
   }
-  core.startGroup(CLAIMS_GROUP);
-  try {
-    for (const line of formatClaims(claims)) core.info(line);
-  } finally {
-    core.endGroup();
-  }
+  log.group(CLAIMS_GROUP, formatClaims(claims));
 }
 
 function timeoutMessage(timeoutSeconds: number): string {

@@ -168,7 +168,8 @@ describe('retries', () => {
     const stub = await coordinator((_req, res) => sendProblem(res, 503, 'quorum_unavailable', {}, { 'retry-after': '600' }));
     const started = Date.now();
     const m = await main(stub.url, { 'timeout-seconds': '5' });
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Far below the 600 s asked for (a bound, not a speed check: the machine may be busy).
+    expect(Date.now() - started).toBeLessThan(60_000);
     expect(m.status).toBe(1);
     expect(mints(stub)).toHaveLength(1);
     const [error] = commands(m.stdout, 'error');

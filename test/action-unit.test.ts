@@ -20,6 +20,7 @@ import { runPost } from '../action/post-run.js';
 import { backoffDelay, parseRetryAfter, RetriesExhausted, withRetries, type Clock } from '../action/retry.js';
 import { CLAIMS_GROUP, PERMISSIONS_HINT, redact, run, type Core, type RunDeps } from '../action/run.js';
 import { escapeCell, mintSummary } from '../action/summary.js';
+import { ZtmintError } from '../errors/ztmint-error.js';
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 const OIDC_CLAIMS = {
@@ -39,7 +40,15 @@ const newOidc = () => {
   return `${b64({ alg: 'RS256' })}.${b64({ ...OIDC_CLAIMS, jti: `oidc-jti-${oidcSerial}` })}.OIDC-SIGNATURE-${oidcSerial}`;
 };
 const OIDC = newOidc();
-const MINTED = 'eyJhbGciOiJFZERTQSJ9.MINTED-SECRET-PAYLOAD.c2ln';
+/** The time the fake clock starts at: 15 minutes before the minted token expires. */
+const NOW = Date.parse('2030-01-01T00:00:00Z');
+const MINTED_EXP = Date.parse('2030-01-01T00:15:00Z') / 1000;
+const MINTED = `${b64({ alg: 'EdDSA', typ: 'JWT', kid: 'k1' })}.${b64({
+  jti: 'b6f1c0de-jti',
+  iat: MINTED_EXP - 900,
+  exp: MINTED_EXP,
+  note: 'MINTED-SECRET-PAYLOAD',
+})}.MINTED-SIGNATURE-c2ln`;
 const ID_ENV = {
   ACTIONS_ID_TOKEN_REQUEST_URL: 'https://runner.invalid/idtoken?api-version=2.0',
   ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token',
@@ -83,7 +92,7 @@ function fakeCore(
 }
 
 /** A clock whose sleep returns at once and moves time forward; random() is fixed. */
-function fakeClock(start = 1_000_000, random = 0.5) {
+function fakeClock(start = NOW, random = 0.5) {
   let now = start;
   const sleeps: number[] = [];
   const clock: Clock = {
@@ -652,7 +661,10 @@ describe('retry', () => {
     );
     expect(value).toBe('ok');
     expect(r.sleeps).toEqual([2000, 2000]);
-    expect(new RetriesExhausted(new Error('x'), 1, 'final').message).toBe('x');
+    const stopped = new RetriesExhausted('final', { last: new Error('x'), attempts: 1 });
+    expect(stopped.message).toBe('x');
+    expect(stopped.code).toBe('not_retryable');
+    expect(stopped).toBeInstanceOf(ZtmintError);
   });
 });
 

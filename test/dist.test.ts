@@ -74,6 +74,15 @@ describe('dist/', () => {
     expect(runs).toMatch(/\n {2}post-if: always\(\)\n/);
   });
 
+  it.each(ENTRIES)('dist/%s holds the error base class and no server code', (entry) => {
+    const bundle = readFileSync(join(root, 'dist', entry, 'index.js'), 'utf8');
+    // errors/ztmint-error.ts is bundled; protocol/problem.ts is imported as a type only.
+    expect(bundle).toContain('class ZtmintError extends Error');
+    for (const server of ['fastify', 'PROBLEM_STATUS', 'class ProblemError', 'pino', 'prom-client', 'opa-wasm', 'sodium-native']) {
+      expect(bundle, server).not.toContain(server);
+    }
+  });
+
   it.each(ENTRIES)('dist/%s is an ES module that node runs as the runner does', (entry) => {
     const committed = join(root, 'dist', entry);
     expect(JSON.parse(readFileSync(join(committed, 'package.json'), 'utf8'))).toEqual({ type: 'module' });

@@ -70411,7 +70411,7 @@ function realDeps() {
 
 /***/ }),
 
-/***/ 8313:
+/***/ 605:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70420,11 +70420,253 @@ __nccwpck_require__.d(__webpack_exports__, {
   a: () => (/* binding */ runPost)
 });
 
+;// CONCATENATED MODULE: ./errors/ztmint-error.ts
+// The one error base class of ztmint (as `jose`'s JOSEError and sigstore's error classes): every
+// error a caller may branch on carries a stable, documented `code`; context goes in an options
+// object, and the underlying failure in the standard `cause`. Messages must never hold a secret.
+class ZtmintError extends Error {
+    /** Stable, machine-readable code: callers and tests branch on this, never on the message. */
+    code;
+    constructor(code, message, options = {}) {
+        super(message, options.cause === undefined ? undefined : { cause: options.cause });
+        this.name = new.target.name;
+        this.code = code;
+    }
+}
+/** True for any ztmint error, optionally with one of the given codes. */
+function isZtmintError(err, ...codes) {
+    return err instanceof ZtmintError && (codes.length === 0 || codes.includes(err.code));
+}
+
+;// CONCATENATED MODULE: ./action/coordinator-error.ts
+
+class coordinator_error_CoordinatorError extends ZtmintError {
+    status;
+    problem;
+    retryable;
+    retryAfterMs;
+    constructor(code, message, options = {}) {
+        super(code, message, options);
+        if (options.status !== undefined)
+            this.status = options.status;
+        if (options.problem !== undefined)
+            this.problem = options.problem;
+        this.retryable = options.retryable ?? false;
+        if (options.retryAfterMs !== undefined)
+            this.retryAfterMs = options.retryAfterMs;
+    }
+}
+
+;// CONCATENATED MODULE: ./action/log-text.ts
+// The one way the Action writes text it does not control (coordinator responses, HTTP status
+// text and headers, saved state, error messages of the network stack) to the job log.
+//
+// The runner reads workflow commands from every line of a step's output: a line that starts
+// with `::` (after leading white space; lines end at CR, LF or CRLF) is a command, and so is
+// `##[` anywhere in a line (the legacy syntax). A coordinator that could place either in the
+// log could `::stop-commands::` the runner (so later `::add-mask::` lines are ignored and the
+// secrets appear in clear), raise errors, or register masks of its own. So:
+//
+// - `untrusted(value)` makes one piece of outside text safe to embed in a message: one line,
+//   every control character shown as an escape instead of acting.
+// - `logSafe(message)` is applied to every message the Action writes (through SafeLog in
+//   log.ts), whatever it holds: no control character but LF survives, no line can begin a
+//   command, `##[` appears nowhere, and no line is longer than MAX_LINE_CHARS.
+/**
+ * Longest line written. Lines are cut only here, after the step's secrets were redacted: a cut
+ * made earlier could leave a piece of a secret that neither redaction nor the runner's mask
+ * recognises.
+ */
+const MAX_LINE_CHARS = 2000;
+// C0 controls (CR, LF, ESC, BEL...), DEL, C1 controls (NEL included), the Unicode line and
+// paragraph separators, bidirectional overrides and isolates (which reorder what a reader sees),
+// and the byte order mark / zero-width no-break space.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+// The same set without LF: what `logSafe` escapes in a message whose line breaks are ours.
+// eslint-disable-next-line no-control-regex
+const CONTROL_BUT_LF = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+/** `\xNN` / `\uNNNN` for one character: visible, and no longer a control character. */
+function escapeChar(c) {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+/** Lone UTF-16 surrogates cannot be written as UTF-8; show them as escapes too. */
+function escapeLoneSurrogates(text) {
+    return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, escapeChar);
+}
+/** Neutralises the two command syntaxes in one line (which has no line break left in it). */
+function defuseLine(line) {
+    // `##[` anywhere starts a legacy command: break the sequence visibly.
+    let out = line.split('##[').join('##\\x5b');
+    // `::` at the start of a line, after white space, starts a command. (JavaScript's \s covers
+    // the characters .NET's TrimStart removes, except NEL, which CONTROL turns into an escape.)
+    out = out.replace(/^(\s*)::/, '$1\\x3a:');
+    return out;
+}
+/**
+ * Makes a message safe to write as one or more log lines: every control character except LF
+ * becomes an escape, and no resulting line can start a workflow command or hold `##[`.
+ */
+function logSafe(message) {
+    return message
+        .replace(CONTROL_BUT_LF, escapeChar)
+        .split('\n')
+        .map((line) => defuseLine(escapeLoneSurrogates(cut(line))))
+        .join('\n');
+}
+function cut(line) {
+    return line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}… (${line.length - MAX_LINE_CHARS} more characters)` : line;
+}
+/**
+ * One piece of outside text, ready to embed in a message: control characters (LF included)
+ * escaped, so it stays on the line it is put on. The result holds neither `::` at its start
+ * nor `##[`, so it is safe wherever it is put, even at a line start. (Not cut here: see
+ * MAX_LINE_CHARS; its length is bounded by the body limits of response-body.ts.)
+ */
+function log_text_untrusted(value) {
+    return defuseLine(escapeLoneSurrogates(value.replace(CONTROL, escapeChar)));
+}
+
+;// CONCATENATED MODULE: ./action/mint-response.ts
+// Strict validation of the coordinator's `200` answer to `POST /v1/mint`, before any of it is
+// used: a coordinator (or whatever sits on the path to it) is not trusted to send well-formed
+// values, and these values end up in the log, in step outputs and in the post step's state.
+// Error messages name the field and the rule, never the value.
+
+
+function isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/** Validates a 200 body against the protocol and the local clock (`now`, ms). */
+function mint_response_parseMintResponse(body, now) {
+    const bad = (what) => new CoordinatorError('malformed_response', `coordinator's mint response is malformed: ${what}`);
+    if (!isRecord(body))
+        throw bad('not a JSON object');
+    const { token, token_type, expires_at, expires_in, jti, scopes, audience, audit } = body;
+    if (token === undefined || token === null || token === '')
+        throw bad('`token` missing');
+    if (!isCompactJws(token)) {
+        throw bad(`\`token\` is not a compact JWS (three base64url parts) of at most ${MAX_TOKEN_CHARS} characters`);
+    }
+    const minted = readMintedToken(token);
+    if (minted === undefined)
+        throw bad('`token` is not a JWT whose header says "alg": "EdDSA"');
+    if (typeof token_type !== 'string' || token_type.toLowerCase() !== 'bearer') {
+        throw bad('`token_type` is not "Bearer"');
+    }
+    if (jti === undefined || jti === null || jti === '')
+        throw bad('`jti` missing');
+    if (!isJti(jti))
+        throw bad(`\`jti\` is not base64url of at most ${MAX_JTI_CHARS} characters`);
+    if (minted.claims.jti !== jti)
+        throw bad('`jti` is not the `jti` claim of the token');
+    if (typeof expires_in !== 'number' || !Number.isSafeInteger(expires_in) || expires_in <= 0 || expires_in > MAX_EXPIRES_IN_SECONDS) {
+        throw bad(`\`expires_in\` is not a whole number of seconds from 1 to ${MAX_EXPIRES_IN_SECONDS}`);
+    }
+    const expiresAtMs = parseRfc3339(expires_at);
+    if (expiresAtMs === undefined || typeof expires_at !== 'string')
+        throw bad('`expires_at` is not an RFC 3339 timestamp');
+    const { exp, iat } = minted.claims;
+    if (typeof exp !== 'number' || !Number.isSafeInteger(exp))
+        throw bad('the token has no whole-number `exp` claim');
+    if (Math.abs(expiresAtMs - exp * 1000) >= 1000)
+        throw bad('`expires_at` is not the `exp` claim of the token');
+    if (typeof iat === 'number' && Math.abs(exp - iat - expires_in) > 1) {
+        throw bad('`expires_in` is not the lifetime of the token (`exp` - `iat`)');
+    }
+    if (Math.abs(expiresAtMs - (now + expires_in * 1000)) > MAX_CLOCK_SKEW_MS) {
+        throw bad(`\`expires_at\` is not \`expires_in\` seconds from now (give or take ${MAX_CLOCK_SKEW_MS / 60_000} min); ` +
+            "check the runner's and the coordinator's clocks");
+    }
+    if (!Array.isArray(scopes) || scopes.length > MAX_SCOPES || !scopes.every(isScopeToken)) {
+        throw bad(`\`scopes\` is not an array of at most ${MAX_SCOPES} scope tokens (RFC 6749 section 3.3)`);
+    }
+    if (audience !== undefined && audience !== null && audience !== '' && !isAudience(audience)) {
+        throw bad(`\`audience\` is not a string of at most ${MAX_AUDIENCE_CHARS} printable characters without spaces`);
+    }
+    if (!isRecord(audit) || typeof audit.index !== 'number' || !Number.isSafeInteger(audit.index) || audit.index < 0) {
+        throw bad('`audit.index` is not a whole number');
+    }
+    const result = {
+        token,
+        tokenType: token_type,
+        expiresAt: expires_at,
+        expiresIn: expires_in,
+        jti,
+        scopes: [...scopes],
+        auditIndex: audit.index,
+    };
+    if (typeof audience === 'string' && audience !== '')
+        result.audience = audience;
+    return result;
+}
+
+;// CONCATENATED MODULE: ./action/response-body.ts
+// Bounded reads of the coordinator's response bodies. The limit is enforced while the body
+// streams in (a Content-Length above it is refused before reading), and on excess the
+// connection is aborted: whatever the server sends, an oversized or endless body costs at most
+// `limit` bytes of memory, and the step ends instead of waiting for the end of the body.
+
+
+/** Limit for a mint response (a token of at most 16 KiB and a few small fields). */
+const response_body_MINT_BODY_LIMIT = (/* unused pure expression or super */ null && (64 * 1024));
+/** Limit for a revoke response and for problem details. */
+const response_body_SMALL_BODY_LIMIT = 16 * 1024;
+/**
+ * Reads at most `limit` bytes of `res`'s body; `abort` must tear the connection down (the
+ * AbortController of the request). Throws CoordinatorError on a network failure or timeout.
+ */
+async function response_body_readBoundedBody(res, limit, abort) {
+    const declared = Number(res.headers.get('content-length') ?? '');
+    if (Number.isFinite(declared) && declared > limit) {
+        abort();
+        await res.body?.cancel().catch(() => undefined);
+        return { bytes: undefined, tooLarge: true };
+    }
+    if (res.body === null)
+        return { bytes: Buffer.alloc(0), tooLarge: false };
+    const reader = res.body.getReader();
+    const chunks = [];
+    let total = 0;
+    try {
+        for (;;) {
+            const { done, value } = await reader.read();
+            if (done)
+                break;
+            total += value.byteLength;
+            if (total > limit) {
+                abort();
+                await reader.cancel().catch(() => undefined);
+                return { bytes: undefined, tooLarge: true };
+            }
+            chunks.push(value);
+        }
+    }
+    catch (err) {
+        const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+        throw new coordinator_error_CoordinatorError(timedOut ? 'coordinator_timeout' : 'coordinator_unreachable', timedOut
+            ? 'the coordinator did not finish its answer in time; retry later'
+            : `reading the coordinator's response failed: ${log_text_untrusted(err instanceof Error ? err.message : String(err))}`, { status: res.status, retryable: true, cause: err });
+    }
+    return { bytes: Buffer.concat(chunks), tooLarge: false };
+}
+/** The bytes as UTF-8 text, or undefined if they are not valid UTF-8. */
+function response_body_utf8Text(bytes) {
+    try {
+        return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    }
+    catch {
+        return undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./action/retry.ts
 // Retries with exponential backoff and full jitter, within an overall deadline.
 //
 // Only errors that say so are retried (`retryable`: network errors, HTTP 429/502/503/504).
 // A `retryAfterMs` (from a Retry-After header) replaces the jittered delay.
+
 const retry_realClock = {
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -70449,17 +70691,18 @@ function parseRetryAfter(value, now) {
         return undefined;
     return Math.max(0, date - now);
 }
+const STOP_CODES = { retries: 'retries_exhausted', deadline: 'deadline_reached', final: 'not_retryable' };
 /** The last error, after the retries ran out or the deadline would have been passed. */
-class retry_RetriesExhausted extends Error {
+class retry_RetriesExhausted extends ZtmintError {
     last;
     attempts;
     reason;
-    name = 'RetriesExhausted';
-    constructor(last, attempts, reason) {
-        super(last instanceof Error ? last.message : String(last));
-        this.last = last;
-        this.attempts = attempts;
+    constructor(reason, options) {
+        const { last } = options;
+        super(STOP_CODES[reason], last instanceof Error ? last.message : String(last), { cause: options.cause ?? last });
         this.reason = reason;
+        this.last = last;
+        this.attempts = options.attempts;
     }
 }
 /**
@@ -70472,7 +70715,7 @@ async function retry_withRetries(attempt, opts) {
     for (let n = 1;; n++) {
         const remaining = opts.deadline - clock.now();
         if (remaining <= 0) {
-            throw new retry_RetriesExhausted(new Error('no time left for an attempt'), n - 1, 'deadline');
+            throw new retry_RetriesExhausted('deadline', { last: new Error('no time left for an attempt'), attempts: n - 1 });
         }
         try {
             return await attempt(n, remaining);
@@ -70480,280 +70723,33 @@ async function retry_withRetries(attempt, opts) {
         catch (error) {
             const hint = (error ?? {});
             if (hint.retryable !== true)
-                throw new retry_RetriesExhausted(error, n, 'final');
+                throw new retry_RetriesExhausted('final', { last: error, attempts: n });
             if (n > opts.retries)
-                throw new retry_RetriesExhausted(error, n, 'retries');
+                throw new retry_RetriesExhausted('retries', { last: error, attempts: n });
             const delayMs = hint.retryAfterMs ?? backoffDelay(n, clock.random);
             if (clock.now() + delayMs >= opts.deadline)
-                throw new retry_RetriesExhausted(error, n, 'deadline');
+                throw new retry_RetriesExhausted('deadline', { last: error, attempts: n });
             opts.onRetry?.({ attempt: n, error, delayMs });
             await clock.sleep(delayMs);
         }
     }
 }
 
-;// CONCATENATED MODULE: ./action/coordinator-client.ts
-// Client for the coordinator's `POST /v1/mint` and `POST /v1/revoke` (see docs/architecture.md).
-// One call = one HTTP attempt; retries are the caller's business (retry.ts), guided by
-// `CoordinatorError.retryable` and `.retryAfterMs`.
-//
-// Secrets: the OIDC token and the minted token only ever go into an Authorization header;
-// the minted token is handed to `maskSecret` as soon as the response body is parsed, before
-// anything else looks at the body. No error here quotes a response body except the
-// `detail`/`reasons` of a problem+json error, and the caller redacts those too.
+;// CONCATENATED MODULE: ./action/problem-message.ts
+
+
+
 
 /** Statuses worth another attempt (with a fresh OIDC token for a mint). */
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
-/** A failed call. `message` says what happened and what to do about it. */
-class CoordinatorError extends Error {
-    status;
-    code;
-    problem;
-    retryable;
-    retryAfterMs;
-    name = 'CoordinatorError';
-    constructor(message, status, code, problem, 
-    /** Network errors and 429/502/503/504: another attempt may succeed. */
-    retryable = false, 
-    /** The server's Retry-After, in milliseconds. */
-    retryAfterMs) {
-        super(message);
-        this.status = status;
-        this.code = code;
-        this.problem = problem;
-        this.retryable = retryable;
-        this.retryAfterMs = retryAfterMs;
-    }
+/** Most reasons quoted from a policy_denied problem. */
+const MAX_REASONS = 20;
+function problem_message_isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-const ACCEPT = 'application/json, application/problem+json';
-/** POSTs to `${coordinatorUrl}/v1/mint` once and returns the minted token, or throws CoordinatorError. */
-async function coordinator_client_mintToken(opts) {
-    const url = `${opts.coordinatorUrl}/v1/mint`;
-    const body = { scopes: opts.request.scopes };
-    if (opts.request.ttl !== undefined)
-        body.ttl = opts.request.ttl;
-    if (opts.request.audience !== undefined)
-        body.audience = opts.request.audience;
-    const res = await send(opts, url, {
-        method: 'POST',
-        headers: {
-            authorization: `Bearer ${opts.oidcToken}`,
-            'content-type': 'application/json',
-            accept: ACCEPT,
-        },
-        body: JSON.stringify(body),
-    });
-    const text = await readBody(res);
-    if (!res.ok)
-        throw problemError('mint', res, text, opts);
-    let parsed;
-    try {
-        parsed = JSON.parse(text);
-    }
-    catch {
-        throw new CoordinatorError(`coordinator answered HTTP ${res.status} with a body that is not JSON ` +
-            `(content-type ${JSON.stringify(res.headers.get('content-type') ?? '')}); is \`coordinator-url\` right?`, res.status);
-    }
-    // Mask first, validate after: nothing else may see the token unmasked.
-    if (isRecord(parsed) && typeof parsed.token === 'string' && parsed.token !== '') {
-        opts.maskSecret(parsed.token);
-    }
-    return parseMintResponse(parsed);
-}
-/** POSTs to `${coordinatorUrl}/v1/revoke` once with the minted token as bearer; 2xx = revoked. */
-async function revokeToken(opts) {
-    const url = `${opts.coordinatorUrl}/v1/revoke`;
-    const res = await send(opts, url, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${opts.token}`, accept: ACCEPT },
-    });
-    const text = await readBody(res);
-    if (!res.ok)
-        throw problemError('revoke', res, text, opts);
-}
-async function send(opts, url, init) {
-    let res;
-    try {
-        res = await opts.fetch(url, {
-            ...init,
-            // Never follow a redirect with a token attached.
-            redirect: 'manual',
-            signal: AbortSignal.timeout(Math.max(1, opts.timeoutMs)),
-        });
-    }
-    catch (err) {
-        const { message, retryable } = describeFetchFailure(err, url, opts.timeoutMs, { clientCert: opts.clientCert === true });
-        throw new CoordinatorError(message, undefined, undefined, undefined, retryable);
-    }
-    if (res.status >= 300 && res.status < 400) {
-        const location = res.headers.get('location');
-        await res.body?.cancel().catch(() => undefined);
-        throw new CoordinatorError(`coordinator answered ${url} with a redirect (HTTP ${res.status}${location ? ` to ${location}` : ''}); ` +
-            'set `coordinator-url` to the final base URL', res.status);
-    }
-    return res;
-}
-async function readBody(res) {
-    try {
-        return await res.text();
-    }
-    catch (err) {
-        throw new CoordinatorError(`reading the coordinator's response failed: ${errorMessage(err)}`, res.status, undefined, undefined, true);
-    }
-}
-/** Validates a 200 body; error messages name fields, never their values. */
-function parseMintResponse(body) {
-    const bad = (what) => new CoordinatorError(`coordinator's mint response is malformed: ${what}`);
-    if (!isRecord(body))
-        throw bad('not a JSON object');
-    const { token, token_type, expires_at, expires_in, jti, scopes, audience, audit } = body;
-    if (typeof token !== 'string' || token === '')
-        throw bad('`token` missing');
-    if (typeof token_type !== 'string' || token_type.toLowerCase() !== 'bearer') {
-        throw bad('`token_type` is not "Bearer"');
-    }
-    if (typeof expires_at !== 'string' || Number.isNaN(Date.parse(expires_at))) {
-        throw bad('`expires_at` is not an RFC 3339 timestamp');
-    }
-    if (typeof expires_in !== 'number' || !Number.isFinite(expires_in))
-        throw bad('`expires_in` is not a number');
-    if (typeof jti !== 'string' || jti === '')
-        throw bad('`jti` missing');
-    if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string')) {
-        throw bad('`scopes` is not an array of strings');
-    }
-    if (audience !== undefined && audience !== null && typeof audience !== 'string') {
-        throw bad('`audience` is not a string');
-    }
-    if (!isRecord(audit) || typeof audit.index !== 'number' || !Number.isInteger(audit.index)) {
-        throw bad('`audit.index` is not an integer');
-    }
-    const result = {
-        token,
-        tokenType: token_type,
-        expiresAt: expires_at,
-        expiresIn: expires_in,
-        jti,
-        scopes,
-        auditIndex: audit.index,
-    };
-    if (typeof audience === 'string')
-        result.audience = audience;
-    return result;
-}
-/** Turns a non-2xx response into a CoordinatorError whose message says what to do. */
-function problemError(call, res, text, opts) {
-    const status = res.status;
-    const retryable = RETRYABLE_STATUSES.has(status);
-    const retryAfterMs = retryable ? parseRetryAfter(res.headers.get('retry-after'), (opts.now ?? Date.now)()) : undefined;
-    const make = (message, code, problem) => new CoordinatorError(message, status, code, problem, retryable, retryAfterMs);
-    const contentType = (res.headers.get('content-type') ?? '').toLowerCase();
-    let problem;
-    if (contentType.includes('json')) {
-        try {
-            problem = toProblem(JSON.parse(text));
-        }
-        catch {
-            problem = undefined;
-        }
-    }
-    if (problem === undefined) {
-        // Not our coordinator's error format (a proxy, a wrong URL...): do not quote the body.
-        const hint = status === 404 && call === 'revoke'
-            ? 'the coordinator has no revocation endpoint (POST /v1/revoke); upgrade it, or set `revoke: false`'
-            : status === 407
-                ? 'a proxy asks for authentication: put its credentials in HTTPS_PROXY (http://user:password@host:port)'
-                : 'check `coordinator-url` and that the coordinator is up';
-        return make(`coordinator answered HTTP ${status}${res.statusText ? ` ${res.statusText}` : ''} ` +
-            `without a problem+json body (content-type ${JSON.stringify(contentType)}); ${hint}`);
-    }
-    const code = problem.code ?? codeFromType(problem.type);
-    const detail = problem.detail ?? problem.title ?? '';
-    const said = detail ? `: ${detail}` : '';
-    const retryAfter = res.headers.get('retry-after');
-    const later = `Retry later${retryAfter ? ` (the coordinator asks for ${retryAfter} s)` : ''}: re-run the job, ` +
-        'or raise the `retries` / `timeout-seconds` inputs';
-    let message;
-    if (call === 'revoke') {
-        switch (code) {
-            case 'invalid_token':
-                message =
-                    `the coordinator does not accept the token for revocation (invalid_token)${said}\n` +
-                        'It has most likely expired already, which makes it unusable anyway.';
-                break;
-            default:
-                message =
-                    `the coordinator refused to revoke the token with HTTP ${status}${code ? ` (${code})` : ''}${said}` +
-                        (retryable ? `\n${later}.` : '');
-        }
-        return make(message, code, problem);
-    }
-    switch (code) {
-        case 'policy_denied': {
-            const reasons = problem.reasons ?? [];
-            message =
-                `the coordinator's policy denied the mint (policy_denied)${said}` +
-                    (reasons.length > 0 ? `\nReasons:\n${reasons.map((r) => `  - ${r}`).join('\n')}` : '') +
-                    '\nRequest only scopes, ttl and audience that the policy grants to this repository, ref, ' +
-                    'environment and workflow (the OIDC claims are in the "OIDC token claims" log group above), ' +
-                    'or ask the policy owners to add a grant.';
-            break;
-        }
-        case 'invalid_token':
-            if (/"aud"|audience/i.test(detail)) {
-                message =
-                    `the coordinator does not accept the audience of this job's OIDC token (invalid_token)${said}\n` +
-                        `The action asked GitHub for an OIDC token with audience ${JSON.stringify(opts.oidcAudience ?? '')} ` +
-                        '(input `oidc-audience`, default: `coordinator-url`). Set `oidc-audience` to the audience the ' +
-                        'coordinator is configured to expect (its --oidc-audience).';
-            }
-            else if (/"iss"|issuer/i.test(detail)) {
-                message =
-                    `the coordinator does not accept the issuer of this job's OIDC token (invalid_token)${said}\n` +
-                        `The token's issuer is ${JSON.stringify(opts.oidcIssuer ?? '')}; the coordinator must be configured ` +
-                        'with that issuer (on GitHub Enterprise Server it is https://<host>/_services/token).';
-            }
-            else {
-                message =
-                    `the coordinator rejected this job's OIDC token (invalid_token)${said}\n` +
-                        `Check that \`oidc-audience\`${opts.oidcAudience ? ` (now ${JSON.stringify(opts.oidcAudience)})` : ''} ` +
-                        "is the audience the coordinator expects, and that the coordinator trusts this workflow's OIDC issuer" +
-                        `${opts.oidcIssuer ? ` (${opts.oidcIssuer})` : ''}.`;
-            }
-            break;
-        case 'invalid_request':
-            message =
-                `the coordinator rejected the request (invalid_request)${said}\n` +
-                    'Check the `scopes`, `ttl` and `audience` inputs.';
-            break;
-        case 'token_replayed':
-            message =
-                `the coordinator has already seen this OIDC token (token_replayed)${said}\n` +
-                    'Each OIDC token can be used once; re-run the job to get a fresh one.';
-            break;
-        case 'rate_limited':
-            message = `the coordinator is rate limiting mints (rate_limited)${said}\n${later}.`;
-            break;
-        case 'quorum_unavailable':
-            message =
-                `not enough signers are reachable to sign the token (quorum_unavailable)${said}\n` +
-                    `No token was issued. ${later}; if it persists, ask the coordinator's operators to check the signers.`;
-            break;
-        case 'audit_unavailable':
-            message =
-                `the coordinator could not write its audit log (audit_unavailable)${said}\n` +
-                    `No token was issued. ${later}; if it persists, ask the coordinator's operators to check the audit store.`;
-            break;
-        default:
-            message =
-                `the coordinator refused the mint with HTTP ${status}` +
-                    `${code ? ` (${code})` : ''}${problem.title && problem.title !== detail ? `: ${problem.title}` : ''}${said}` +
-                    (retryable ? `\n${later}.` : '');
-    }
-    return make(message, code, problem);
-}
+/** The problem document's fields that have the right types, or undefined if it is not one. */
 function toProblem(value) {
-    if (!isRecord(value))
+    if (!problem_message_isRecord(value))
         return undefined;
     const p = {};
     if (typeof value.type === 'string')
@@ -70773,15 +70769,226 @@ function toProblem(value) {
     }
     return p;
 }
-function codeFromType(type) {
+/** The code of a problem: its `code`, else the end of a `urn:ztmint:error:` type; only if it looks like one. */
+function problemCode(problem) {
     const prefix = 'urn:ztmint:error:';
-    return type?.startsWith(prefix) ? type.slice(prefix.length) : undefined;
+    const code = problem.code ?? (problem.type?.startsWith(prefix) ? problem.type.slice(prefix.length) : undefined);
+    // A code this Action does not know ends in the `default` branches below.
+    return code !== undefined && /^[a-z][a-z0-9_]{0,63}$/.test(code) ? code : undefined;
+}
+function parseProblem(answer) {
+    const contentType = (answer.headers.get('content-type') ?? '').toLowerCase();
+    if (answer.body === undefined || !contentType.includes('json'))
+        return undefined;
+    const text = response_body_utf8Text(answer.body);
+    if (text === undefined)
+        return undefined;
+    try {
+        return toProblem(JSON.parse(text));
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The CoordinatorError for a non-2xx answer to a mint or a revoke. */
+function problem_message_problemError(call, answer, ctx) {
+    const { status } = answer;
+    const retryable = RETRYABLE_STATUSES.has(status);
+    const retryAfterMs = retryable ? parseRetryAfter(answer.headers.get('retry-after'), ctx.now) : undefined;
+    const problem = parseProblem(answer);
+    const make = (message) => new coordinator_error_CoordinatorError('coordinator_refused', message, {
+        status,
+        ...(problem !== undefined ? { problem } : {}),
+        retryable,
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    });
+    if (problem === undefined) {
+        // Not our coordinator's error format (a proxy, a wrong URL...): do not quote the body.
+        const contentType = log_text_untrusted(answer.headers.get('content-type') ?? '');
+        const statusText = answer.statusText ? ` ${log_text_untrusted(answer.statusText)}` : '';
+        const hint = status === 404 && call === 'revoke'
+            ? 'the coordinator has no revocation endpoint (POST /v1/revoke); upgrade it, or set `revoke: false`'
+            : status === 407
+                ? 'a proxy asks for authentication: put its credentials in HTTPS_PROXY (http://user:password@host:port)'
+                : 'check `coordinator-url` and that the coordinator is up';
+        const without = answer.body === undefined
+            ? 'with a body larger than the Action reads'
+            : `without a problem+json body (content-type "${contentType}")`;
+        return make(`coordinator answered HTTP ${status}${statusText} ${without}; ${hint}`);
+    }
+    const code = problemCode(problem);
+    const shownCode = code ?? (problem.code !== undefined ? log_text_untrusted(problem.code) : undefined);
+    const detail = log_text_untrusted(problem.detail ?? problem.title ?? '');
+    const title = problem.title !== undefined ? log_text_untrusted(problem.title) : undefined;
+    const said = detail ? `: ${detail}` : '';
+    const later = `Retry later${retryAfterMs !== undefined ? ` (the coordinator asks for ${Math.ceil(retryAfterMs / 1000)} s)` : ''}: ` +
+        're-run the job, or raise the `retries` / `timeout-seconds` inputs';
+    if (call === 'revoke') {
+        if (code === 'invalid_token') {
+            return make(`the coordinator does not accept the token for revocation (invalid_token)${said}\n` +
+                'It has most likely expired already, which makes it unusable anyway.');
+        }
+        return make(`the coordinator refused to revoke the token with HTTP ${status}${shownCode ? ` (${shownCode})` : ''}${said}` +
+            (retryable ? `\n${later}.` : ''));
+    }
+    // The raw detail decides which hint fits; only its escaped form is quoted.
+    const rawDetail = problem.detail ?? problem.title ?? '';
+    switch (code) {
+        case 'policy_denied': {
+            const reasons = (problem.reasons ?? []).slice(0, MAX_REASONS).map((r) => `  - ${log_text_untrusted(r)}`);
+            const more = (problem.reasons?.length ?? 0) - reasons.length;
+            return make(`the coordinator's policy denied the mint (policy_denied)${said}` +
+                (reasons.length > 0 ? `\nReasons:\n${reasons.join('\n')}${more > 0 ? `\n  (${more} more)` : ''}` : '') +
+                '\nRequest only scopes, ttl and audience that the policy grants to this repository, ref, ' +
+                'environment and workflow (the OIDC claims are in the "OIDC token claims" log group above), ' +
+                'or ask the policy owners to add a grant.');
+        }
+        case 'invalid_token':
+            if (/"aud"|audience/i.test(rawDetail)) {
+                return make(`the coordinator does not accept the audience of this job's OIDC token (invalid_token)${said}\n` +
+                    `The action asked GitHub for an OIDC token with audience ${JSON.stringify(ctx.oidcAudience ?? '')} ` +
+                    '(input `oidc-audience`, default: `coordinator-url`). Set `oidc-audience` to the audience the ' +
+                    'coordinator is configured to expect (its --oidc-audience).');
+            }
+            if (/"iss"|issuer/i.test(rawDetail)) {
+                return make(`the coordinator does not accept the issuer of this job's OIDC token (invalid_token)${said}\n` +
+                    `The token's issuer is ${JSON.stringify(ctx.oidcIssuer ?? '')}; the coordinator must be configured ` +
+                    'with that issuer (on GitHub Enterprise Server it is https://<host>/_services/token).');
+            }
+            return make(`the coordinator rejected this job's OIDC token (invalid_token)${said}\n` +
+                `Check that \`oidc-audience\`${ctx.oidcAudience ? ` (now ${JSON.stringify(ctx.oidcAudience)})` : ''} ` +
+                "is the audience the coordinator expects, and that the coordinator trusts this workflow's OIDC issuer" +
+                `${ctx.oidcIssuer ? ` (${ctx.oidcIssuer})` : ''}.`);
+        case 'invalid_request':
+            return make(`the coordinator rejected the request (invalid_request)${said}\nCheck the \`scopes\`, \`ttl\` and \`audience\` inputs.`);
+        case 'token_replayed':
+            return make(`the coordinator has already seen this OIDC token (token_replayed)${said}\n` +
+                'Each OIDC token can be used once; re-run the job to get a fresh one.');
+        case 'rate_limited':
+            return make(`the coordinator is rate limiting mints (rate_limited)${said}\n${later}.`);
+        case 'quorum_unavailable':
+            return make(`not enough signers are reachable to sign the token (quorum_unavailable)${said}\n` +
+                `No token was issued. ${later}; if it persists, ask the coordinator's operators to check the signers.`);
+        case 'audit_unavailable':
+            return make(`the coordinator could not write its audit log (audit_unavailable)${said}\n` +
+                `No token was issued. ${later}; if it persists, ask the coordinator's operators to check the audit store.`);
+        default:
+            return make(`the coordinator refused the mint with HTTP ${status}` +
+                `${shownCode ? ` (${shownCode})` : ''}${title && title !== detail ? `: ${title}` : ''}${said}` +
+                (retryable ? `\n${later}.` : ''));
+    }
+}
+
+;// CONCATENATED MODULE: ./action/coordinator-client.ts
+// Client for the coordinator's `POST /v1/mint` and `POST /v1/revoke` (docs/architecture.md).
+// One call = one HTTP attempt; retries are the caller's business (retry.ts), guided by
+// `CoordinatorError.retryable` and `.retryAfterMs`.
+//
+// The coordinator is not trusted with anything the Action prints, saves or keeps in memory:
+// bodies are read with a size limit (response-body.ts), a mint response is validated strictly
+// before use (mint-response.ts), and error messages quote the coordinator only through
+// `untrusted()` (problem-message.ts). Secrets: the OIDC token and the minted token only ever go
+// into an Authorization header; a minted token of the right shape is handed to `maskSecret` as
+// soon as the body is parsed, before anything else looks at the body.
+
+
+
+
+
+
+
+const ACCEPT = 'application/json, application/problem+json';
+/** POSTs to `${coordinatorUrl}/v1/mint` once and returns the minted token, or throws CoordinatorError. */
+async function coordinator_client_mintToken(opts) {
+    const url = `${opts.coordinatorUrl}/v1/mint`;
+    const body = { scopes: opts.request.scopes };
+    if (opts.request.ttl !== undefined)
+        body.ttl = opts.request.ttl;
+    if (opts.request.audience !== undefined)
+        body.audience = opts.request.audience;
+    const now = opts.now ?? Date.now;
+    const { res, abort } = await send(opts, url, {
+        method: 'POST',
+        headers: {
+            authorization: `Bearer ${opts.oidcToken}`,
+            'content-type': 'application/json',
+            accept: ACCEPT,
+        },
+        body: JSON.stringify(body),
+    });
+    if (!res.ok) {
+        const read = await readBoundedBody(res, SMALL_BODY_LIMIT, abort);
+        throw problemError('mint', { status: res.status, statusText: res.statusText, headers: res.headers, body: read.bytes }, { ...opts, now: now() });
+    }
+    const read = await readBoundedBody(res, MINT_BODY_LIMIT, abort);
+    if (read.tooLarge) {
+        throw new CoordinatorError('response_too_large', `coordinator answered HTTP ${res.status} with a body larger than ${MINT_BODY_LIMIT / 1024} KiB; ` +
+            'the Action stopped reading it. Is `coordinator-url` right?', { status: res.status });
+    }
+    const text = utf8Text(read.bytes);
+    let parsed;
+    try {
+        parsed = text === undefined ? undefined : JSON.parse(text);
+    }
+    catch {
+        parsed = undefined;
+    }
+    if (parsed === undefined) {
+        throw new CoordinatorError('malformed_response', `coordinator answered HTTP ${res.status} with a body that is not JSON ` +
+            `(content-type "${untrusted(res.headers.get('content-type') ?? '')}"); is \`coordinator-url\` right?`, { status: res.status });
+    }
+    // Mask first, validate after: nothing else may see the token unmasked. Only a value of the
+    // token's shape is masked (a one-character "token" would mask that character everywhere);
+    // any other value is refused below without ever being shown.
+    const token = coordinator_client_isRecord(parsed) ? parsed.token : undefined;
+    if (isCompactJws(token))
+        opts.maskSecret(token);
+    return parseMintResponse(parsed, now());
+}
+/** POSTs to `${coordinatorUrl}/v1/revoke` once with the minted token as bearer; 2xx = revoked. */
+async function revokeToken(opts) {
+    const url = `${opts.coordinatorUrl}/v1/revoke`;
+    const now = opts.now ?? Date.now;
+    const { res, abort } = await send(opts, url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${opts.token}`, accept: ACCEPT },
+    });
+    const read = await response_body_readBoundedBody(res, response_body_SMALL_BODY_LIMIT, abort);
+    if (!res.ok) {
+        throw problem_message_problemError('revoke', { status: res.status, statusText: res.statusText, headers: res.headers, body: read.bytes }, { ...opts, now: now() });
+    }
+}
+/** One request with the attempt's timeout (covering the body too) and a way to tear it down. */
+async function send(opts, url, init) {
+    const controller = new AbortController();
+    const abort = () => controller.abort(new Error('response body too large'));
+    let res;
+    try {
+        res = await opts.fetch(url, {
+            ...init,
+            // Never follow a redirect with a token attached.
+            redirect: 'manual',
+            signal: AbortSignal.any([AbortSignal.timeout(Math.max(1, opts.timeoutMs)), controller.signal]),
+        });
+    }
+    catch (err) {
+        const { message, retryable, timedOut } = describeFetchFailure(err, url, opts.timeoutMs, { clientCert: opts.clientCert === true });
+        throw new coordinator_error_CoordinatorError(timedOut ? 'coordinator_timeout' : 'coordinator_unreachable', message, { retryable, cause: err });
+    }
+    if (res.status >= 300 && res.status < 400) {
+        const location = res.headers.get('location');
+        abort();
+        await res.body?.cancel().catch(() => undefined);
+        throw new coordinator_error_CoordinatorError('coordinator_redirect', `coordinator answered ${url} with a redirect (HTTP ${res.status}${location ? ` to ${log_text_untrusted(location)}` : ''}); ` +
+            'set `coordinator-url` to the final base URL', { status: res.status });
+    }
+    return { res, abort };
 }
 /** Explains a failed fetch() and says whether another attempt might help. */
 function describeFetchFailure(err, url, timeoutMs, context = {}) {
     if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
         const limit = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`;
-        return { message: `coordinator did not answer ${url} within ${limit}; retry later`, retryable: true };
+        return { message: `coordinator did not answer ${url} within ${limit}; retry later`, retryable: true, timedOut: true };
     }
     // fetch() reports "fetch failed" and puts the reason (ECONNREFUSED, a TLS error, a proxy's
     // refusal...) in `cause`, sometimes a few levels deep.
@@ -70792,7 +70999,8 @@ function describeFetchFailure(err, url, timeoutMs, context = {}) {
             chain.push(text);
         e = e instanceof Error ? e.cause : undefined;
     }
-    const reason = chain.join(': ') || 'fetch failed';
+    // The chain can hold text chosen by the server (the names in its certificate, a proxy's answer).
+    const reason = log_text_untrusted(chain.join(': ') || 'fetch failed');
     let hint = 'check `coordinator-url` and that the coordinator is reachable from the runner';
     let retryable = true;
     if (/certificate required|alert number 116/i.test(reason)) {
@@ -70818,7 +71026,7 @@ function describeFetchFailure(err, url, timeoutMs, context = {}) {
             'the coordinator closed the connection; if it requires client certificates (mTLS), set the ' +
                 '`client-cert` and `client-key` inputs, otherwise check `coordinator-url` and retry later';
     }
-    return { message: `could not reach the coordinator at ${url}: ${reason}; ${hint}`, retryable };
+    return { message: `could not reach the coordinator at ${url}: ${reason}; ${hint}`, retryable, timedOut: false };
 }
 function errorMessage(err) {
     if (err instanceof Error) {
@@ -70827,7 +71035,7 @@ function errorMessage(err) {
     }
     return String(err);
 }
-function isRecord(value) {
+function coordinator_client_isRecord(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -70841,9 +71049,12 @@ var undici = __nccwpck_require__(6752);
 // Everything here is pure: it takes a `getInput` function so that it can be
 // tested without environment variables. Error messages name the input and say
 // what to write instead; they never quote `client-key`.
+
 /** A problem with the inputs; its message names the input and what to change. */
-class inputs_InputError extends Error {
-    name = 'InputError';
+class inputs_InputError extends ZtmintError {
+    constructor(message, options = {}) {
+        super('invalid_input', message, options);
+    }
 }
 const DEFAULT_RETRIES = 3;
 const MAX_RETRIES = 10;
@@ -70991,6 +71202,11 @@ function parseCoordinatorUrl(raw) {
     if (value === '') {
         throw new inputs_InputError('input `coordinator-url` is required, e.g. `coordinator-url: https://ztmint.example.com`');
     }
+    // The URL parser drops tabs and line breaks silently; a URL with them is a mistake (or worse).
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u0020\u007f-\u00a0]/.test(value)) {
+        throw new inputs_InputError('input `coordinator-url` must not contain spaces, line breaks or control characters');
+    }
     let url;
     try {
         url = new URL(value);
@@ -71093,6 +71309,32 @@ function http_createHttpClient(tls) {
     return { fetch, close: () => dispatcher.close() };
 }
 
+;// CONCATENATED MODULE: ./action/log.ts
+// Every line the Action writes to the job log goes through here: secrets the step has seen
+// are redacted, then `logSafe` (log-text.ts) makes sure no line can be a workflow command,
+// whatever outside text the message holds. The runner's own masking stays the first line of
+// defence; this covers what it cannot (text that would become a command before masking).
+
+function log_safeLog(core, secrets) {
+    const safe = (message) => logSafe(secrets.redact(message));
+    return {
+        info: (message) => core.info(safe(message)),
+        warning: (message) => core.warning(safe(message)),
+        debug: (message) => core.debug(safe(message)),
+        fail: (message) => core.setFailed(safe(message)),
+        group: (name, lines) => {
+            core.startGroup(safe(name));
+            try {
+                for (const line of lines)
+                    core.info(safe(line));
+            }
+            finally {
+                core.endGroup();
+            }
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./action/claims.ts
 // Decoding (not verifying) the claims of GitHub's OIDC token, to show what the coordinator's
 // policy will match against. Only the payload's claims are ever shown: never the header,
@@ -71167,12 +71409,26 @@ class secrets_Secrets {
         return redact(text, this.known);
     }
 }
-/** Replaces every occurrence of a known secret with `***`. */
+/** Pieces of a secret that are redacted on their own (see `redact`). */
+const SECRET_PIECE_CHARS = 16;
+/**
+ * Replaces every occurrence of a known secret with `***`, and then every aligned 16-character
+ * piece of a secret of 32 or more characters: a server that echoes a token with characters
+ * slipped into it (which the log escapes, so the whole token no longer matches) still gets no
+ * run of 31 or more of its characters into the log.
+ */
 function redact(text, secrets) {
     let out = text;
-    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-        if (secret.length > 0)
-            out = out.split(secret).join('***');
+    const sorted = [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+    for (const secret of sorted)
+        out = out.split(secret).join('***');
+    for (const secret of sorted) {
+        // Tokens and base64 key lines only: a whole PEM block's pieces would hit its armour lines.
+        if (secret.length < 2 * SECRET_PIECE_CHARS || !/^[A-Za-z0-9+/=._-]+$/.test(secret))
+            continue;
+        for (let i = 0; i + SECRET_PIECE_CHARS <= secret.length; i += SECRET_PIECE_CHARS) {
+            out = out.split(secret.slice(i, i + SECRET_PIECE_CHARS)).join('***');
+        }
     }
     return out;
 }
@@ -71207,6 +71463,7 @@ const state_STATE = {
 
 
 
+
 const ATTEMPT_TIMEOUT_MS = 60_000;
 const PERMISSIONS_HINT = (/* unused pure expression or super */ null && ('this job cannot get an OIDC token from GitHub (ACTIONS_ID_TOKEN_REQUEST_URL and ' +
     'ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set): add `permissions: id-token: write` to the job ' +
@@ -71222,6 +71479,7 @@ async function run(deps) {
     const clock = deps.clock ?? realClock;
     const secrets = new Secrets(core);
     const mask = (secret) => secrets.mask(secret);
+    const log = safeLog(core, secrets);
     let http;
     try {
         const inputs = readInputs(core.getInput);
@@ -71246,7 +71504,7 @@ async function run(deps) {
                 mask(oidcToken);
                 if (attempt === 1) {
                     claims = decodeClaims(oidcToken);
-                    showClaims(core, claims);
+                    showClaims(log, claims);
                 }
                 const remaining = deadline - clock.now();
                 if (remaining <= 0)
@@ -71273,7 +71531,7 @@ async function run(deps) {
                 clock,
                 onRetry: ({ attempt, error, delayMs }) => {
                     const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-                    core.info(`Attempt ${attempt} of ${inputs.retries + 1} failed: ${secrets.redact(reason ?? '')}\n` +
+                    log.info(`Attempt ${attempt} of ${inputs.retries + 1} failed: ${reason ?? ''}\n` +
                         `Retrying in ${(delayMs / 1000).toFixed(1)} s with a fresh OIDC token.`);
                 },
             });
@@ -71300,9 +71558,9 @@ async function run(deps) {
         }
         const missing = inputs.scopes.filter((s) => !minted.scopes.includes(s));
         if (missing.length > 0) {
-            core.warning(`the coordinator did not grant every requested scope; missing: ${missing.join(', ')}`);
+            log.warning(`the coordinator did not grant every requested scope; missing: ${missing.join(', ')}`);
         }
-        core.info(`Minted token jti=${minted.jti} scopes=${minted.scopes.join(',')} ` +
+        log.info(`Minted token jti=${minted.jti} scopes=${minted.scopes.join(',')} ` +
             `expires_at=${minted.expiresAt} (in ${minted.expiresIn} s)` +
             `${minted.audience ? ` audience=${minted.audience}` : ''} audit_index=${minted.auditIndex}` +
             `${inputs.exportEnv ? `; exported to $${inputs.exportEnv}` : ''}` +
@@ -71321,13 +71579,13 @@ async function run(deps) {
                 }));
             }
             catch (err) {
-                core.warning(`could not write the job summary: ${secrets.redact(err instanceof Error ? err.message : String(err))}`);
+                log.warning(`could not write the job summary: ${err instanceof Error ? err.message : String(err)}`);
             }
         }
     }
     catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        core.setFailed(secrets.redact(message));
+        log.fail(message);
     }
     finally {
         await http?.close().catch(() => undefined);
@@ -71351,19 +71609,12 @@ async function getOidcToken(core, audience, remainingMs) {
     }
 }
 /** Prints the decoded claims in a collapsed log group. Claims only: no header, no signature. */
-function showClaims(core, claims) {
+function showClaims(log, claims) {
     if (claims === undefined) {
-        core.debug('the OIDC token is not a JWT with a JSON payload; not showing its claims');
+        log.debug('the OIDC token is not a JWT with a JSON payload; not showing its claims');
         return;
     }
-    core.startGroup(CLAIMS_GROUP);
-    try {
-        for (const line of formatClaims(claims))
-            core.info(line);
-    }
-    finally {
-        core.endGroup();
-    }
+    log.group(CLAIMS_GROUP, formatClaims(claims));
 }
 function timeoutMessage(timeoutSeconds) {
     return `gave up: \`timeout-seconds\` (${timeoutSeconds} s) is used up; retry later or raise \`timeout-seconds\``;
@@ -71385,6 +71636,88 @@ function giveUp(err, timeoutSeconds) {
 }
 
 
+;// CONCATENATED MODULE: ./action/untrusted-values.ts
+// Shape checks for the values the Action takes from outside and later prints, sends or saves:
+// the coordinator's mint response and the post step's saved state (GITHUB_STATE, handed back
+// as STATE_* variables). Each check is strict and bounded, so a value that passes holds no
+// line break, no control character and nothing that could start a workflow command.
+/** Longest minted token accepted (a compact JWS of a few hundred bytes in practice). */
+const untrusted_values_MAX_TOKEN_CHARS = 16 * 1024;
+/** Longest `jti` accepted (the coordinator sends 22: 16 random bytes, base64url). */
+const untrusted_values_MAX_JTI_CHARS = 128;
+const untrusted_values_MAX_SCOPES = 100;
+const MAX_SCOPE_CHARS = 256;
+const untrusted_values_MAX_AUDIENCE_CHARS = 1024;
+/** How far the runner's clock and the coordinator's may disagree. */
+const untrusted_values_MAX_CLOCK_SKEW_MS = (/* unused pure expression or super */ null && (5 * 60_000));
+/** Longest lifetime the Action believes a minted token can have. */
+const untrusted_values_MAX_EXPIRES_IN_SECONDS = (/* unused pure expression or super */ null && (7 * 24 * 3600));
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+// RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+const untrusted_values_SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+// RFC 3339 section 5.6 date-time (T, Z case-insensitive as the RFC allows).
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](\d{2}):(\d{2}))$/;
+/** A compact JWS (three base64url parts), at most MAX_TOKEN_CHARS long. */
+function untrusted_values_isCompactJws(value) {
+    return typeof value === 'string' && value.length <= untrusted_values_MAX_TOKEN_CHARS && COMPACT_JWS.test(value);
+}
+/** A JSON object encoded as one base64url part of a JWS, or undefined. */
+function decodeJwsPart(part) {
+    try {
+        const value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(part, 'base64url')));
+        return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** What a minted token says about itself; undefined unless it is a compact JWS with `alg: EdDSA`. */
+function untrusted_values_readMintedToken(token) {
+    if (!untrusted_values_isCompactJws(token))
+        return undefined;
+    const [h, p] = token.split('.');
+    const header = decodeJwsPart(h);
+    const claims = decodeJwsPart(p);
+    if (header === undefined || claims === undefined || header.alg !== 'EdDSA')
+        return undefined;
+    return { header, claims };
+}
+/** A token id: base64url, at most MAX_JTI_CHARS. */
+function untrusted_values_isJti(value) {
+    return typeof value === 'string' && value.length <= untrusted_values_MAX_JTI_CHARS && BASE64URL.test(value);
+}
+function untrusted_values_isScopeToken(value) {
+    return typeof value === 'string' && value.length <= MAX_SCOPE_CHARS && untrusted_values_SCOPE_TOKEN.test(value);
+}
+/** An audience: printable ASCII without spaces (a URI or a name), bounded. */
+function untrusted_values_isAudience(value) {
+    return typeof value === 'string' && value.length <= untrusted_values_MAX_AUDIENCE_CHARS && /^[\x21-\x7E]+$/.test(value);
+}
+/** Milliseconds since the epoch of a strict RFC 3339 date-time, or undefined. */
+function untrusted_values_parseRfc3339(value) {
+    if (typeof value !== 'string' || value.length > 40)
+        return undefined;
+    const m = RFC3339.exec(value);
+    if (m === null)
+        return undefined;
+    const [, year, month, day, hour, minute, second, , zone, offH, offM] = m;
+    const y = Number(year);
+    const mo = Number(month);
+    const d = Number(day);
+    const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+    const daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1] ?? 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth)
+        return undefined;
+    // Leap seconds (60) are valid RFC 3339; Date.parse does not know them, so they are refused here.
+    if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59)
+        return undefined;
+    if (zone !== 'Z' && zone !== 'z' && (Number(offH) > 23 || Number(offM) > 59))
+        return undefined;
+    const ms = Date.parse(value.toUpperCase());
+    return Number.isFinite(ms) ? ms : undefined;
+}
+
 ;// CONCATENATED MODULE: ./action/post-run.ts
 // The action's post step (runs.post, `post-if: always()`): clears the exported environment
 // variable and revokes the token with `POST /v1/revoke`, unless `revoke: false`.
@@ -71393,6 +71726,10 @@ function giveUp(err, timeoutSeconds) {
 // still expires on its own). It reads what the main step saved (core.getState) and, for the
 // connection (`ca-cert`, `client-cert`, `client-key`, `retries`, `timeout-seconds`), the
 // step's inputs, which the runner passes to the post step as well.
+//
+// The saved state (STATE_* variables) is treated as untrusted, like the coordinator's answer
+// it came from: each value is checked the way the main step checks the response before it is
+// printed, sent or used, and a value that fails is named, never quoted.
 
 
 
@@ -71400,42 +71737,95 @@ function giveUp(err, timeoutSeconds) {
 
 
 
+
+
+function readState(getState) {
+    const problems = [];
+    const token = getState(state_STATE.token);
+    const tokenValid = token === '' || untrusted_values_isCompactJws(token);
+    if (!tokenValid)
+        problems.push('the saved token is not a compact JWS');
+    const rawUrl = getState(state_STATE.coordinatorUrl);
+    let coordinatorUrl;
+    if (rawUrl !== '') {
+        try {
+            // The main step saves the normalised URL: anything else was not written by it.
+            coordinatorUrl = parseCoordinatorUrl(rawUrl);
+            if (coordinatorUrl !== rawUrl)
+                throw new Error('not normalised');
+        }
+        catch {
+            coordinatorUrl = undefined;
+            problems.push('the saved coordinator URL is not a valid `coordinator-url`');
+        }
+    }
+    const rawJti = getState(state_STATE.jti);
+    const jti = untrusted_values_isJti(rawJti) ? rawJti : undefined;
+    if (rawJti !== '' && jti === undefined)
+        problems.push('the saved jti is not base64url');
+    const rawExpiresAt = getState(state_STATE.expiresAt);
+    const expiresAtMs = untrusted_values_parseRfc3339(rawExpiresAt);
+    const expiresAt = expiresAtMs === undefined ? undefined : rawExpiresAt;
+    if (rawExpiresAt !== '' && expiresAt === undefined)
+        problems.push('the saved expiry is not an RFC 3339 timestamp');
+    const rawRevoke = getState(state_STATE.revoke);
+    if (rawRevoke !== '' && rawRevoke !== 'true' && rawRevoke !== 'false')
+        problems.push('the saved `revoke` is not true or false');
+    const rawExportEnv = getState(state_STATE.exportEnv);
+    let exportEnv;
+    try {
+        exportEnv = parseExportEnv(rawExportEnv);
+        if (exportEnv !== undefined && exportEnv !== rawExportEnv)
+            exportEnv = undefined;
+    }
+    catch {
+        exportEnv = undefined;
+    }
+    if (rawExportEnv !== '' && exportEnv === undefined)
+        problems.push('the saved `export-env` is not an allowed variable name');
+    return { token, tokenValid, coordinatorUrl, jti, expiresAt, expiresAtMs, revoke: rawRevoke === 'true', exportEnv, problems };
+}
 async function runPost(deps) {
     const { core } = deps;
     const clock = deps.clock ?? retry_realClock;
     const secrets = new secrets_Secrets(core);
-    const mask = (secret) => secrets.mask(secret);
+    const log = log_safeLog(core, secrets);
     let http;
-    const token = core.getState(state_STATE.token);
-    // The runner keeps masking it for the whole job; masking again covers runners that do not.
-    if (token !== '')
-        mask(token);
-    const coordinatorUrl = core.getState(state_STATE.coordinatorUrl);
-    const jti = core.getState(state_STATE.jti);
-    const expiresAt = core.getState(state_STATE.expiresAt);
-    const revoke = core.getState(state_STATE.revoke) === 'true';
-    const exportEnv = core.getState(state_STATE.exportEnv);
-    const what = `token jti=${jti || '(unknown)'}`;
+    // The runner keeps masking the token for the whole job; masking again covers runners that
+    // do not. A saved value that is not a token is never sent or printed; of it, each line of a
+    // token's shape is masked (such a line may be a real token), and nothing else is, so that
+    // hostile state cannot register masks of its own choosing.
+    const saved = readState(core.getState);
+    for (const line of saved.token.split(/\r\n|\r|\n/)) {
+        if (untrusted_values_isCompactJws(line))
+            secrets.mask(line);
+    }
+    const what = `token jti=${saved.jti ?? '(unknown)'}`;
+    const until = saved.expiresAt !== undefined ? `until ${saved.expiresAt}` : 'until it expires';
     try {
-        if (exportEnv !== '') {
-            core.exportVariable(exportEnv, '');
-            core.info(`Cleared $${exportEnv} for the rest of the job.`);
+        if (saved.exportEnv !== undefined) {
+            core.exportVariable(saved.exportEnv, '');
+            log.info(`Cleared $${saved.exportEnv} for the rest of the job.`);
         }
-        if (coordinatorUrl === '') {
-            core.info('No token was minted in this job; nothing to revoke.');
+        if (saved.problems.length > 0) {
+            log.warning(`not revoking: the main step's saved state is not what it writes (${saved.problems.join('; ')}). ` +
+                `If a token was minted, it stays valid ${until}.`);
             return;
         }
-        if (!revoke) {
-            core.info(`Not revoking ${what} (revoke: false); it stays valid until ${expiresAt}.`);
+        if (saved.coordinatorUrl === undefined) {
+            log.info('No token was minted in this job; nothing to revoke.');
             return;
         }
-        if (token === '') {
-            core.warning(`cannot revoke ${what}: the main step's saved state has no token; it stays valid until ${expiresAt}.`);
+        if (!saved.revoke) {
+            log.info(`Not revoking ${what} (revoke: false); it stays valid ${until}.`);
             return;
         }
-        const expiry = Date.parse(expiresAt);
-        if (!Number.isNaN(expiry) && expiry <= clock.now()) {
-            core.info(`The ${what} expired at ${expiresAt}; nothing to revoke.`);
+        if (saved.token === '' || !saved.tokenValid) {
+            log.warning(`cannot revoke ${what}: the main step's saved state has no token; it stays valid ${until}.`);
+            return;
+        }
+        if (saved.expiresAtMs !== undefined && saved.expiresAtMs <= clock.now()) {
+            log.info(`The ${what} expired at ${saved.expiresAt}; nothing to revoke.`);
             return;
         }
         const connection = readConnectionInputs(core.getInput);
@@ -71448,23 +71838,23 @@ async function runPost(deps) {
         const fetch = http.fetch;
         const deadline = clock.now() + connection.timeoutSeconds * 1000;
         const attemptCap = deps.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
+        const { coordinatorUrl, token } = saved;
         await retry_withRetries((_attempt, remaining) => revokeToken({ fetch, coordinatorUrl, token, clientCert: connection.tls.clientCert !== undefined, timeoutMs: Math.min(remaining, attemptCap), now: clock.now }), {
             retries: connection.retries,
             deadline,
             clock,
             onRetry: ({ attempt, error, delayMs }) => {
                 const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-                core.info(`Revocation attempt ${attempt} of ${connection.retries + 1} failed: ${secrets.redact(reason)}\n` +
-                    `Retrying in ${(delayMs / 1000).toFixed(1)} s.`);
+                log.info(`Revocation attempt ${attempt} of ${connection.retries + 1} failed: ${reason}\nRetrying in ${(delayMs / 1000).toFixed(1)} s.`);
             },
         });
-        core.info(`Revoked ${what}.`);
+        log.info(`Revoked ${what}.`);
     }
     catch (err) {
         const last = err instanceof retry_RetriesExhausted ? err.last : err;
         const message = last instanceof Error ? last.message : String(last);
         // A warning, not a failure: the deploy itself went through, and the token expires on its own.
-        core.warning(secrets.redact(`could not revoke the ${what}: ${message}\nThe token stays valid until it expires${expiresAt ? ` (${expiresAt})` : ''}.`));
+        log.warning(`could not revoke the ${what}: ${message}\nThe token stays valid until it expires${saved.expiresAt ? ` (${saved.expiresAt})` : ''}.`);
     }
     finally {
         await http?.close().catch(() => undefined);
@@ -71479,7 +71869,7 @@ async function runPost(deps) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _deps_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6818);
-/* harmony import */ var _post_run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8313);
+/* harmony import */ var _post_run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(605);
 // Entry point of the action's post step (bundled into dist/post/index.js by scripts/build-action.sh).
 
 

@@ -49,6 +49,12 @@ export interface StepResult {
   summary: string;
   /** Every byte the step wrote anywhere a human can see it: stdout, stderr, job summary. */
   visible: string;
+  /** The raw file-command files (to check nothing was injected into them). */
+  files: { output: string; env: string; state: string };
+  /** Wall-clock time of the step, in milliseconds. */
+  elapsedMs: number;
+  /** Peak resident memory of the step's process in KiB (getrusage), when `measureMemory` was set. */
+  peakRssKiB?: number;
 }
 
 export interface StepOptions {
@@ -58,6 +64,8 @@ export interface StepOptions {
   /** The main step's state, handed to the post step as STATE_<name>. */
   state?: Record<string, string>;
   timeoutMs?: number;
+  /** Record the process's peak RSS (a preload writes process.resourceUsage().maxRSS at exit). */
+  measureMemory?: boolean;
 }
 
 /** Runs one step of the bundled action as a child process (asynchronously, so in-process stubs keep serving). */
@@ -85,6 +93,17 @@ export async function runStep(entry: 'main' | 'post', opts: StepOptions = {}): P
     ...Object.fromEntries(Object.entries(opts.state ?? {}).map(([k, v]) => [`STATE_${k}`, v])),
     ...opts.env,
   };
+  const rssFile = join(dir, 'peak-rss');
+  if (opts.measureMemory) {
+    // Preloaded by NODE_OPTIONS, so the step itself still runs as `node dist/<entry>/index.js`.
+    const preload = join(dir, 'peak-rss.mjs');
+    await writeFile(
+      preload,
+      `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`,
+    );
+    env.NODE_OPTIONS = `--import=${preload}`;
+  }
+  const started = Date.now();
   const child = spawn(process.execPath, [entry === 'main' ? DIST_MAIN : DIST_POST], {
     env,
     cwd: dir,
@@ -104,18 +123,26 @@ export async function runStep(entry: 'main' | 'post', opts: StepOptions = {}): P
       resolve(code);
     });
   });
+  const elapsedMs = Date.now() - started;
   const read = (f: string) => readFile(f, 'utf8');
   const summary = await read(files.GITHUB_STEP_SUMMARY);
+  const raw = { output: await read(files.GITHUB_OUTPUT), env: await read(files.GITHUB_ENV), state: await read(files.GITHUB_STATE) };
   const result: StepResult = {
     status,
     stdout,
     stderr,
-    outputs: parseFileCommands(await read(files.GITHUB_OUTPUT)),
-    env: parseFileCommands(await read(files.GITHUB_ENV)),
-    state: parseFileCommands(await read(files.GITHUB_STATE)),
+    outputs: parseFileCommands(raw.output),
+    env: parseFileCommands(raw.env),
+    state: parseFileCommands(raw.state),
     summary,
     visible: `${stdout}\n${stderr}\n${summary}`,
+    files: raw,
+    elapsedMs,
   };
+  if (opts.measureMemory) {
+    const peak = Number(await read(rssFile).catch(() => ''));
+    if (Number.isFinite(peak) && peak > 0) result.peakRssKiB = peak;
+  }
   await rm(dir, { recursive: true, force: true });
   return result;
 }
@@ -228,20 +255,30 @@ export function sendProblem(res: ServerResponse, status: number, code: string, e
   res.end(JSON.stringify({ type: `urn:ztmint:error:${code}`, title: code, status, detail: `stub says ${code}`, code, ...extra }));
 }
 
-/** A fake minted token (three base64url parts with recognisable, unique content). */
-export function fakeJwt(claims: Record<string, unknown> = {}): string {
+/** A fake minted token (three base64url parts with recognisable, unique content), valid for `ttl` s. */
+export function fakeJwt(claims: Record<string, unknown> = {}, ttl = 900): string {
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  return `${b64({ alg: 'EdDSA', typ: 'JWT' })}.${b64({ jti: randomUUID(), ...claims })}.${randomBytes(64).toString('base64url')}`;
+  const now = Math.floor(Date.now() / 1000);
+  const payload = { jti: randomBytes(16).toString('base64url'), iat: now, nbf: now, exp: now + ttl, ...claims };
+  return `${b64({ alg: 'EdDSA', typ: 'JWT', kid: 'stub' })}.${b64(payload)}.${randomBytes(64).toString('base64url')}`;
 }
 
-/** A mint response body as the coordinator sends it. */
+/** A mint response body as the coordinator sends it; jti, expiry and lifetime follow the token's claims. */
 export function mintBody(token: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  let claims: Record<string, unknown> = {};
+  try {
+    claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    claims = {};
+  }
+  const exp = typeof claims.exp === 'number' ? claims.exp : Math.floor(Date.now() / 1000) + 900;
+  const iat = typeof claims.iat === 'number' ? claims.iat : exp - 900;
   return {
     token,
     token_type: 'Bearer',
-    expires_at: new Date(Date.now() + 900_000).toISOString().replace(/\.\d+Z$/, 'Z'),
-    expires_in: 900,
-    jti: randomBytes(16).toString('base64url'),
+    expires_at: new Date(exp * 1000).toISOString(),
+    expires_in: exp - iat,
+    jti: typeof claims.jti === 'string' ? claims.jti : randomBytes(16).toString('base64url'),
     scopes: ['deploy:canary'],
     audit: { index: 7 },
     ...overrides,
