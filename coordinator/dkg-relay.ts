@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { ZtmintError, type ZtmintErrorOptions } from '../errors/ztmint-error.js';
 import { CIPHERSUITE, identifierFromIndex, type GroupInfo } from '../protocol/ciphersuite.js';
 
 export interface RelayTls {
@@ -95,16 +96,32 @@ export interface DkgResult {
   signers: Array<{ name: string; identifier: string; verifying_share: string; sealed: WireFinal['sealed'] }>;
 }
 
+/**
+ * Why the relay gave up: a bad ceremony setup, a signer it could not reach, a signer that refused
+ * (`reason` then holds the signer's abort reason or problem code), an answer that does not fit
+ * the ceremony, signers that disagree with each other, or any other failure (`relay_failed`).
+ */
+export type DkgRelayErrorCode = 'invalid_setup' | 'signer_unreachable' | 'signer_refused' | 'bad_answer' | 'signers_disagree' | 'relay_failed';
+
+export interface DkgRelayErrorOptions extends ZtmintErrorOptions {
+  step: RelayStep | 'setup';
+  /** The signer concerned, when one is. */
+  signer?: string;
+  /** The signer's own reason when it refused (a DKG abort reason or a problem code). */
+  reason?: string;
+}
+
 /** The ceremony failed; `signer` and `reason` say where and why when a signer refused. */
-export class DkgRelayError extends Error {
-  constructor(
-    message: string,
-    readonly step: RelayStep | 'setup',
-    readonly signer?: string,
-    readonly reason?: string,
-  ) {
-    super(message);
-    this.name = 'DkgRelayError';
+export class DkgRelayError extends ZtmintError<DkgRelayErrorCode> {
+  readonly step: RelayStep | 'setup';
+  readonly signer?: string;
+  readonly reason?: string;
+
+  constructor(code: DkgRelayErrorCode, message: string, options: DkgRelayErrorOptions) {
+    super(code, message, options);
+    this.step = options.step;
+    if (options.signer !== undefined) this.signer = options.signer;
+    if (options.reason !== undefined) this.reason = options.reason;
   }
 }
 
@@ -133,11 +150,11 @@ export class DkgRelay {
   constructor(private readonly opts: DkgRelayOptions) {
     const n = opts.signers.length;
     if (!Number.isInteger(opts.threshold) || opts.threshold < 2 || opts.threshold > n || n > 255) {
-      throw new DkgRelayError(`need 2 ≤ threshold ≤ signers ≤ 255 (got threshold ${opts.threshold}, ${n} signers)`, 'setup');
+      throw new DkgRelayError('invalid_setup', `need 2 ≤ threshold ≤ signers ≤ 255 (got threshold ${opts.threshold}, ${n} signers)`, { step: 'setup' });
     }
     this.signers = opts.signers.map((s) => ({ ...s, index: indexOf(s.name) })).sort((a, b) => a.index - b.index);
     this.signers.forEach((s, i) => {
-      if (s.index !== i + 1) throw new DkgRelayError(`signers must be named signer-1 … signer-${n}, once each (got ${opts.signers.map((x) => x.name).join(', ')})`, 'setup');
+      if (s.index !== i + 1) throw new DkgRelayError('invalid_setup', `signers must be named signer-1 … signer-${n}, once each (got ${opts.signers.map((x) => x.name).join(', ')})`, { step: 'setup' });
     });
     this.ceremony = opts.ceremony ?? randomBytes(16).toString('base64url');
     this.timeoutMs = opts.timeoutMs ?? 60_000;
@@ -171,7 +188,7 @@ export class DkgRelay {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      throw new DkgRelayError(`${signer.name} (${signer.url}) unreachable: ${(err as Error).message}`, step, signer.name);
+      throw new DkgRelayError('signer_unreachable', `${signer.name} (${signer.url}) unreachable: ${(err as Error).message}`, { step, signer: signer.name, cause: err });
     }
     let doc: unknown;
     try {
@@ -186,7 +203,7 @@ export class DkgRelay {
       // Signers prefix their details with their name; say it once.
       const detail = typeof p.detail === 'string' ? p.detail.replace(`${signer.name}: `, '') : `HTTP ${res.statusCode}`;
       const reason = typeof p.reason === 'string' ? p.reason : typeof p.code === 'string' ? p.code : undefined;
-      throw new DkgRelayError(`${signer.name} refused: ${detail}${reason ? ` [${reason}]` : ''}`, step, signer.name, reason);
+      throw new DkgRelayError('signer_refused', `${signer.name} refused: ${detail}${reason ? ` [${reason}]` : ''}`, { step, signer: signer.name, reason });
     }
     return doc as T;
   }
@@ -208,10 +225,9 @@ export class DkgRelay {
     if (sealed.length && failed.reason instanceof DkgRelayError) {
       const e = failed.reason;
       throw new DkgRelayError(
+        e.code,
         `${e.message} (${sealed.join(', ')} already sealed a share of this incomplete key set: run a new ceremony, with --replace / --force)`,
-        e.step,
-        e.signer,
-        e.reason,
+        { step: e.step, signer: e.signer, reason: e.reason, cause: e.cause },
       );
     }
     throw failed.reason;
@@ -226,7 +242,7 @@ export class DkgRelay {
       const r1 = await this.round<{ package: WireRound1 }>('round1', () => ({ ceremony: this.ceremony, threshold: t, signers: n }), (s, r) => {
         const p = r?.package;
         if (!p || p.ceremony !== this.ceremony || p.index !== s.index || p.identifier !== identifierFromIndex(s.index) || p.threshold !== t || p.signers !== n) {
-          throw new DkgRelayError(`${s.name} answered round 1 with a package for another ceremony, index or quorum`, 'round1', s.name);
+          throw new DkgRelayError('bad_answer', `${s.name} answered round 1 with a package for another ceremony, index or quorum`, { step: 'round1', signer: s.name });
         }
       });
       const round1 = r1.map((r) => r.package);
@@ -234,14 +250,15 @@ export class DkgRelay {
       step = 'round2';
       const r2 = await this.round<{ transcript: string; packages: WireEnvelope[] }>('round2', () => ({ ceremony: this.ceremony, round1 }), (s, r) => {
         if (!Array.isArray(r?.packages) || r.packages.length !== n - 1 || r.packages.some((e) => e.sender !== s.index)) {
-          throw new DkgRelayError(`${s.name} answered round 2 with a malformed set of encrypted packages`, 'round2', s.name);
+          throw new DkgRelayError('bad_answer', `${s.name} answered round 2 with a malformed set of encrypted packages`, { step: 'round2', signer: s.name });
         }
       });
       const transcripts = new Set(r2.map((r) => r.transcript));
       if (transcripts.size !== 1) {
         throw new DkgRelayError(
+          'signers_disagree',
           `the signers saw different round-1 sets (${this.signers.map((s, i) => `${s.name}: ${r2[i]!.transcript.slice(0, 12)}…`).join(', ')})`,
-          'round2',
+          { step: 'round2' },
         );
       }
       const transcript = r2[0]!.transcript;
@@ -257,7 +274,7 @@ export class DkgRelay {
       const first = confirmations[0]!;
       for (const [i, c] of confirmations.entries()) {
         if (c?.index !== i + 1 || c.transcript !== transcript || c.group_public_key !== first.group_public_key) {
-          throw new DkgRelayError(`${this.signers[i]!.name} confirmed another transcript or group key than ${this.signers[0]!.name}`, 'round3', this.signers[i]!.name);
+          throw new DkgRelayError('signers_disagree', `${this.signers[i]!.name} confirmed another transcript or group key than ${this.signers[0]!.name}`, { step: 'round3', signer: this.signers[i]!.name });
         }
       }
       this.log(`  group key ${first.group_public_key}`);
@@ -265,7 +282,7 @@ export class DkgRelay {
       step = 'finalize';
       const finals = await this.round<WireFinal>('finalize', () => ({ ceremony: this.ceremony, confirmations }), (s, r) => {
         if (r?.group_public_key !== first.group_public_key || r.index !== s.index) {
-          throw new DkgRelayError(`${s.name} sealed a share of another key set`, 'finalize', s.name);
+          throw new DkgRelayError('signers_disagree', `${s.name} sealed a share of another key set`, { step: 'finalize', signer: s.name });
         }
       });
       for (const f of finals) this.log(`  ${this.signers[f.index - 1]!.name} sealed its share at ${f.sealed.path} (${String(f.sealed.provider.type)})`);
@@ -281,7 +298,7 @@ export class DkgRelay {
         commitments: first.commitments,
       };
       if (group.commitments[0] !== group.group_public_key || group.commitments.length !== t || identifiers.some((id) => !group.verifying_shares[id])) {
-        throw new DkgRelayError('the confirmed key set is malformed (commitments[0] must be the group key, one verifying share per signer)', 'finalize');
+        throw new DkgRelayError('bad_answer', 'the confirmed key set is malformed (commitments[0] must be the group key, one verifying share per signer)', { step: 'finalize' });
       }
       return {
         ceremony: this.ceremony,
@@ -290,9 +307,14 @@ export class DkgRelay {
         signers: finals.map((f) => ({ name: this.signers[f.index - 1]!.name, identifier: f.identifier, verifying_share: f.verifying_share, sealed: f.sealed })),
       };
     } catch (err) {
-      const e = err instanceof DkgRelayError ? err : new DkgRelayError((err as Error).message, step);
+      const e = err instanceof DkgRelayError ? err : new DkgRelayError('relay_failed', (err as Error).message, { step, cause: err });
       await this.abortAll(e.message);
-      throw new DkgRelayError(`DKG ceremony ${this.ceremony} failed in ${STEP_TITLE[e.step === 'setup' ? step : e.step]}: ${e.message}`, e.step, e.signer, e.reason);
+      throw new DkgRelayError(e.code, `DKG ceremony ${this.ceremony} failed in ${STEP_TITLE[e.step === 'setup' ? step : e.step]}: ${e.message}`, {
+        step: e.step,
+        signer: e.signer,
+        reason: e.reason,
+        cause: e.cause,
+      });
     }
   }
 

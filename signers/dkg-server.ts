@@ -164,8 +164,8 @@ export function dkgRoutes(app: FastifyInstance, deps: DkgRouteDeps): void {
 
   function fail(reply: FastifyReply, err: unknown) {
     if (err instanceof DkgAbort) {
-      app.log.warn({ ceremony: current?.ceremony, reason: err.reason }, `DKG aborted: ${err.message}`);
-      return dkgProblem(reply, 'dkg_aborted', `${me}: ${err.message}`, err.reason);
+      app.log.warn({ ceremony: current?.ceremony, reason: err.code }, `DKG aborted: ${err.message}`);
+      return dkgProblem(reply, 'dkg_aborted', `${me}: ${err.message}`, err.code);
     }
     if (err instanceof DkgStepError) return dkgProblem(reply, 'dkg_conflict', `${me}: ${err.message}`);
     throw err;
@@ -183,7 +183,7 @@ export function dkgRoutes(app: FastifyInstance, deps: DkgRouteDeps): void {
     signer: me,
     ceremony: current?.ceremony ?? null,
     state: final ? 'sealed' : (current?.state ?? 'idle'),
-    ...(current?.abortReason ? { reason: current.abortReason.reason } : {}),
+    ...(current?.abortReason ? { reason: current.abortReason.code } : {}),
   }));
 
   app.post<{ Body: { ceremony: string; threshold: number; signers: number } }>('/v1/dkg/round1', { schema: { body: schemas.round1 } }, async (request, reply) => {
@@ -196,11 +196,11 @@ export function dkgRoutes(app: FastifyInstance, deps: DkgRouteDeps): void {
     try {
       if (current && current.ceremony === id) {
         if (current.threshold !== threshold || current.signers !== signers) {
-          throw new DkgStepError(`ceremony ${id} was started as ${current.threshold}-of-${current.signers}`);
+          throw new DkgStepError('ceremony_conflict', `ceremony ${id} was started as ${current.threshold}-of-${current.signers}`);
         }
         return { package: current.round1() };
       }
-      if (finalizing) throw new DkgStepError(`ceremony ${current?.ceremony} is being sealed`);
+      if (finalizing) throw new DkgStepError('ceremony_conflict', `ceremony ${current?.ceremony} is being sealed`);
       // A new ceremony replaces an unfinished one: its secrets are dropped.
       current?.abort('aborted', `superseded by ceremony ${id}`);
       current = new DkgParticipant({ ceremony: id, threshold, signers, identity: deps.identity, rng: deps.rng, now: deps.now });

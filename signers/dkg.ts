@@ -20,6 +20,7 @@
 //
 // Any failed check aborts the ceremony at this signer for good (its secrets are dropped): a
 // DkgAbort names the step, the other signer concerned and the reason; it never holds a secret.
+import { ZtmintError } from '../errors/ztmint-error.js';
 import {
   X509Certificate,
   createCipheriv,
@@ -110,24 +111,20 @@ export type DkgAbortReason =
   | 'confirmation_mismatch'
   | 'aborted';
 
-/** The ceremony failed a check at this signer and is over. The message holds no secret. */
-export class DkgAbort extends Error {
-  constructor(
-    readonly reason: DkgAbortReason,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DkgAbort';
-  }
-}
+/**
+ * The ceremony failed a check at this signer and is over; `code` is the abort reason the signer
+ * sends (problem `dkg_aborted`, field `reason`). The message holds no secret.
+ */
+export class DkgAbort extends ZtmintError<DkgAbortReason> {}
+
+/**
+ * Why a request does not fit: parameters out of range (`invalid_parameters`), a step asked out of
+ * order (`wrong_step`), or another ceremony in the way (`ceremony_conflict`).
+ */
+export type DkgStepErrorCode = 'invalid_parameters' | 'wrong_step' | 'ceremony_conflict';
 
 /** A request that does not fit the ceremony's current step (no abort: nothing was checked). */
-export class DkgStepError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DkgStepError';
-  }
-}
+export class DkgStepError extends ZtmintError<DkgStepErrorCode> {}
 
 /** The signer's long-term identity: its mTLS certificate and key, and the CA of the state. */
 export interface DkgIdentity {
@@ -347,12 +344,12 @@ export function groupInfoFromKey(pub: Key['public'], signers: number): GroupInfo
 }
 
 export function validateCeremonyParameters(ceremony: string, threshold: number, signers: number, index: number): void {
-  if (typeof ceremony !== 'string' || !CEREMONY_RE.test(ceremony)) throw new DkgStepError('ceremony must be 16–64 base64url characters');
+  if (typeof ceremony !== 'string' || !CEREMONY_RE.test(ceremony)) throw new DkgStepError('invalid_parameters', 'ceremony must be 16–64 base64url characters');
   if (!Number.isInteger(signers) || !Number.isInteger(threshold) || threshold < 2 || threshold > signers || signers > 255) {
-    throw new DkgStepError(`need integers with 2 ≤ threshold ≤ signers ≤ 255 (got threshold ${threshold}, signers ${signers})`);
+    throw new DkgStepError('invalid_parameters', `need integers with 2 ≤ threshold ≤ signers ≤ 255 (got threshold ${threshold}, signers ${signers})`);
   }
   if (!Number.isInteger(index) || index < 1 || index > signers) {
-    throw new DkgStepError(`this signer is ${signerName(index)}: not a member of a ceremony with ${signers} signers`);
+    throw new DkgStepError('invalid_parameters', `this signer is ${signerName(index)}: not a member of a ceremony with ${signers} signers`);
   }
 }
 
@@ -443,7 +440,7 @@ export class DkgParticipant {
 
   private guard(expected: Step[], what: string): void {
     if (this.step === 'aborted') throw this.abortError!;
-    if (!expected.includes(this.step)) throw new DkgStepError(`${what} does not fit: ceremony ${this.ceremony} is at ${this.step} at ${signerName(this.index)}`);
+    if (!expected.includes(this.step)) throw new DkgStepError('wrong_step', `${what} does not fit: ceremony ${this.ceremony} is at ${this.step} at ${signerName(this.index)}`);
   }
 
   /** Runs `fn`; a DkgAbort it throws aborts the ceremony. */
@@ -451,7 +448,7 @@ export class DkgParticipant {
     try {
       return fn();
     } catch (err) {
-      if (err instanceof DkgAbort) throw this.abort(err.reason, err.message);
+      if (err instanceof DkgAbort) throw this.abort(err.code, err.message);
       throw err;
     }
   }

@@ -70,11 +70,11 @@ export function certFacts(der: Uint8Array): CertFacts {
     for (const ext of children(list)) {
       const parts = children(expectTag(ext, TAG.SEQUENCE, 'Extension'));
       if (parts.length !== 2 && !(parts.length === 3 && parts[1]!.tag === TAG.BOOLEAN)) {
-        throw new DerError('malformed Extension');
+        throw new DerError('malformed_der', 'malformed Extension');
       }
       const oid = decodeOid(parts[0]!);
       const value = expectTag(parts[parts.length - 1], TAG.OCTET_STRING, 'extnValue');
-      if (extensions.has(oid)) throw new DerError(`duplicate extension ${oid}`);
+      if (extensions.has(oid)) throw new DerError('malformed_der', `duplicate extension ${oid}`);
       extensions.set(oid, content(value));
     }
   }
@@ -82,7 +82,7 @@ export function certFacts(der: Uint8Array): CertFacts {
 }
 
 function fail0(): never {
-  throw new DerError('truncated certificate');
+  throw new DerError('malformed_der', 'truncated certificate');
 }
 
 export interface VcekFacts extends CertFacts {
@@ -130,7 +130,7 @@ export function parseVcek(vcek: Uint8Array | string): VcekFacts {
     try {
       const tlv = readSingle(pn);
       if (tlv.tag !== TAG.IA5_STRING && tlv.tag !== TAG.UTF8_STRING && tlv.tag !== TAG.PRINTABLE_STRING) {
-        throw new DerError('productName is not a string');
+        throw new DerError('malformed_der', 'productName is not a string');
       }
       productName = new TextDecoder('ascii').decode(content(tlv));
     } catch (e) {

@@ -3,9 +3,10 @@
 // arbitrary extensions), and to check that a byte string is one well-formed DER element.
 // Single-byte tags only, definite minimal lengths only; anything else is rejected.
 
-export class DerError extends Error {
-  override readonly name = 'DerError';
-}
+import { ZtmintError } from '../../errors/ztmint-error.js';
+
+/** A byte string that is not the DER this reader accepts. */
+export class DerError extends ZtmintError<'malformed_der'> {}
 
 export interface Tlv {
   /** The identifier octet (class, constructed bit and tag number), e.g. 0x30 for SEQUENCE. */
@@ -41,9 +42,9 @@ export function content(tlv: Tlv): Uint8Array {
 
 /** Reads the element that starts at `offset`, bounded by `limit` (default: end of `buf`). */
 export function readTlv(buf: Uint8Array, offset = 0, limit = buf.length): Tlv {
-  if (offset + 2 > limit) throw new DerError('truncated DER element');
+  if (offset + 2 > limit) throw new DerError('malformed_der', 'truncated DER element');
   const tag = buf[offset]!;
-  if ((tag & 0x1f) === 0x1f) throw new DerError('multi-byte DER tags are not supported');
+  if ((tag & 0x1f) === 0x1f) throw new DerError('malformed_der', 'multi-byte DER tags are not supported');
   let pos = offset + 1;
   const first = buf[pos++]!;
   let length: number;
@@ -51,28 +52,28 @@ export function readTlv(buf: Uint8Array, offset = 0, limit = buf.length): Tlv {
     length = first;
   } else {
     const count = first & 0x7f;
-    if (count === 0) throw new DerError('indefinite length is not DER');
-    if (count > 4) throw new DerError('DER length too large');
-    if (pos + count > limit) throw new DerError('truncated DER length');
+    if (count === 0) throw new DerError('malformed_der', 'indefinite length is not DER');
+    if (count > 4) throw new DerError('malformed_der', 'DER length too large');
+    if (pos + count > limit) throw new DerError('malformed_der', 'truncated DER length');
     length = 0;
     for (let i = 0; i < count; i++) length = length * 256 + buf[pos++]!;
-    if (buf[pos - count] === 0 || length < 0x80) throw new DerError('non-minimal DER length');
+    if (buf[pos - count] === 0 || length < 0x80) throw new DerError('malformed_der', 'non-minimal DER length');
   }
   const end = pos + length;
-  if (end > limit) throw new DerError('DER element overruns its container');
+  if (end > limit) throw new DerError('malformed_der', 'DER element overruns its container');
   return { tag, start: offset, contentStart: pos, end, buf };
 }
 
 /** Reads exactly one element that spans the whole of `bytes`. */
 export function readSingle(bytes: Uint8Array): Tlv {
   const tlv = readTlv(bytes, 0, bytes.length);
-  if (tlv.end !== bytes.length) throw new DerError('trailing bytes after DER element');
+  if (tlv.end !== bytes.length) throw new DerError('malformed_der', 'trailing bytes after DER element');
   return tlv;
 }
 
 /** The elements inside a constructed element. */
 export function children(tlv: Tlv): Tlv[] {
-  if ((tlv.tag & 0x20) === 0) throw new DerError('not a constructed DER element');
+  if ((tlv.tag & 0x20) === 0) throw new DerError('malformed_der', 'not a constructed DER element');
   const out: Tlv[] = [];
   let pos = tlv.contentStart;
   while (pos < tlv.end) {
@@ -84,26 +85,26 @@ export function children(tlv: Tlv): Tlv[] {
 }
 
 export function expectTag(tlv: Tlv | undefined, tag: number, what: string): Tlv {
-  if (!tlv || tlv.tag !== tag) throw new DerError(`expected ${what}`);
+  if (!tlv || tlv.tag !== tag) throw new DerError('malformed_der', `expected ${what}`);
   return tlv;
 }
 
 export function decodeOid(tlv: Tlv): string {
   expectTag(tlv, TAG.OID, 'OBJECT IDENTIFIER');
   const bytes = content(tlv);
-  if (bytes.length === 0) throw new DerError('empty OID');
+  if (bytes.length === 0) throw new DerError('malformed_der', 'empty OID');
   const arcs: number[] = [];
   let value = 0;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
-    if (value === 0 && b === 0x80) throw new DerError('non-minimal OID arc');
+    if (value === 0 && b === 0x80) throw new DerError('malformed_der', 'non-minimal OID arc');
     value = value * 128 + (b & 0x7f);
-    if (value > Number.MAX_SAFE_INTEGER) throw new DerError('OID arc too large');
+    if (value > Number.MAX_SAFE_INTEGER) throw new DerError('malformed_der', 'OID arc too large');
     if ((b & 0x80) === 0) {
       arcs.push(value);
       value = 0;
     } else if (i === bytes.length - 1) {
-      throw new DerError('truncated OID');
+      throw new DerError('malformed_der', 'truncated OID');
     }
   }
   const head = arcs.shift()!;
@@ -115,14 +116,14 @@ export function decodeOid(tlv: Tlv): string {
 export function decodeUnsigned(tlv: Tlv): number {
   expectTag(tlv, TAG.INTEGER, 'INTEGER');
   const bytes = content(tlv);
-  if (bytes.length === 0) throw new DerError('empty INTEGER');
-  if (bytes[0]! & 0x80) throw new DerError('negative INTEGER');
+  if (bytes.length === 0) throw new DerError('malformed_der', 'empty INTEGER');
+  if (bytes[0]! & 0x80) throw new DerError('malformed_der', 'negative INTEGER');
   if (bytes.length > 1 && bytes[0] === 0 && (bytes[1]! & 0x80) === 0) {
-    throw new DerError('non-minimal INTEGER');
+    throw new DerError('malformed_der', 'non-minimal INTEGER');
   }
   let value = 0;
   for (const b of bytes) value = value * 256 + b;
-  if (value > Number.MAX_SAFE_INTEGER) throw new DerError('INTEGER too large');
+  if (value > Number.MAX_SAFE_INTEGER) throw new DerError('malformed_der', 'INTEGER too large');
   return value;
 }
 
@@ -130,14 +131,14 @@ const TIME_RE = /^(\d{2}|\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
 
 /** UTCTime (RFC 5280: YY ≥ 50 → 19YY) or GeneralizedTime, both in the Zulu form DER requires. */
 export function decodeTime(tlv: Tlv): Date {
-  if (tlv.tag !== TAG.UTC_TIME && tlv.tag !== TAG.GENERALIZED_TIME) throw new DerError('expected a time');
+  if (tlv.tag !== TAG.UTC_TIME && tlv.tag !== TAG.GENERALIZED_TIME) throw new DerError('malformed_der', 'expected a time');
   const text = new TextDecoder('ascii').decode(content(tlv));
   const m = TIME_RE.exec(text);
   const expectLen = tlv.tag === TAG.UTC_TIME ? 2 : 4;
-  if (!m || m[1]!.length !== expectLen) throw new DerError('malformed time');
+  if (!m || m[1]!.length !== expectLen) throw new DerError('malformed_der', 'malformed time');
   let year = Number(m[1]);
   if (expectLen === 2) year += year >= 50 ? 1900 : 2000;
   const ms = Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
-  if (!Number.isFinite(ms)) throw new DerError('malformed time');
+  if (!Number.isFinite(ms)) throw new DerError('malformed_der', 'malformed time');
   return new Date(ms);
 }
