@@ -9,9 +9,8 @@ import type { TLSSocket } from 'node:tls';
 import type { GroupInfo, SecretShare } from '../protocol/ciphersuite.js';
 import { STRICT_AJV, installProblemHandlers, sendProblem } from '../http/problem-response.js';
 import { PROBLEM_CONTENT_TYPE } from '../protocol/problem.js';
+import { requestSchema, serveOpenApi } from './openapi.js';
 import {
-  CEREMONY_PATTERN,
-  DKG_VERSION,
   DkgAbort,
   DkgParticipant,
   DkgStepError,
@@ -50,98 +49,14 @@ export interface DkgRouteDeps {
   now?: () => Date;
 }
 
-const b64 = (max: number) => ({ type: 'string', pattern: '^[A-Za-z0-9_-]+$', maxLength: max }) as const;
-const hex64 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
-const ceremony = { type: 'string', pattern: CEREMONY_PATTERN } as const;
-const index = { type: 'integer', minimum: 1, maximum: 255 } as const;
-const pem = { type: 'string', minLength: 64, maxLength: 8192 } as const;
-
-const round1PackageSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['version', 'ciphersuite', 'ceremony', 'threshold', 'signers', 'index', 'identifier', 'commitment', 'proof_of_knowledge', 'encryption_key', 'certificate', 'signature'],
-  properties: {
-    version: { const: DKG_VERSION },
-    ciphersuite: { type: 'string', maxLength: 64 },
-    ceremony,
-    threshold: index,
-    signers: index,
-    index,
-    identifier: hex64,
-    commitment: { type: 'array', minItems: 2, maxItems: 255, items: b64(64) },
-    proof_of_knowledge: b64(128),
-    encryption_key: b64(64),
-    certificate: pem,
-    signature: b64(256),
-  },
-} as const;
-
-const envelopeSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['version', 'ceremony', 'sender', 'recipient', 'transcript', 'enc', 'nonce', 'ciphertext'],
-  properties: {
-    version: { const: DKG_VERSION },
-    ceremony,
-    sender: index,
-    recipient: index,
-    transcript: hex64,
-    enc: b64(64),
-    nonce: b64(32),
-    ciphertext: b64(256),
-  },
-} as const;
-
-const confirmationSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['version', 'ceremony', 'index', 'identifier', 'transcript', 'group_public_key', 'commitments', 'verifying_shares', 'certificate', 'signature'],
-  properties: {
-    version: { const: DKG_VERSION },
-    ceremony,
-    index,
-    identifier: hex64,
-    transcript: hex64,
-    group_public_key: b64(64),
-    commitments: { type: 'array', minItems: 2, maxItems: 255, items: b64(64) },
-    verifying_shares: { type: 'object', maxProperties: 255, propertyNames: { pattern: '^[0-9a-f]{64}$' }, additionalProperties: b64(64) },
-    certificate: pem,
-    signature: b64(256),
-  },
-} as const;
-
+// Request bodies are validated with the schemas of signers/openapi.json.
 const schemas = {
-  round1: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['ceremony', 'threshold', 'signers'],
-    properties: { ceremony, threshold: index, signers: index },
-  },
-  round2: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['ceremony', 'round1'],
-    properties: { ceremony, round1: { type: 'array', minItems: 2, maxItems: 255, items: round1PackageSchema } },
-  },
-  round3: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['ceremony', 'packages'],
-    properties: { ceremony, packages: { type: 'array', minItems: 1, maxItems: 254, items: envelopeSchema } },
-  },
-  finalize: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['ceremony', 'confirmations'],
-    properties: { ceremony, confirmations: { type: 'array', minItems: 2, maxItems: 255, items: confirmationSchema } },
-  },
-  abort: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['ceremony'],
-    properties: { ceremony, reason: { type: 'string', maxLength: 512 } },
-  },
-} as const;
+  round1: requestSchema('DkgRound1Request'),
+  round2: requestSchema('DkgRound2Request'),
+  round3: requestSchema('DkgRound3Request'),
+  finalize: requestSchema('DkgFinalizeRequest'),
+  abort: requestSchema('DkgAbortRequest'),
+};
 
 function dkgProblem(reply: FastifyReply, code: 'dkg_aborted' | 'dkg_conflict', detail: string, reason?: string) {
   const doc: Record<string, unknown> = {
@@ -317,6 +232,7 @@ export async function buildDkgSignerServer(opts: DkgSignerServerOptions): Promis
     if (!allowed.has(cn)) return sendProblem(reply, 'forbidden', 'client certificate is not allowed to call this signer');
   });
   app.get('/healthz', async () => ({ status: 'ok', mode: 'dkg' }));
+  serveOpenApi(app);
   dkgRoutes(app, opts);
   return app;
 }

@@ -41,6 +41,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import type { DKG_Secret, Key } from '@noble/curves/abstract/frost.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
 import { canonicalJson } from '../protocol/canonical-json.js';
+import type { DkgConfirmation, DkgEnvelope, DkgRound1Package } from '../protocol/wire.js';
 import { CIPHERSUITE, frost, identifierFromIndex, type GroupInfo, type SecretShare } from '../protocol/ciphersuite.js';
 import { b64url, fromB64url } from '../protocol/encoding.js';
 
@@ -52,54 +53,13 @@ const CEREMONY_RE = new RegExp(CEREMONY_PATTERN);
 /** Entropy source for noble's round 1 (tests only: production uses the CSPRNG). */
 export type Rng = (bytesLength?: number) => Uint8Array;
 
-/** Round-1 broadcast of one signer, signed with its mTLS key. Bytes are base64url. */
-export interface DkgRound1Package {
-  version: typeof DKG_VERSION;
-  ciphersuite: typeof CIPHERSUITE;
-  ceremony: string;
-  threshold: number;
-  signers: number;
-  index: number;
-  identifier: string;
-  /** VSS commitment: threshold points, [0] = this signer's secret times G. */
-  commitment: string[];
-  proof_of_knowledge: string;
-  /** X25519 public key for this ceremony: round-2 packages for this signer are sealed to it. */
-  encryption_key: string;
-  /** PEM certificate `CN=signer-<index>` issued by the state's CA. */
-  certificate: string;
-  /** ECDSA (P-256, SHA-256, r‖s) or Ed25519 signature over the package without this field. */
-  signature: string;
-}
-
-/** A round-2 package in transit: only the recipient can open it. */
-export interface DkgEnvelope {
-  version: typeof DKG_VERSION;
-  ceremony: string;
-  sender: number;
-  recipient: number;
-  /** The sender's transcript hash (hex): the set of round-1 packages it saw. */
-  transcript: string;
-  /** The sender's fresh X25519 public key for this envelope. */
-  enc: string;
-  nonce: string;
-  /** AES-256-GCM ciphertext of the 32-byte share f_sender(recipient), tag appended. */
-  ciphertext: string;
-}
-
-/** What a signer computed in round 3, signed: all must agree before anyone seals. */
-export interface DkgConfirmation {
-  version: typeof DKG_VERSION;
-  ceremony: string;
-  index: number;
-  identifier: string;
-  transcript: string;
-  group_public_key: string;
-  commitments: string[];
-  verifying_shares: Record<string, string>;
-  certificate: string;
-  signature: string;
-}
+/**
+ * The wire messages, typed from signers/openapi.json (protocol/wire.ts): the round-1 broadcast of
+ * one signer, signed with its mTLS key; a round-2 package in transit (only the recipient can open
+ * it); what a signer computed in round 3, signed (all must agree before anyone seals). Bytes are
+ * base64url; docs/dkg.md describes every field.
+ */
+export type { DkgConfirmation, DkgEnvelope, DkgRound1Package } from '../protocol/wire.js';
 
 export type DkgAbortReason =
   | 'parameters'
