@@ -62,7 +62,6 @@ export type Rng = (bytesLength?: number) => Uint8Array;
 export type { DkgConfirmation, DkgEnvelope, DkgRound1Package } from '../protocol/wire.js';
 
 export type DkgAbortReason =
-  | 'parameters'
   | 'round1_invalid'
   | 'transcript_mismatch'
   | 'round2_invalid'
