@@ -13,6 +13,7 @@ import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { ZtmintError, type ZtmintErrorOptions } from '../errors/ztmint-error.js';
+import type { DkgConfirmation, DkgEnvelope, DkgFinal, DkgRound1Package } from '../protocol/wire.js';
 import { CIPHERSUITE, identifierFromIndex, type GroupInfo } from '../protocol/ciphersuite.js';
 
 export interface RelayTls {
@@ -41,37 +42,6 @@ export interface RelayExchange {
   response: unknown;
 }
 
-interface WireRound1 {
-  ceremony: string;
-  index: number;
-  identifier: string;
-  threshold: number;
-  signers: number;
-  [k: string]: unknown;
-}
-interface WireEnvelope {
-  sender: number;
-  recipient: number;
-  [k: string]: unknown;
-}
-interface WireConfirmation {
-  ceremony: string;
-  index: number;
-  transcript: string;
-  group_public_key: string;
-  commitments: string[];
-  verifying_shares: Record<string, string>;
-  [k: string]: unknown;
-}
-interface WireFinal {
-  ceremony: string;
-  index: number;
-  identifier: string;
-  group_public_key: string;
-  verifying_share: string;
-  sealed: { path: string; provider: Record<string, unknown> };
-}
-
 export interface DkgRelayOptions {
   signers: RelaySigner[];
   threshold: number;
@@ -93,7 +63,7 @@ export interface DkgResult {
   ceremony: string;
   transcript_hash: string;
   group: GroupInfo;
-  signers: Array<{ name: string; identifier: string; verifying_share: string; sealed: WireFinal['sealed'] }>;
+  signers: Array<{ name: string; identifier: string; verifying_share: string; sealed: DkgFinal['sealed'] }>;
 }
 
 /**
@@ -239,7 +209,7 @@ export class DkgRelay {
     this.log(`DKG ceremony ${this.ceremony}: ${t}-of-${n}, ${this.signers.map((s) => s.name).join(', ')}`);
     let step: RelayStep = 'round1';
     try {
-      const r1 = await this.round<{ package: WireRound1 }>('round1', () => ({ ceremony: this.ceremony, threshold: t, signers: n }), (s, r) => {
+      const r1 = await this.round<{ package: DkgRound1Package }>('round1', () => ({ ceremony: this.ceremony, threshold: t, signers: n }), (s, r) => {
         const p = r?.package;
         if (!p || p.ceremony !== this.ceremony || p.index !== s.index || p.identifier !== identifierFromIndex(s.index) || p.threshold !== t || p.signers !== n) {
           throw new DkgRelayError('bad_answer', `${s.name} answered round 1 with a package for another ceremony, index or quorum`, { step: 'round1', signer: s.name });
@@ -248,7 +218,7 @@ export class DkgRelay {
       const round1 = r1.map((r) => r.package);
 
       step = 'round2';
-      const r2 = await this.round<{ transcript: string; packages: WireEnvelope[] }>('round2', () => ({ ceremony: this.ceremony, round1 }), (s, r) => {
+      const r2 = await this.round<{ transcript: string; packages: DkgEnvelope[] }>('round2', () => ({ ceremony: this.ceremony, round1 }), (s, r) => {
         if (!Array.isArray(r?.packages) || r.packages.length !== n - 1 || r.packages.some((e) => e.sender !== s.index)) {
           throw new DkgRelayError('bad_answer', `${s.name} answered round 2 with a malformed set of encrypted packages`, { step: 'round2', signer: s.name });
         }
@@ -266,7 +236,7 @@ export class DkgRelay {
 
       step = 'round3';
       const envelopes = r2.flatMap((r) => r.packages);
-      const r3 = await this.round<{ confirmation: WireConfirmation }>('round3', (s) => ({
+      const r3 = await this.round<{ confirmation: DkgConfirmation }>('round3', (s) => ({
         ceremony: this.ceremony,
         packages: envelopes.filter((e) => e.recipient === s.index),
       }));
@@ -280,7 +250,7 @@ export class DkgRelay {
       this.log(`  group key ${first.group_public_key}`);
 
       step = 'finalize';
-      const finals = await this.round<WireFinal>('finalize', () => ({ ceremony: this.ceremony, confirmations }), (s, r) => {
+      const finals = await this.round<DkgFinal>('finalize', () => ({ ceremony: this.ceremony, confirmations }), (s, r) => {
         if (r?.group_public_key !== first.group_public_key || r.index !== s.index) {
           throw new DkgRelayError('signers_disagree', `${s.name} sealed a share of another key set`, { step: 'finalize', signer: s.name });
         }

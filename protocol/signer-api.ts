@@ -340,7 +340,12 @@ export type components = {
             verifying_share: string;
             sealed: {
                 path: string;
-                provider: Record<string, never>;
+                /** @description The key provider's parameters stored in the sealed file (never secret) */
+                provider: {
+                    type: string;
+                } & {
+                    [key: string]: unknown;
+                };
             };
         };
         DkgAbortRequest: {
