@@ -13,7 +13,6 @@ import { buildDkgSignerServer } from '../signers/dkg-server.js';
 import type { MintChecker } from '../signers/mint-check.js';
 import { signerOpenApi } from '../signers/openapi.js';
 import { buildSignerServer } from '../signers/server.js';
-// @ts-expect-error: a plain ESM script without type declarations
 import { generateSignerTypes, TARGET } from '../scripts/generate-signer-types.mjs';
 import { identityOf, makePki, tlsOf } from './dkg-helpers.js';
 
@@ -126,6 +125,6 @@ describe('signers/openapi.json', () => {
     // Compared without layout (whitespace, quote style, separators), so formatting the tree with
     // Prettier does not make the committed file "stale"; any change of content does.
     const content = (ts: string) => ts.replace(/\s+/g, '').replace(/[;,]/g, '').replace(/"/g, "'");
-    expect(content(await readFile(TARGET as URL, 'utf8'))).toBe(content(await generateSignerTypes()));
+    expect(content(await readFile(TARGET, 'utf8'))).toBe(content(await generateSignerTypes()));
   });
 });
