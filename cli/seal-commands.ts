@@ -97,12 +97,12 @@ export function targetFromOptions(opts: Record<string, unknown>, outPath: string
 
 /** Checks an unsealed share against group.json: known identifier, same group key, matching verifying share. */
 export function verifyAgainstGroup(share: UnsealedShare, group: GroupInfo): void {
-  if (share.groupPublicKey !== group.group_public_key) throw new SealError('the share belongs to another key set than group.json', 'wrong_key');
+  if (share.groupPublicKey !== group.group_public_key) throw new SealError('wrong_key', 'the share belongs to another key set than group.json');
   const expected = group.verifying_shares[share.identifier];
-  if (!expected) throw new SealError(`identifier ${share.identifier} is not in group.json`, 'wrong_key');
+  if (!expected) throw new SealError('wrong_key', `identifier ${share.identifier} is not in group.json`);
   const scalar = bytesToNumberLE(share.signingShare);
   const actual = b64url(ed25519.Point.BASE.multiply(scalar).toBytes());
-  if (actual !== expected) throw new SealError(`the unsealed share does not match the verifying share in group.json`, 'wrong_key');
+  if (actual !== expected) throw new SealError('wrong_key', `the unsealed share does not match the verifying share in group.json`);
 }
 
 async function readGroup(state: string | undefined): Promise<GroupInfo | undefined> {

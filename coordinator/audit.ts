@@ -1,9 +1,11 @@
 // Append-only, hash-chained audit log (JSON Lines). Each record carries the previous record's hash
 // and its own; an append returns only after fdatasync, so an acknowledged record survives a crash.
+// A record's hash is SHA-256 of the RFC 8785 (JCS) form of the record without `hash`, so anyone
+// can recompute it with any JCS implementation (docs/audit.md).
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { canonicalJson } from '../protocol/canonical-json.js';
+import { canonicalJson, wellFormedJson } from '../protocol/canonical-json.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 export const AUDIT_FILE = 'audit.jsonl';
@@ -20,6 +22,7 @@ export interface AuditRecord extends AuditEntry {
   hash: string;
 }
 
+/** SHA-256 (hex) of the record's RFC 8785 (JCS) serialisation, `hash` itself left out. */
 export function recordHash(record: Omit<AuditRecord, 'hash'>): string {
   return createHash('sha256').update(canonicalJson(record)).digest('hex');
 }
@@ -38,7 +41,13 @@ export function verifyAuditText(text: string, visit?: (record: AuditRecord) => v
     const { hash, ...rest } = record;
     if (rest.index !== i) throw new Error(`record ${i}: index ${rest.index} out of sequence`);
     if (rest.prev !== prev) throw new Error(`record ${i}: chain broken (prev does not match)`);
-    if (recordHash(rest) !== hash) throw new Error(`record ${i}: hash does not match its content`);
+    let expected: string;
+    try {
+      expected = recordHash(rest);
+    } catch (err) {
+      throw new Error(`record ${i}: not representable in RFC 8785 JSON (${(err as Error).message})`);
+    }
+    if (expected !== hash) throw new Error(`record ${i}: hash does not match its content`);
     visit?.(record);
     prev = hash;
   }
@@ -117,7 +126,9 @@ export class AuditLog {
         let prev = this.prev;
         const time = this.now().toISOString();
         const lines = group.map(({ entry }, i) => {
-          const body = { ...entry, index: this.next + i, time, prev };
+          // Claims and request fields may hold unpaired surrogates, which JCS cannot encode: the
+          // record keeps U+FFFD in their place (what is hashed is exactly what is stored).
+          const body = wellFormedJson({ ...entry, index: this.next + i, time, prev });
           const hash = recordHash(body);
           prev = hash;
           return JSON.stringify({ ...body, hash }) + '\n';

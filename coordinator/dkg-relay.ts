@@ -12,6 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { ZtmintError, type ZtmintErrorOptions } from '../errors/ztmint-error.js';
+import type { DkgConfirmation, DkgEnvelope, DkgFinal, DkgRound1Package } from '../protocol/wire.js';
 import { CIPHERSUITE, identifierFromIndex, type GroupInfo } from '../protocol/ciphersuite.js';
 
 export interface RelayTls {
@@ -40,37 +42,6 @@ export interface RelayExchange {
   response: unknown;
 }
 
-interface WireRound1 {
-  ceremony: string;
-  index: number;
-  identifier: string;
-  threshold: number;
-  signers: number;
-  [k: string]: unknown;
-}
-interface WireEnvelope {
-  sender: number;
-  recipient: number;
-  [k: string]: unknown;
-}
-interface WireConfirmation {
-  ceremony: string;
-  index: number;
-  transcript: string;
-  group_public_key: string;
-  commitments: string[];
-  verifying_shares: Record<string, string>;
-  [k: string]: unknown;
-}
-interface WireFinal {
-  ceremony: string;
-  index: number;
-  identifier: string;
-  group_public_key: string;
-  verifying_share: string;
-  sealed: { path: string; provider: Record<string, unknown> };
-}
-
 export interface DkgRelayOptions {
   signers: RelaySigner[];
   threshold: number;
@@ -92,19 +63,35 @@ export interface DkgResult {
   ceremony: string;
   transcript_hash: string;
   group: GroupInfo;
-  signers: Array<{ name: string; identifier: string; verifying_share: string; sealed: WireFinal['sealed'] }>;
+  signers: Array<{ name: string; identifier: string; verifying_share: string; sealed: DkgFinal['sealed'] }>;
+}
+
+/**
+ * Why the relay gave up: a bad ceremony setup, a signer it could not reach, a signer that refused
+ * (`reason` then holds the signer's abort reason or problem code), an answer that does not fit
+ * the ceremony, signers that disagree with each other, or any other failure (`relay_failed`).
+ */
+export type DkgRelayErrorCode = 'invalid_setup' | 'signer_unreachable' | 'signer_refused' | 'bad_answer' | 'signers_disagree' | 'relay_failed';
+
+export interface DkgRelayErrorOptions extends ZtmintErrorOptions {
+  step: RelayStep | 'setup';
+  /** The signer concerned, when one is. */
+  signer?: string;
+  /** The signer's own reason when it refused (a DKG abort reason or a problem code). */
+  reason?: string;
 }
 
 /** The ceremony failed; `signer` and `reason` say where and why when a signer refused. */
-export class DkgRelayError extends Error {
-  constructor(
-    message: string,
-    readonly step: RelayStep | 'setup',
-    readonly signer?: string,
-    readonly reason?: string,
-  ) {
-    super(message);
-    this.name = 'DkgRelayError';
+export class DkgRelayError extends ZtmintError<DkgRelayErrorCode> {
+  readonly step: RelayStep | 'setup';
+  readonly signer?: string;
+  readonly reason?: string;
+
+  constructor(code: DkgRelayErrorCode, message: string, options: DkgRelayErrorOptions) {
+    super(code, message, options);
+    this.step = options.step;
+    if (options.signer !== undefined) this.signer = options.signer;
+    if (options.reason !== undefined) this.reason = options.reason;
   }
 }
 
@@ -133,11 +120,11 @@ export class DkgRelay {
   constructor(private readonly opts: DkgRelayOptions) {
     const n = opts.signers.length;
     if (!Number.isInteger(opts.threshold) || opts.threshold < 2 || opts.threshold > n || n > 255) {
-      throw new DkgRelayError(`need 2 ≤ threshold ≤ signers ≤ 255 (got threshold ${opts.threshold}, ${n} signers)`, 'setup');
+      throw new DkgRelayError('invalid_setup', `need 2 ≤ threshold ≤ signers ≤ 255 (got threshold ${opts.threshold}, ${n} signers)`, { step: 'setup' });
     }
     this.signers = opts.signers.map((s) => ({ ...s, index: indexOf(s.name) })).sort((a, b) => a.index - b.index);
     this.signers.forEach((s, i) => {
-      if (s.index !== i + 1) throw new DkgRelayError(`signers must be named signer-1 … signer-${n}, once each (got ${opts.signers.map((x) => x.name).join(', ')})`, 'setup');
+      if (s.index !== i + 1) throw new DkgRelayError('invalid_setup', `signers must be named signer-1 … signer-${n}, once each (got ${opts.signers.map((x) => x.name).join(', ')})`, { step: 'setup' });
     });
     this.ceremony = opts.ceremony ?? randomBytes(16).toString('base64url');
     this.timeoutMs = opts.timeoutMs ?? 60_000;
@@ -171,7 +158,7 @@ export class DkgRelay {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      throw new DkgRelayError(`${signer.name} (${signer.url}) unreachable: ${(err as Error).message}`, step, signer.name);
+      throw new DkgRelayError('signer_unreachable', `${signer.name} (${signer.url}) unreachable: ${(err as Error).message}`, { step, signer: signer.name, cause: err });
     }
     let doc: unknown;
     try {
@@ -186,7 +173,7 @@ export class DkgRelay {
       // Signers prefix their details with their name; say it once.
       const detail = typeof p.detail === 'string' ? p.detail.replace(`${signer.name}: `, '') : `HTTP ${res.statusCode}`;
       const reason = typeof p.reason === 'string' ? p.reason : typeof p.code === 'string' ? p.code : undefined;
-      throw new DkgRelayError(`${signer.name} refused: ${detail}${reason ? ` [${reason}]` : ''}`, step, signer.name, reason);
+      throw new DkgRelayError('signer_refused', `${signer.name} refused: ${detail}${reason ? ` [${reason}]` : ''}`, { step, signer: signer.name, reason });
     }
     return doc as T;
   }
@@ -208,10 +195,9 @@ export class DkgRelay {
     if (sealed.length && failed.reason instanceof DkgRelayError) {
       const e = failed.reason;
       throw new DkgRelayError(
+        e.code,
         `${e.message} (${sealed.join(', ')} already sealed a share of this incomplete key set: run a new ceremony, with --replace / --force)`,
-        e.step,
-        e.signer,
-        e.reason,
+        { step: e.step, signer: e.signer, reason: e.reason, cause: e.cause },
       );
     }
     throw failed.reason;
@@ -223,25 +209,26 @@ export class DkgRelay {
     this.log(`DKG ceremony ${this.ceremony}: ${t}-of-${n}, ${this.signers.map((s) => s.name).join(', ')}`);
     let step: RelayStep = 'round1';
     try {
-      const r1 = await this.round<{ package: WireRound1 }>('round1', () => ({ ceremony: this.ceremony, threshold: t, signers: n }), (s, r) => {
+      const r1 = await this.round<{ package: DkgRound1Package }>('round1', () => ({ ceremony: this.ceremony, threshold: t, signers: n }), (s, r) => {
         const p = r?.package;
         if (!p || p.ceremony !== this.ceremony || p.index !== s.index || p.identifier !== identifierFromIndex(s.index) || p.threshold !== t || p.signers !== n) {
-          throw new DkgRelayError(`${s.name} answered round 1 with a package for another ceremony, index or quorum`, 'round1', s.name);
+          throw new DkgRelayError('bad_answer', `${s.name} answered round 1 with a package for another ceremony, index or quorum`, { step: 'round1', signer: s.name });
         }
       });
       const round1 = r1.map((r) => r.package);
 
       step = 'round2';
-      const r2 = await this.round<{ transcript: string; packages: WireEnvelope[] }>('round2', () => ({ ceremony: this.ceremony, round1 }), (s, r) => {
+      const r2 = await this.round<{ transcript: string; packages: DkgEnvelope[] }>('round2', () => ({ ceremony: this.ceremony, round1 }), (s, r) => {
         if (!Array.isArray(r?.packages) || r.packages.length !== n - 1 || r.packages.some((e) => e.sender !== s.index)) {
-          throw new DkgRelayError(`${s.name} answered round 2 with a malformed set of encrypted packages`, 'round2', s.name);
+          throw new DkgRelayError('bad_answer', `${s.name} answered round 2 with a malformed set of encrypted packages`, { step: 'round2', signer: s.name });
         }
       });
       const transcripts = new Set(r2.map((r) => r.transcript));
       if (transcripts.size !== 1) {
         throw new DkgRelayError(
+          'signers_disagree',
           `the signers saw different round-1 sets (${this.signers.map((s, i) => `${s.name}: ${r2[i]!.transcript.slice(0, 12)}…`).join(', ')})`,
-          'round2',
+          { step: 'round2' },
         );
       }
       const transcript = r2[0]!.transcript;
@@ -249,7 +236,7 @@ export class DkgRelay {
 
       step = 'round3';
       const envelopes = r2.flatMap((r) => r.packages);
-      const r3 = await this.round<{ confirmation: WireConfirmation }>('round3', (s) => ({
+      const r3 = await this.round<{ confirmation: DkgConfirmation }>('round3', (s) => ({
         ceremony: this.ceremony,
         packages: envelopes.filter((e) => e.recipient === s.index),
       }));
@@ -257,15 +244,15 @@ export class DkgRelay {
       const first = confirmations[0]!;
       for (const [i, c] of confirmations.entries()) {
         if (c?.index !== i + 1 || c.transcript !== transcript || c.group_public_key !== first.group_public_key) {
-          throw new DkgRelayError(`${this.signers[i]!.name} confirmed another transcript or group key than ${this.signers[0]!.name}`, 'round3', this.signers[i]!.name);
+          throw new DkgRelayError('signers_disagree', `${this.signers[i]!.name} confirmed another transcript or group key than ${this.signers[0]!.name}`, { step: 'round3', signer: this.signers[i]!.name });
         }
       }
       this.log(`  group key ${first.group_public_key}`);
 
       step = 'finalize';
-      const finals = await this.round<WireFinal>('finalize', () => ({ ceremony: this.ceremony, confirmations }), (s, r) => {
+      const finals = await this.round<DkgFinal>('finalize', () => ({ ceremony: this.ceremony, confirmations }), (s, r) => {
         if (r?.group_public_key !== first.group_public_key || r.index !== s.index) {
-          throw new DkgRelayError(`${s.name} sealed a share of another key set`, 'finalize', s.name);
+          throw new DkgRelayError('signers_disagree', `${s.name} sealed a share of another key set`, { step: 'finalize', signer: s.name });
         }
       });
       for (const f of finals) this.log(`  ${this.signers[f.index - 1]!.name} sealed its share at ${f.sealed.path} (${String(f.sealed.provider.type)})`);
@@ -281,7 +268,7 @@ export class DkgRelay {
         commitments: first.commitments,
       };
       if (group.commitments[0] !== group.group_public_key || group.commitments.length !== t || identifiers.some((id) => !group.verifying_shares[id])) {
-        throw new DkgRelayError('the confirmed key set is malformed (commitments[0] must be the group key, one verifying share per signer)', 'finalize');
+        throw new DkgRelayError('bad_answer', 'the confirmed key set is malformed (commitments[0] must be the group key, one verifying share per signer)', { step: 'finalize' });
       }
       return {
         ceremony: this.ceremony,
@@ -290,9 +277,14 @@ export class DkgRelay {
         signers: finals.map((f) => ({ name: this.signers[f.index - 1]!.name, identifier: f.identifier, verifying_share: f.verifying_share, sealed: f.sealed })),
       };
     } catch (err) {
-      const e = err instanceof DkgRelayError ? err : new DkgRelayError((err as Error).message, step);
+      const e = err instanceof DkgRelayError ? err : new DkgRelayError('relay_failed', (err as Error).message, { step, cause: err });
       await this.abortAll(e.message);
-      throw new DkgRelayError(`DKG ceremony ${this.ceremony} failed in ${STEP_TITLE[e.step === 'setup' ? step : e.step]}: ${e.message}`, e.step, e.signer, e.reason);
+      throw new DkgRelayError(e.code, `DKG ceremony ${this.ceremony} failed in ${STEP_TITLE[e.step === 'setup' ? step : e.step]}: ${e.message}`, {
+        step: e.step,
+        signer: e.signer,
+        reason: e.reason,
+        cause: e.cause,
+      });
     }
   }
 

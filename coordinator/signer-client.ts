@@ -3,6 +3,7 @@
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { buildConnector, Pool } from 'undici';
+import { ZtmintError, type ZtmintErrorOptions } from '../errors/ztmint-error.js';
 import type { WireCommitment } from '../protocol/ciphersuite.js';
 import { isProblemCode, type ProblemCode } from '../protocol/problem.js';
 import type { Round1Response, Round2Request, Round2Response, SignerInfo } from '../protocol/wire.js';
@@ -44,19 +45,32 @@ function peerSpki(socket: TLSSocket): Buffer | undefined {
   return cert ? (cert.publicKey.export({ type: 'spki', format: 'der' }) as Buffer) : undefined;
 }
 
-/** The signer could not be reached or did not answer in time. */
-export class SignerUnavailable extends Error {}
+/** Why a signer gave no usable answer: no answer in time, or an answer that does not parse. */
+export type SignerUnavailableCode = 'signer_unreachable' | 'signer_bad_response';
 
-/** The signer answered with a problem document. */
-export class SignerRefused extends Error {
-  constructor(
-    readonly signer: string,
-    readonly code: ProblemCode | 'unknown',
-    readonly status: number,
-    /** The signer's `detail`, reduced to safe printable text (signers never put secrets there). */
-    readonly reason = '',
-  ) {
-    super(`${signer} refused: ${code} (${status})${reason ? `: ${reason}` : ''}`);
+/** The signer could not be reached, did not answer in time, or sent something unreadable. */
+export class SignerUnavailable extends ZtmintError<SignerUnavailableCode> {}
+
+export interface SignerRefusedOptions extends ZtmintErrorOptions {
+  /** The signer's name, e.g. "signer-2". */
+  signer: string;
+  /** The HTTP status it answered with. */
+  status: number;
+  /** The signer's `detail`, reduced to safe printable text (signers never put secrets there). */
+  reason?: string;
+}
+
+/** The signer answered with a problem document; `code` is its problem code ('unknown' if none). */
+export class SignerRefused extends ZtmintError<ProblemCode | 'unknown'> {
+  readonly signer: string;
+  readonly status: number;
+  readonly reason: string;
+
+  constructor(code: ProblemCode | 'unknown', message: string, options: SignerRefusedOptions) {
+    super(code, message, options);
+    this.signer = options.signer;
+    this.status = options.status;
+    this.reason = options.reason ?? '';
   }
 }
 
@@ -160,17 +174,19 @@ export class SignerClient {
           signal: abort.signal,
         });
       } catch (err) {
-        throw new SignerUnavailable(`${this.name} unreachable: ${abort.signal.aborted ? 'TimeoutError' : (err as Error).name}`);
+        throw new SignerUnavailable('signer_unreachable', `${this.name} unreachable: ${abort.signal.aborted ? 'TimeoutError' : (err as Error).name}`, { cause: err });
       }
       let doc: unknown;
       try {
         doc = await res.body.json();
       } catch {
-        throw new SignerUnavailable(`${this.name} sent an unreadable response`);
+        throw new SignerUnavailable('signer_bad_response', `${this.name} sent an unreadable response`);
       }
       if (res.statusCode !== 200) {
         const { code, detail } = (doc ?? {}) as { code?: unknown; detail?: unknown };
-        throw new SignerRefused(this.name, isProblemCode(code) ? code : 'unknown', res.statusCode, safeReason(detail));
+        const refused = isProblemCode(code) ? code : 'unknown';
+        const reason = safeReason(detail);
+        throw new SignerRefused(refused, `${this.name} refused: ${refused} (${res.statusCode})${reason ? `: ${reason}` : ''}`, { signer: this.name, status: res.statusCode, reason });
       }
       return doc as T;
     } finally {
@@ -197,7 +213,7 @@ export class SignerClient {
       const socket = tlsConnect({ ...this.tlsOptions, host: url.hostname, port: Number(url.port || 443) });
       const fail = (err: Error) => {
         socket.destroy();
-        reject(new SignerUnavailable(`${this.name} unreachable: ${err.name}`));
+        reject(new SignerUnavailable('signer_unreachable', `${this.name} unreachable: ${err.name}`, { cause: err }));
       };
       socket.setTimeout(this.timeoutMs, () => fail(new Error('TimeoutError')));
       socket.once('error', fail);
@@ -217,7 +233,7 @@ export class SignerClient {
               if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
               resolve({ info: JSON.parse(text) as SignerInfo, spki: new Uint8Array(spki), ...(notAfter ? { notAfter } : {}) });
             } catch (err) {
-              reject(new SignerUnavailable(`${this.name} sent an unreadable info document: ${(err as Error).message}`));
+              reject(new SignerUnavailable('signer_bad_response', `${this.name} sent an unreadable info document: ${(err as Error).message}`));
             }
           });
         });
@@ -250,7 +266,7 @@ export class SignerClient {
   round1(session: string): Promise<Round1Response> {
     return this.timed('round1', async () => {
       const res = await this.call<Round1Response>('POST', '/v1/round1', { session });
-      if (!isWireCommitment(res?.commitments)) throw new SignerUnavailable(`${this.name} sent a malformed round-1 answer`);
+      if (!isWireCommitment(res?.commitments)) throw new SignerUnavailable('signer_bad_response', `${this.name} sent a malformed round-1 answer`);
       return res;
     });
   }
@@ -261,7 +277,7 @@ export class SignerClient {
       const res = await this.call<Round1Response>('POST', '/v1/round1', { session, count });
       const batch = res?.batch;
       if (!Array.isArray(batch) || batch.length !== count || !batch.every(isWireCommitment) || batch.some((c) => c.identifier !== batch[0]!.identifier)) {
-        throw new SignerUnavailable(`${this.name} sent a malformed round-1 batch`);
+        throw new SignerUnavailable('signer_bad_response', `${this.name} sent a malformed round-1 batch`);
       }
       return res as Round1Response & { batch: WireCommitment[] };
     });

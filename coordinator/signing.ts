@@ -125,7 +125,7 @@ export async function frostSign<T>(
   /** Why each signer could not help (the latest reason per signer), for the problem document. */
   const reasons = new Map<string, string>();
   const refuse = (detail: string): ProblemError =>
-    new ProblemError('quorum_unavailable', detail, reasons.size ? [...reasons.values()] : undefined);
+    new ProblemError('quorum_unavailable', detail, reasons.size ? { reasons: [...reasons.values()] } : {});
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const candidates = deps.signers.filter((s) => !excluded.has(s.name));

@@ -5,6 +5,7 @@
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import { b64url, fromB64url } from './encoding.js';
 import * as sodiumFrost from './frost/sign.js';
+import { ZtmintError, type ZtmintErrorOptions } from '../errors/ztmint-error.js';
 
 export const CIPHERSUITE = 'FROST-ED25519-SHA512-v1';
 /** noble's FROST: key generation (trusted dealer, DKG) and the reference the sodium code is tested against. */
@@ -99,10 +100,20 @@ export function verifyShare(
   }
 }
 
-export class AggregationError extends Error {
-  constructor(readonly culprits: Identifier[]) {
-    super(culprits.length ? `invalid signature shares from ${culprits.join(', ')}` : 'aggregation failed');
-    this.name = 'AggregationError';
+/** The FROST failure codes, and `malformed_input` for shares or commitments that do not decode. */
+export type AggregationErrorCode = sodiumFrost.FrostAggregateCode | 'malformed_input';
+
+export interface AggregationErrorOptions extends ZtmintErrorOptions {
+  /** Signers whose shares do not verify (may be empty). */
+  culprits?: Identifier[];
+}
+
+export class AggregationError extends ZtmintError<AggregationErrorCode> {
+  readonly culprits: Identifier[];
+
+  constructor(code: AggregationErrorCode, message: string, options: AggregationErrorOptions = {}) {
+    super(code, message, options);
+    this.culprits = options.culprits ?? [];
   }
 }
 
@@ -121,6 +132,7 @@ export function aggregate(
   try {
     return sodiumFrost.aggregate(group, commitments, message, shares, verify);
   } catch (err) {
-    throw new AggregationError(err instanceof sodiumFrost.FrostAggregateFailure ? err.culprits : []);
+    if (err instanceof sodiumFrost.FrostAggregateFailure) throw new AggregationError(err.code, err.message, { culprits: err.culprits, cause: err });
+    throw new AggregationError('malformed_input', 'aggregation failed: a commitment or share does not decode', { cause: err });
   }
 }

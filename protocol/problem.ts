@@ -1,5 +1,7 @@
 // RFC 9457 problem details with the stable error codes of docs/architecture.md.
 
+import { ZtmintError, type ZtmintErrorOptions } from '../errors/ztmint-error.js';
+
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 export const PROBLEM_STATUS = {
@@ -57,20 +59,24 @@ export interface Problem {
   reasons?: string[];
 }
 
-/** An error that carries its problem document; `detail` must never hold a secret. */
-export class ProblemError extends Error {
-  readonly code: ProblemCode;
-  readonly status: number;
-  readonly reasons?: string[];
+export interface ProblemErrorOptions extends ZtmintErrorOptions {
+  /** Policy or validation reasons, sent as the problem document's `reasons`. */
+  reasons?: string[];
   /** Seconds for a Retry-After header (rate_limited). */
   retryAfter?: number;
+}
 
-  constructor(code: ProblemCode, detail: string, reasons?: string[]) {
-    super(detail);
-    this.name = 'ProblemError';
-    this.code = code;
+/** An error that carries its problem document; `detail` must never hold a secret. */
+export class ProblemError extends ZtmintError<ProblemCode> {
+  readonly status: number;
+  readonly reasons?: string[];
+  readonly retryAfter?: number;
+
+  constructor(code: ProblemCode, detail: string, options: ProblemErrorOptions = {}) {
+    super(code, detail, options);
     this.status = PROBLEM_STATUS[code];
-    if (reasons) this.reasons = reasons;
+    if (options.reasons) this.reasons = options.reasons;
+    if (options.retryAfter !== undefined) this.retryAfter = options.retryAfter;
   }
 
   toJSON(): Problem {

@@ -1,26 +1,15 @@
-// Request and response bodies of the signer API (coordinator ⇄ signer, mTLS only).
-import type { Identifier, WireCommitment } from './ciphersuite.js';
+// Request and response bodies of the signer API (coordinator ⇄ signer, mTLS only). The types are
+// generated from signers/openapi.json, the one schema source the signers also validate with
+// (protocol/signer-api.ts, scripts/generate-signer-types.mjs); this file names them and holds the
+// constants of the protocol (test/signer-openapi.test.ts checks they match the document).
+import type { components } from './signer-api.js';
 
-export interface MintRequest {
-  scopes: string[];
-  ttl?: number;
-  audience?: string;
-}
+type Schemas = components['schemas'];
 
-export interface MintContext {
-  oidc_token: string;
-  request: MintRequest;
-}
-
-export interface SignerInfo {
-  identifier: Identifier;
-  group_public_key: string;
-  verifying_share: string;
-  threshold: number;
-  signers: number;
-  /** SEV-SNP evidence whose REPORT_DATA binds this signer's TLS key and policy hash (docs/attestation.md). */
-  attestation?: { type: 'sev-snp'; report: string; vcek: string };
-}
+export type MintRequest = Schemas['MintRequest'];
+export type MintContext = Schemas['MintContext'];
+/** SEV-SNP evidence, when present, binds this signer's TLS key and policy hash (docs/attestation.md). */
+export type SignerInfo = Schemas['SignerInfo'];
 
 /**
  * Round 1. Without `count`: fresh nonces for the session `session`; the answer's `commitments`
@@ -32,17 +21,9 @@ export interface SignerInfo {
  * use them. Either way `session` is accepted once, ever: a batch id can never be reused, nor
  * used as an ordinary session, and round 2 for any of its sessions works at most once.
  */
-export interface Round1Request {
-  session: string;
-  count?: number;
-}
-
-export interface Round1Response {
-  session: string;
-  commitments: WireCommitment;
-  /** Present exactly when the request had `count`: batch[i] is the commitment of `${session}.${i}`. */
-  batch?: WireCommitment[];
-}
+export type Round1Request = Schemas['Round1Request'];
+/** `batch` is present exactly when the request had `count`: batch[i] is the commitment of `${session}.${i}`. */
+export type Round1Response = Schemas['Round1Response'];
 
 export const ROUND1_MAX_COUNT = 256;
 /** How long a signer keeps preprocessed nonces; a coordinator drops them from its pool sooner. */
@@ -51,16 +32,14 @@ export const preprocessedSession = (session: string, i: number) => `${session}.$
 /** Round 2's session: a round-1 session, or `${session}.${i}` from a preprocessing batch. */
 export const ROUND2_SESSION_PATTERN = '^[A-Za-z0-9_-]{22,64}(?:\\.(?:0|[1-9][0-9]{0,2}))?$';
 
-export interface Round2Request {
-  session: string;
-  message: string;
-  commitments: WireCommitment[];
-  context: MintContext;
-}
+export type Round2Request = Schemas['Round2Request'];
+export type Round2Response = Schemas['Round2Response'];
 
-export interface Round2Response {
-  share: string;
-}
+/** The DKG messages (docs/dkg.md); signers/dkg.ts builds and checks them. */
+export type DkgRound1Package = Schemas['DkgRound1Package'];
+export type DkgEnvelope = Schemas['DkgEnvelope'];
+export type DkgConfirmation = Schemas['DkgConfirmation'];
+export type DkgFinal = Schemas['DkgFinal'];
 
 /** 128-bit random session ids, base64url. */
 export const SESSION_PATTERN = '^[A-Za-z0-9_-]{22,64}$';

@@ -10,9 +10,8 @@ import type { GroupInfo, SecretShare } from '../protocol/ciphersuite.js';
 import { STRICT_AJV, installProblemHandlers, sendProblem } from '../http/problem-response.js';
 import { PROBLEM_CONTENT_TYPE } from '../protocol/problem.js';
 import { createDkgMetrics, installDkgMetrics } from './dkg-metrics.js';
+import { requestSchema, serveOpenApi } from './openapi.js';
 import {
-  CEREMONY_PATTERN,
-  DKG_VERSION,
   DkgAbort,
   DkgParticipant,
   DkgStepError,
@@ -51,98 +50,14 @@ export interface DkgRouteDeps {
   now?: () => Date;
 }
 
-const b64 = (max: number) => ({ type: 'string', pattern: '^[A-Za-z0-9_-]+$', maxLength: max }) as const;
-const hex64 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
-const ceremony = { type: 'string', pattern: CEREMONY_PATTERN } as const;
-const index = { type: 'integer', minimum: 1, maximum: 255 } as const;
-const pem = { type: 'string', minLength: 64, maxLength: 8192 } as const;
-
-const round1PackageSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['version', 'ciphersuite', 'ceremony', 'threshold', 'signers', 'index', 'identifier', 'commitment', 'proof_of_knowledge', 'encryption_key', 'certificate', 'signature'],
-  properties: {
-    version: { const: DKG_VERSION },
-    ciphersuite: { type: 'string', maxLength: 64 },
-    ceremony,
-    threshold: index,
-    signers: index,
-    index,
-    identifier: hex64,
-    commitment: { type: 'array', minItems: 2, maxItems: 255, items: b64(64) },
-    proof_of_knowledge: b64(128),
-    encryption_key: b64(64),
-    certificate: pem,
-    signature: b64(256),
-  },
-} as const;
-
-const envelopeSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['version', 'ceremony', 'sender', 'recipient', 'transcript', 'enc', 'nonce', 'ciphertext'],
-  properties: {
-    version: { const: DKG_VERSION },
-    ceremony,
-    sender: index,
-    recipient: index,
-    transcript: hex64,
-    enc: b64(64),
-    nonce: b64(32),
-    ciphertext: b64(256),
-  },
-} as const;
-
-const confirmationSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['version', 'ceremony', 'index', 'identifier', 'transcript', 'group_public_key', 'commitments', 'verifying_shares', 'certificate', 'signature'],
-  properties: {
-    version: { const: DKG_VERSION },
-    ceremony,
-    index,
-    identifier: hex64,
-    transcript: hex64,
-    group_public_key: b64(64),
-    commitments: { type: 'array', minItems: 2, maxItems: 255, items: b64(64) },
-    verifying_shares: { type: 'object', maxProperties: 255, propertyNames: { pattern: '^[0-9a-f]{64}$' }, additionalProperties: b64(64) },
-    certificate: pem,
-    signature: b64(256),
-  },
-} as const;
-
+// Request bodies are validated with the schemas of signers/openapi.json.
 const schemas = {
-  round1: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['ceremony', 'threshold', 'signers'],
-    properties: { ceremony, threshold: index, signers: index },
-  },
-  round2: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['ceremony', 'round1'],
-    properties: { ceremony, round1: { type: 'array', minItems: 2, maxItems: 255, items: round1PackageSchema } },
-  },
-  round3: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['ceremony', 'packages'],
-    properties: { ceremony, packages: { type: 'array', minItems: 1, maxItems: 254, items: envelopeSchema } },
-  },
-  finalize: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['ceremony', 'confirmations'],
-    properties: { ceremony, confirmations: { type: 'array', minItems: 2, maxItems: 255, items: confirmationSchema } },
-  },
-  abort: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['ceremony'],
-    properties: { ceremony, reason: { type: 'string', maxLength: 512 } },
-  },
-} as const;
+  round1: requestSchema('DkgRound1Request'),
+  round2: requestSchema('DkgRound2Request'),
+  round3: requestSchema('DkgRound3Request'),
+  finalize: requestSchema('DkgFinalizeRequest'),
+  abort: requestSchema('DkgAbortRequest'),
+};
 
 function dkgProblem(reply: FastifyReply, code: 'dkg_aborted' | 'dkg_conflict', detail: string, reason?: string) {
   const doc: Record<string, unknown> = {
@@ -165,8 +80,8 @@ export function dkgRoutes(app: FastifyInstance, deps: DkgRouteDeps): void {
 
   function fail(reply: FastifyReply, err: unknown) {
     if (err instanceof DkgAbort) {
-      app.log.warn({ ceremony: current?.ceremony, reason: err.reason }, `DKG aborted: ${err.message}`);
-      return dkgProblem(reply, 'dkg_aborted', `${me}: ${err.message}`, err.reason);
+      app.log.warn({ ceremony: current?.ceremony, reason: err.code }, `DKG aborted: ${err.message}`);
+      return dkgProblem(reply, 'dkg_aborted', `${me}: ${err.message}`, err.code);
     }
     if (err instanceof DkgStepError) return dkgProblem(reply, 'dkg_conflict', `${me}: ${err.message}`);
     throw err;
@@ -184,7 +99,7 @@ export function dkgRoutes(app: FastifyInstance, deps: DkgRouteDeps): void {
     signer: me,
     ceremony: current?.ceremony ?? null,
     state: final ? 'sealed' : (current?.state ?? 'idle'),
-    ...(current?.abortReason ? { reason: current.abortReason.reason } : {}),
+    ...(current?.abortReason ? { reason: current.abortReason.code } : {}),
   }));
 
   app.post<{ Body: { ceremony: string; threshold: number; signers: number } }>('/v1/dkg/round1', { schema: { body: schemas.round1 } }, async (request, reply) => {
@@ -197,11 +112,11 @@ export function dkgRoutes(app: FastifyInstance, deps: DkgRouteDeps): void {
     try {
       if (current && current.ceremony === id) {
         if (current.threshold !== threshold || current.signers !== signers) {
-          throw new DkgStepError(`ceremony ${id} was started as ${current.threshold}-of-${current.signers}`);
+          throw new DkgStepError('ceremony_conflict', `ceremony ${id} was started as ${current.threshold}-of-${current.signers}`);
         }
         return { package: current.round1() };
       }
-      if (finalizing) throw new DkgStepError(`ceremony ${current?.ceremony} is being sealed`);
+      if (finalizing) throw new DkgStepError('ceremony_conflict', `ceremony ${current?.ceremony} is being sealed`);
       // A new ceremony replaces an unfinished one: its secrets are dropped.
       current?.abort('aborted', `superseded by ceremony ${id}`);
       current = new DkgParticipant({ ceremony: id, threshold, signers, identity: deps.identity, rng: deps.rng, now: deps.now });
@@ -319,6 +234,7 @@ export async function buildDkgSignerServer(opts: DkgSignerServerOptions): Promis
   });
   app.get('/healthz', async () => ({ status: 'ok', mode: 'dkg' }));
   installDkgMetrics(app, createDkgMetrics(signerName(opts.identity.index)));
+  serveOpenApi(app);
   dkgRoutes(app, opts);
   return app;
 }

@@ -20,6 +20,7 @@
 //
 // Any failed check aborts the ceremony at this signer for good (its secrets are dropped): a
 // DkgAbort names the step, the other signer concerned and the reason; it never holds a secret.
+import { ZtmintError } from '../errors/ztmint-error.js';
 import {
   X509Certificate,
   createCipheriv,
@@ -40,6 +41,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import type { DKG_Secret, Key } from '@noble/curves/abstract/frost.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
 import { canonicalJson } from '../protocol/canonical-json.js';
+import type { DkgConfirmation, DkgEnvelope, DkgRound1Package } from '../protocol/wire.js';
 import { CIPHERSUITE, frost, identifierFromIndex, type GroupInfo, type SecretShare } from '../protocol/ciphersuite.js';
 import { b64url, fromB64url } from '../protocol/encoding.js';
 
@@ -51,57 +53,15 @@ const CEREMONY_RE = new RegExp(CEREMONY_PATTERN);
 /** Entropy source for noble's round 1 (tests only: production uses the CSPRNG). */
 export type Rng = (bytesLength?: number) => Uint8Array;
 
-/** Round-1 broadcast of one signer, signed with its mTLS key. Bytes are base64url. */
-export interface DkgRound1Package {
-  version: typeof DKG_VERSION;
-  ciphersuite: typeof CIPHERSUITE;
-  ceremony: string;
-  threshold: number;
-  signers: number;
-  index: number;
-  identifier: string;
-  /** VSS commitment: threshold points, [0] = this signer's secret times G. */
-  commitment: string[];
-  proof_of_knowledge: string;
-  /** X25519 public key for this ceremony: round-2 packages for this signer are sealed to it. */
-  encryption_key: string;
-  /** PEM certificate `CN=signer-<index>` issued by the state's CA. */
-  certificate: string;
-  /** ECDSA (P-256, SHA-256, r‖s) or Ed25519 signature over the package without this field. */
-  signature: string;
-}
-
-/** A round-2 package in transit: only the recipient can open it. */
-export interface DkgEnvelope {
-  version: typeof DKG_VERSION;
-  ceremony: string;
-  sender: number;
-  recipient: number;
-  /** The sender's transcript hash (hex): the set of round-1 packages it saw. */
-  transcript: string;
-  /** The sender's fresh X25519 public key for this envelope. */
-  enc: string;
-  nonce: string;
-  /** AES-256-GCM ciphertext of the 32-byte share f_sender(recipient), tag appended. */
-  ciphertext: string;
-}
-
-/** What a signer computed in round 3, signed: all must agree before anyone seals. */
-export interface DkgConfirmation {
-  version: typeof DKG_VERSION;
-  ceremony: string;
-  index: number;
-  identifier: string;
-  transcript: string;
-  group_public_key: string;
-  commitments: string[];
-  verifying_shares: Record<string, string>;
-  certificate: string;
-  signature: string;
-}
+/**
+ * The wire messages, typed from signers/openapi.json (protocol/wire.ts): the round-1 broadcast of
+ * one signer, signed with its mTLS key; a round-2 package in transit (only the recipient can open
+ * it); what a signer computed in round 3, signed (all must agree before anyone seals). Bytes are
+ * base64url; docs/dkg.md describes every field.
+ */
+export type { DkgConfirmation, DkgEnvelope, DkgRound1Package } from '../protocol/wire.js';
 
 export type DkgAbortReason =
-  | 'parameters'
   | 'round1_invalid'
   | 'transcript_mismatch'
   | 'round2_invalid'
@@ -110,24 +70,20 @@ export type DkgAbortReason =
   | 'confirmation_mismatch'
   | 'aborted';
 
-/** The ceremony failed a check at this signer and is over. The message holds no secret. */
-export class DkgAbort extends Error {
-  constructor(
-    readonly reason: DkgAbortReason,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DkgAbort';
-  }
-}
+/**
+ * The ceremony failed a check at this signer and is over; `code` is the abort reason the signer
+ * sends (problem `dkg_aborted`, field `reason`). The message holds no secret.
+ */
+export class DkgAbort extends ZtmintError<DkgAbortReason> {}
+
+/**
+ * Why a request does not fit: parameters out of range (`invalid_parameters`), a step asked out of
+ * order (`wrong_step`), or another ceremony in the way (`ceremony_conflict`).
+ */
+export type DkgStepErrorCode = 'invalid_parameters' | 'wrong_step' | 'ceremony_conflict';
 
 /** A request that does not fit the ceremony's current step (no abort: nothing was checked). */
-export class DkgStepError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DkgStepError';
-  }
-}
+export class DkgStepError extends ZtmintError<DkgStepErrorCode> {}
 
 /** The signer's long-term identity: its mTLS certificate and key, and the CA of the state. */
 export interface DkgIdentity {
@@ -347,12 +303,12 @@ export function groupInfoFromKey(pub: Key['public'], signers: number): GroupInfo
 }
 
 export function validateCeremonyParameters(ceremony: string, threshold: number, signers: number, index: number): void {
-  if (typeof ceremony !== 'string' || !CEREMONY_RE.test(ceremony)) throw new DkgStepError('ceremony must be 16–64 base64url characters');
+  if (typeof ceremony !== 'string' || !CEREMONY_RE.test(ceremony)) throw new DkgStepError('invalid_parameters', 'ceremony must be 16–64 base64url characters');
   if (!Number.isInteger(signers) || !Number.isInteger(threshold) || threshold < 2 || threshold > signers || signers > 255) {
-    throw new DkgStepError(`need integers with 2 ≤ threshold ≤ signers ≤ 255 (got threshold ${threshold}, signers ${signers})`);
+    throw new DkgStepError('invalid_parameters', `need integers with 2 ≤ threshold ≤ signers ≤ 255 (got threshold ${threshold}, signers ${signers})`);
   }
   if (!Number.isInteger(index) || index < 1 || index > signers) {
-    throw new DkgStepError(`this signer is ${signerName(index)}: not a member of a ceremony with ${signers} signers`);
+    throw new DkgStepError('invalid_parameters', `this signer is ${signerName(index)}: not a member of a ceremony with ${signers} signers`);
   }
 }
 
@@ -443,7 +399,7 @@ export class DkgParticipant {
 
   private guard(expected: Step[], what: string): void {
     if (this.step === 'aborted') throw this.abortError!;
-    if (!expected.includes(this.step)) throw new DkgStepError(`${what} does not fit: ceremony ${this.ceremony} is at ${this.step} at ${signerName(this.index)}`);
+    if (!expected.includes(this.step)) throw new DkgStepError('wrong_step', `${what} does not fit: ceremony ${this.ceremony} is at ${this.step} at ${signerName(this.index)}`);
   }
 
   /** Runs `fn`; a DkgAbort it throws aborts the ceremony. */
@@ -451,7 +407,7 @@ export class DkgParticipant {
     try {
       return fn();
     } catch (err) {
-      if (err instanceof DkgAbort) throw this.abort(err.reason, err.message);
+      if (err instanceof DkgAbort) throw this.abort(err.code, err.message);
       throw err;
     }
   }

@@ -2,6 +2,7 @@
 // context allows (its own OIDC verification and JWKS cache, its own copy of the hash-pinned
 // policy) and signs only if the message is byte for byte that token's signing input. Only `iat`
 // and `jti` come from the coordinator: iat must be fresh, jti must carry 128 bits and be new.
+import { ZtmintError } from '../errors/ztmint-error.js';
 import { fromB64url } from '../protocol/encoding.js';
 import { ExpiringSet } from '../oidc/expiring-set.js';
 import type { OidcVerifier } from '../oidc/verifier.js';
@@ -13,7 +14,18 @@ import type { MintContext } from '../protocol/wire.js';
 
 export const MAX_CLOCK_SKEW_S = 60;
 
-export class ContextMismatch extends Error {}
+/** Which check of invariant I2 refused the message. */
+export type ContextMismatchCode =
+  | 'not_signing_input'
+  | 'oidc_token_invalid'
+  | 'policy_denied'
+  | 'iat_not_fresh'
+  | 'jti_malformed'
+  | 'token_differs'
+  | 'jti_reused';
+
+/** The message is not the token the mint context allows (answered as problem `context_mismatch`). */
+export class ContextMismatch extends ZtmintError<ContextMismatchCode> {}
 
 export interface MintCheckDeps {
   /** The coordinator's issuer URL: the `iss` every token must carry. */
@@ -36,7 +48,7 @@ function decodePayload(message: string): Record<string, unknown> {
   } catch {
     /* fall through */
   }
-  throw new ContextMismatch('message is not a JWS signing input with a JSON payload');
+  throw new ContextMismatch('not_signing_input', 'message is not a JWS signing input with a JSON payload');
 }
 
 function differingClaims(got: Record<string, unknown>, want: TokenClaims): string[] {
@@ -51,27 +63,27 @@ export class MintChecker {
   constructor(private readonly deps: MintCheckDeps) {}
 
   async check(message: string, context: MintContext, nowS: number): Promise<CheckedMessage> {
-    if (message.split('.').length !== 2) throw new ContextMismatch('message is not a JWS signing input');
+    if (message.split('.').length !== 2) throw new ContextMismatch('not_signing_input', 'message is not a JWS signing input');
     const claims = decodePayload(message);
 
     let oidcClaims: Record<string, unknown>;
     try {
       oidcClaims = await this.deps.oidc.verify(context.oidc_token);
     } catch (err) {
-      throw new ContextMismatch(`the context's OIDC token does not verify here: ${err instanceof ProblemError ? err.message : 'unknown error'}`);
+      throw new ContextMismatch('oidc_token_invalid', `the context's OIDC token does not verify here: ${err instanceof ProblemError ? err.message : 'unknown error'}`, { cause: err });
     }
     // The coordinator's normalisation, by the same function: unpaired surrogates become U+FFFD.
     const input = wellFormedPolicyInput(oidcClaims, context.request);
     oidcClaims = input.claims;
     const policy = this.deps.policy.current;
     const decision = policy.evaluate(oidcClaims, input.request);
-    if (!decision.allow) throw new ContextMismatch('this signer\'s policy denies the request in the context');
+    if (!decision.allow) throw new ContextMismatch('policy_denied', 'this signer\'s policy denies the request in the context');
 
     const { iat, jti } = claims;
     if (typeof iat !== 'number' || !Number.isSafeInteger(iat) || Math.abs(iat - nowS) > MAX_CLOCK_SKEW_S) {
-      throw new ContextMismatch('iat is not a fresh timestamp');
+      throw new ContextMismatch('iat_not_fresh', 'iat is not a fresh timestamp');
     }
-    if (typeof jti !== 'string' || !/^[A-Za-z0-9_-]{22,64}$/.test(jti)) throw new ContextMismatch('jti must be base64url with at least 128 bits');
+    if (typeof jti !== 'string' || !/^[A-Za-z0-9_-]{22,64}$/.test(jti)) throw new ContextMismatch('jti_malformed', 'jti must be base64url with at least 128 bits');
 
     const expected = buildToken({
       issuer: this.deps.tokenIssuer,
@@ -85,10 +97,11 @@ export class MintChecker {
     if (signingInput(expected.header, expected.claims) !== message) {
       const differing = differingClaims(claims, expected.claims);
       throw new ContextMismatch(
+        'token_differs',
         differing.length ? `claims differ from what the context allows: ${differing.join(', ')}` : 'header or encoding differs from the canonical token',
       );
     }
-    if (!this.signed.add(jti, expected.claims.exp, nowS)) throw new ContextMismatch('this signer already signed a token with that jti');
+    if (!this.signed.add(jti, expected.claims.exp, nowS)) throw new ContextMismatch('jti_reused', 'this signer already signed a token with that jti');
     return { jti, exp: expected.claims.exp };
   }
 }

@@ -73,13 +73,13 @@ export async function readSealedShare(sealedPath: string): Promise<SealedShareFi
   try {
     text = await readFile(sealedPath, 'utf8');
   } catch (err) {
-    throw new SealError(`${sealedPath}: cannot read the sealed share (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'format');
+    throw new SealError('format', `${sealedPath}: cannot read the sealed share (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   let file: Record<string, unknown>;
   try {
     file = JSON.parse(text) as Record<string, unknown>;
   } catch {
-    throw new SealError(`${sealedPath}: not a sealed share (invalid JSON)`, 'format');
+    throw new SealError('format', `${sealedPath}: not a sealed share (invalid JSON)`);
   }
   const common = file && typeof file === 'object' && file.alg === 'A256GCM' && ['identifier', 'group_public_key', 'iv', 'ciphertext', 'tag'].every((k) => isString(file[k]));
   if (common && file.version === 1 && file.provider === 'file') return file as unknown as SealedShareFileV1;
@@ -87,7 +87,7 @@ export async function readSealedShare(sealedPath: string): Promise<SealedShareFi
   if (common && file.version === 2 && provider && typeof provider === 'object' && isString(provider.type)) {
     return file as unknown as SealedShareFileV2;
   }
-  throw new SealError(`${sealedPath}: unsupported sealed share format`, 'format');
+  throw new SealError('format', `${sealedPath}: unsupported sealed share format`);
 }
 
 /** What a sealed share says about itself, for people: no ciphertext, no wrapped keys. */
@@ -198,8 +198,8 @@ export async function unsealShare(sealedPath: string, keyPath?: string | Provide
       aad = shareAad(ctx, providerTag(file.provider));
     }
   } catch (err) {
-    if (err instanceof SealError) throw new SealError(`${sealedPath}: ${err.message}`, err.code);
-    if (err instanceof TypeError) throw new SealError(`${sealedPath}: malformed sealed share (${err.message})`, 'format');
+    if (err instanceof SealError) throw new SealError(err.code, `${sealedPath}: ${err.message}`, { cause: err });
+    if (err instanceof TypeError) throw new SealError('format', `${sealedPath}: malformed sealed share (${err.message})`, { cause: err });
     throw err;
   }
   try {
@@ -207,7 +207,7 @@ export async function unsealShare(sealedPath: string, keyPath?: string | Provide
     return { identifier: file.identifier, signingShare, groupPublicKey: file.group_public_key };
   } catch {
     const what = file.version === 1 || file.provider.type === 'file' ? 'wrong key file' : 'wrong key';
-    throw new SealError(`${sealedPath}: cannot unseal (${what}, or the sealed share was tampered with)`, 'unseal_failed');
+    throw new SealError('unseal_failed', `${sealedPath}: cannot unseal (${what}, or the sealed share was tampered with)`);
   } finally {
     key.fill(0);
   }
@@ -251,7 +251,7 @@ export async function resealShare(inPath: string, target: SealTarget, opts: Rese
       check.signingShare.length !== share.signingShare.length ||
       !timingSafeEqual(check.signingShare, share.signingShare)
     ) {
-      throw new SealError(`${inPath}: the resealed share did not unseal to the same share; nothing was replaced`, 'unseal_failed');
+      throw new SealError('unseal_failed', `${inPath}: the resealed share did not unseal to the same share; nothing was replaced`);
     }
     await rename(tmp, outPath);
   } catch (err) {

@@ -4,19 +4,13 @@ import type { TLSSocket } from 'node:tls';
 import { commit, signShare, type GroupInfo, type SecretShare, type WireCommitment } from '../protocol/ciphersuite.js';
 import { b64url } from '../protocol/encoding.js';
 import { STRICT_AJV, installProblemHandlers, sendProblem } from '../http/problem-response.js';
-import {
-  ROUND1_MAX_COUNT,
-  ROUND2_SESSION_PATTERN,
-  SESSION_PATTERN,
-  type Round1Request,
-  type Round2Request,
-  type SignerInfo,
-} from '../protocol/wire.js';
+import type { Round1Request, Round2Request, SignerInfo } from '../protocol/wire.js';
 import type { SnpEvidence } from './attestation-source.js';
 import { ContextMismatch, type MintChecker } from './mint-check.js';
 import { traceRequests } from '../tracing/fastify.js';
 import { installSignerMetrics, type SignerMetrics } from './metrics.js';
 import { NonceStore, wipe } from './nonce-store.js';
+import { requestSchema, serveOpenApi } from './openapi.js';
 
 export interface SignerTls {
   key: string;
@@ -43,49 +37,9 @@ export interface SignerDeps {
   now?: () => number;
 }
 
-const b64 = { type: 'string', pattern: '^[A-Za-z0-9_-]+$', maxLength: 128 } as const;
-const commitmentSchema = {
-  type: 'object',
-  required: ['identifier', 'hiding', 'binding'],
-  additionalProperties: false,
-  properties: { identifier: { type: 'string', pattern: '^[0-9a-f]{64}$' }, hiding: b64, binding: b64 },
-} as const;
-const sessionSchema = { type: 'string', pattern: SESSION_PATTERN } as const;
-
-const round1Schema = {
-  type: 'object',
-  required: ['session'],
-  additionalProperties: false,
-  properties: { session: sessionSchema, count: { type: 'integer', minimum: 1, maximum: ROUND1_MAX_COUNT } },
-} as const;
-
-const round2Schema = {
-  type: 'object',
-  required: ['session', 'message', 'commitments', 'context'],
-  additionalProperties: false,
-  properties: {
-    session: { type: 'string', pattern: ROUND2_SESSION_PATTERN },
-    message: { type: 'string', minLength: 3, maxLength: 16_384 },
-    commitments: { type: 'array', minItems: 2, maxItems: 255, items: commitmentSchema },
-    context: {
-      type: 'object',
-      required: ['oidc_token', 'request'],
-      additionalProperties: false,
-      properties: {
-        oidc_token: { type: 'string', maxLength: 16_384 },
-        request: {
-          type: 'object',
-          required: ['scopes'],
-          properties: {
-            scopes: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', maxLength: 256 } },
-            ttl: { type: 'integer', minimum: 1, maximum: 86_400 },
-            audience: { type: 'string', maxLength: 2048 },
-          },
-        },
-      },
-    },
-  },
-} as const;
+// Request bodies are validated with the schemas of signers/openapi.json.
+const round1Schema = requestSchema('Round1Request');
+const round2Schema = requestSchema('Round2Request');
 
 /** The client certificate's CN, looked up once per TLS connection. */
 const clientNames = new WeakMap<object, string>();
@@ -140,6 +94,7 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
     return attestation ? { ...info, attestation } : info;
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
+  serveOpenApi(app);
 
   app.post<{ Body: Round1Request }>('/v1/round1', { schema: { body: round1Schema } }, async (request, reply) => {
     const { session, count } = request.body;

@@ -56,7 +56,7 @@ function expectAbort(fn: () => unknown, reason: string, message: RegExp): DkgAbo
     caught = err;
   }
   expect(caught).toBeInstanceOf(DkgAbort);
-  expect((caught as DkgAbort).reason).toBe(reason);
+  expect((caught as DkgAbort).code).toBe(reason);
   expect((caught as DkgAbort).message).toMatch(message);
   return caught as DkgAbort;
 }
@@ -320,6 +320,7 @@ describe('DKG over mTLS: in-process signer servers, the relay, and its transcrip
     );
     expect((err as DkgRelayError).signer).toBe('signer-3');
     expect((err as DkgRelayError).reason).toBe('decrypt_failed');
+    expect((err as DkgRelayError).code).toBe('signer_refused');
     // The relay told every signer to drop the ceremony.
     expect(relay.transcript.filter((x) => x.step === 'abort').map((x) => x.signer).sort()).toEqual(['signer-1', 'signer-2', 'signer-3']);
   });

@@ -10,7 +10,8 @@
 // these digests apart from any other use of SHA-512; the length prefix makes the split between the
 // variable-length SPKI and the fixed-length policy hash unambiguous.
 import { createHash } from 'node:crypto';
-import { readSingle, TAG } from './der.js';
+import { Sequence } from 'asn1js';
+import { readSingle } from './asn1.js';
 
 export const SNP_BINDING_LABEL = 'ztmint-snp-v1\0';
 
@@ -22,7 +23,7 @@ export function snpReportData(tlsPublicKeySpkiDer: Uint8Array, policyHashHex: st
   }
   let isSequence = false;
   try {
-    isSequence = readSingle(tlsPublicKeySpkiDer).tag === TAG.SEQUENCE;
+    isSequence = readSingle(tlsPublicKeySpkiDer) instanceof Sequence;
   } catch {
     isSequence = false;
   }

@@ -1,19 +1,9 @@
 // The AMD certificate chain of an SEV-SNP report signer: ARK (AMD Root Key, self-signed, pinned
 // here) → ASK (AMD SEV Key) → VCEK (Versioned Chip Endorsement Key, one per chip and TCB). All
 // three are X.509; AMD signs ARK/ASK/VCEK with RSASSA-PSS (SHA-384), the VCEK key is ECDSA P-384.
-// node:crypto's X509Certificate does the signature checks; der.ts reads the VCEK's AMD extensions.
+// node:crypto's X509Certificate does the signature checks; asn1.ts reads the VCEK's AMD extensions.
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import {
-  DerError,
-  TAG,
-  children,
-  content,
-  decodeOid,
-  decodeTime,
-  decodeUnsigned,
-  expectTag,
-  readSingle,
-} from './der.js';
+import { certFacts, readString, readUnsigned, type CertFacts } from './asn1.js';
 import { fail } from './errors.js';
 
 export type SnpProduct = 'Milan' | 'Genoa';
@@ -44,46 +34,7 @@ export const VCEK_OID = {
   hwId: '1.3.6.1.4.1.3704.1.4',
 } as const;
 
-export interface CertFacts {
-  notBefore: Date;
-  notAfter: Date;
-  /** extnID → extnValue (the content of the OCTET STRING). */
-  extensions: Map<string, Uint8Array>;
-}
-
-/** Validity and extensions from a certificate's DER (RFC 5280 TBSCertificate). */
-export function certFacts(der: Uint8Array): CertFacts {
-  const cert = expectTag(readSingle(der), TAG.SEQUENCE, 'Certificate');
-  const tbs = expectTag(children(cert)[0], TAG.SEQUENCE, 'TBSCertificate');
-  const fields = children(tbs);
-  let i = fields[0]?.tag === 0xa0 ? 1 : 0; // [0] version
-  i += 3; // serialNumber, signature, issuer
-  const validity = children(expectTag(fields[i++], TAG.SEQUENCE, 'Validity'));
-  const notBefore = decodeTime(validity[0] ?? fail0());
-  const notAfter = decodeTime(validity[1] ?? fail0());
-  i += 2; // subject, subjectPublicKeyInfo
-  const extensions = new Map<string, Uint8Array>();
-  for (; i < fields.length; i++) {
-    const f = fields[i]!;
-    if (f.tag !== 0xa3) continue; // [1]/[2] unique IDs
-    const list = expectTag(children(f)[0], TAG.SEQUENCE, 'Extensions');
-    for (const ext of children(list)) {
-      const parts = children(expectTag(ext, TAG.SEQUENCE, 'Extension'));
-      if (parts.length !== 2 && !(parts.length === 3 && parts[1]!.tag === TAG.BOOLEAN)) {
-        throw new DerError('malformed Extension');
-      }
-      const oid = decodeOid(parts[0]!);
-      const value = expectTag(parts[parts.length - 1], TAG.OCTET_STRING, 'extnValue');
-      if (extensions.has(oid)) throw new DerError(`duplicate extension ${oid}`);
-      extensions.set(oid, content(value));
-    }
-  }
-  return { notBefore, notAfter, extensions };
-}
-
-function fail0(): never {
-  throw new DerError('truncated certificate');
-}
+export type { CertFacts } from './asn1.js';
 
 export interface VcekFacts extends CertFacts {
   cert: X509Certificate;
@@ -99,7 +50,7 @@ function extInteger(ext: Map<string, Uint8Array>, oid: string, name: string): nu
   const value = ext.get(oid);
   if (!value) fail('vcek_chain', `VCEK lacks the ${name} extension (${oid})`);
   try {
-    return decodeUnsigned(readSingle(value));
+    return readUnsigned(value);
   } catch (e) {
     fail('vcek_chain', `VCEK ${name} extension is malformed`, e);
   }
@@ -128,11 +79,7 @@ export function parseVcek(vcek: Uint8Array | string): VcekFacts {
   const pn = ext.get(VCEK_OID.productName);
   if (pn) {
     try {
-      const tlv = readSingle(pn);
-      if (tlv.tag !== TAG.IA5_STRING && tlv.tag !== TAG.UTF8_STRING && tlv.tag !== TAG.PRINTABLE_STRING) {
-        throw new DerError('productName is not a string');
-      }
-      productName = new TextDecoder('ascii').decode(content(tlv));
+      productName = readString(pn);
     } catch (e) {
       fail('vcek_chain', 'VCEK productName extension is malformed', e);
     }

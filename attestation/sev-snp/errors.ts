@@ -1,4 +1,5 @@
 // Stable failure reasons of SEV-SNP attestation verification (docs/attestation.md lists them).
+import { ZtmintError, type ZtmintErrorOptions } from '../../errors/ztmint-error.js';
 
 export const SNP_FAILURES = [
   'report_size',
@@ -22,16 +23,12 @@ export type SnpFailure = (typeof SNP_FAILURES)[number];
  * Verification failure. `code` is the stable reason; `message` starts with `snp <code>: ` and then
  * explains in English (it holds public facts only: versions, hex digests, TCB numbers).
  */
-export class SnpVerifyError extends Error {
-  override readonly name = 'SnpVerifyError';
-  readonly code: SnpFailure;
-
-  constructor(code: SnpFailure, detail: string, options?: { cause?: unknown }) {
-    super(`snp ${code}: ${detail}`, options);
-    this.code = code;
+export class SnpVerifyError extends ZtmintError<SnpFailure> {
+  constructor(code: SnpFailure, detail: string, options: ZtmintErrorOptions = {}) {
+    super(code, `snp ${code}: ${detail}`, options);
   }
 }
 
 export function fail(code: SnpFailure, detail: string, cause?: unknown): never {
-  throw new SnpVerifyError(code, detail, cause === undefined ? undefined : { cause });
+  throw new SnpVerifyError(code, detail, { cause });
 }

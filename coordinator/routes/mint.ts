@@ -66,13 +66,14 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const limited = ctx.rateLimiter.check(claims, ctx.now());
     if (limited.retryAfter > 0) {
       ctx.metrics.rateLimitHits.inc({ limit: limited.limit ?? 'unknown' });
-      const err = new ProblemError('rate_limited', `too many mints for this ${limited.limit}; retry in ${limited.retryAfter} s`);
-      err.retryAfter = limited.retryAfter;
-      return deny(err, who);
+      return deny(
+        new ProblemError('rate_limited', `too many mints for this ${limited.limit}; retry in ${limited.retryAfter} s`, { retryAfter: limited.retryAfter }),
+        who,
+      );
     }
 
     const decision = inSpanSync('ztmint.policy.evaluate', { 'ztmint.policy': policy.hash }, () => policy.evaluate(claims, req));
-    if (!decision.allow) return deny(new ProblemError('policy_denied', 'the policy does not allow this request', decision.reasons), who);
+    if (!decision.allow) return deny(new ProblemError('policy_denied', 'the policy does not allow this request', { reasons: decision.reasons }), who);
 
     const granted = { scopes: decision.scopes, ttl: decision.ttl, audience: decision.audience };
     const build = () => {

@@ -9,6 +9,7 @@
 // may take variable time; it still goes through libsodium, which validates every element.
 //
 // Byte-for-byte the same results as @noble/curves' ed25519_FROST (test/frost-differential.test.ts).
+import { ZtmintError, type ZtmintErrorOptions } from '../../errors/ztmint-error.js';
 import type { GroupInfo, Nonces, SecretShare, WireCommitment } from '../ciphersuite.js';
 import { b64url } from '../encoding.js';
 import {
@@ -34,12 +35,30 @@ const H5_PREFIX = ascii(`${SUITE}com`);
 const IDENTITY = new Uint8Array(POINT_BYTES);
 IDENTITY[0] = 1;
 
+/**
+ * Why aggregation failed: the shares do not match the commitment list (`share_set_mismatch`),
+ * some shares do not verify (`invalid_shares`, culprits named), or every share verifies but the
+ * summed signature does not (`signature_invalid`).
+ */
+export type FrostAggregateCode = 'share_set_mismatch' | 'invalid_shares' | 'signature_invalid';
+
+export interface FrostAggregateFailureOptions extends ZtmintErrorOptions {
+  /** Identifiers (hex) of the signers whose shares do not verify; may be empty. */
+  culprits?: string[];
+}
+
 /** Aggregation failed; `culprits` are the signers whose shares do not verify (may be empty). */
-export class FrostAggregateFailure extends Error {
-  constructor(readonly culprits: string[]) {
-    super('aggregation failed');
-    this.name = 'FrostAggregateFailure';
+export class FrostAggregateFailure extends ZtmintError<FrostAggregateCode> {
+  readonly culprits: string[];
+
+  constructor(code: FrostAggregateCode, message: string, options: FrostAggregateFailureOptions = {}) {
+    super(code, message, options);
+    this.culprits = options.culprits ?? [];
   }
+}
+
+function shareSetMismatch(what: string): FrostAggregateFailure {
+  return new FrostAggregateFailure('share_set_mismatch', `aggregation failed: ${what}`);
 }
 
 export type Rng = (n?: number) => Uint8Array;
@@ -378,13 +397,13 @@ export function aggregate(
   if (!Array.isArray(commitments)) throw new TypeError('commitments must be an array');
   if (typeof shares !== 'object' || shares === null) throw new TypeError('shares must be an object');
   const n = commitments.length;
-  if (n < state.min || n > state.max) throw new FrostAggregateFailure([]);
+  if (n < state.min || n > state.max) throw shareSetMismatch(`${n} commitments, need ${state.min} to ${state.max}`);
   const ids = commitments.map((c) => (c as WireCommitment | null)?.identifier);
-  if (new Set(ids).size !== n) throw new FrostAggregateFailure([]);
-  if (Object.keys(shares).length !== n) throw new FrostAggregateFailure([]);
+  if (new Set(ids).size !== n) throw shareSetMismatch('an identifier is repeated in the commitment list');
+  if (Object.keys(shares).length !== n) throw shareSetMismatch('not one share per commitment');
   const verifying = group.verifying_shares ?? {};
   for (const id of ids) {
-    if (typeof id !== 'string' || !Object.hasOwn(shares, id) || !Object.hasOwn(verifying, id)) throw new FrostAggregateFailure([]);
+    if (typeof id !== 'string' || !Object.hasOwn(shares, id) || !Object.hasOwn(verifying, id)) throw shareSetMismatch('a share is missing or from a non-member');
   }
   const sorted = decodeList(commitments);
   computeBindingFactors(state.gpk, message, sorted);
@@ -415,5 +434,7 @@ export function aggregate(
     const z = shares[id];
     if (!wellFormedShare(z) || !shareMatches(state, group, sorted, byId.get(id)!, c, z)) culprits.push(id);
   }
-  throw new FrostAggregateFailure(culprits);
+  throw culprits.length
+    ? new FrostAggregateFailure('invalid_shares', `invalid signature shares from ${culprits.join(', ')}`, { culprits })
+    : new FrostAggregateFailure('signature_invalid', 'aggregation failed: every share verifies but the signature does not');
 }

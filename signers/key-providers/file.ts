@@ -18,15 +18,15 @@ export async function readSealKey(path: string): Promise<Buffer> {
   try {
     info = await stat(path);
   } catch (err) {
-    throw new SealError(`seal key ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'key_not_found');
+    throw new SealError('key_not_found', `seal key ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   if ((info.mode & 0o077) !== 0) {
-    throw new SealError(`seal key ${path} is readable by group or others: run chmod 600 ${path}`, 'config');
+    throw new SealError('config', `seal key ${path} is readable by group or others: run chmod 600 ${path}`);
   }
   const key = await readFile(path);
   if (key.length !== 32) {
     key.fill(0);
-    throw new SealError(`seal key ${path} must hold 32 bytes`, 'config');
+    throw new SealError('config', `seal key ${path} must hold 32 bytes`);
   }
   return key;
 }
@@ -52,6 +52,6 @@ export async function fileContentKey(target: FileTarget, sealedPath: string): Pr
 }
 
 export async function fileRecoverKey(params: FileParams, sealedPath: string, keyPathOverride?: string): Promise<Buffer> {
-  if (typeof params.key_file !== 'string' || !params.key_file) throw new SealError('file provider: key_file is missing', 'format');
+  if (typeof params.key_file !== 'string' || !params.key_file) throw new SealError('format', 'file provider: key_file is missing');
   return readSealKey(keyPathOverride ?? keyFilePath(params, sealedPath));
 }

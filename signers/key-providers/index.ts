@@ -27,7 +27,7 @@ export async function newContentKey(target: SealTarget, ctx: SealContext, sealed
     case 'oci-kms':
       return ociKmsContentKey(target, ctx, opts);
     default:
-      throw new SealError(`unknown key provider ${(target as { type: string }).type} (known: ${PROVIDERS.join(', ')})`, 'config');
+      throw new SealError('config', `unknown key provider ${(target as { type: string }).type} (known: ${PROVIDERS.join(', ')})`);
   }
 }
 
@@ -41,7 +41,7 @@ export async function recoverContentKey(params: ProviderParams, ctx: SealContext
     case 'oci-kms':
       return ociKmsRecoverKey(params, ctx, opts);
     default:
-      throw new SealError(`${sealedPath}: unknown key provider ${(params as { type: string }).type} (known: ${PROVIDERS.join(', ')})`, 'format');
+      throw new SealError('format', `${sealedPath}: unknown key provider ${(params as { type: string }).type} (known: ${PROVIDERS.join(', ')})`);
   }
 }
 

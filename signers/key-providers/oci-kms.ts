@@ -38,7 +38,7 @@ async function loadSdk(): Promise<{ common: OciCommon; km: OciKeyManagement }> {
     const [common, km] = await Promise.all([import('oci-common'), import('oci-keymanagement')]);
     return { common, km };
   } catch (err) {
-    throw new SealError(`the oci-kms provider needs oci-common and oci-keymanagement: ${(err as Error).message}`, 'provider_unavailable');
+    throw new SealError('provider_unavailable', `the oci-kms provider needs oci-common and oci-keymanagement: ${(err as Error).message}`);
   }
 }
 
@@ -47,18 +47,18 @@ function isLoopback(host: string): boolean {
 }
 
 export function validateOciParams(p: { key_id: string; crypto_endpoint: string }): void {
-  if (!OCID.test(p.key_id)) throw new SealError(`oci-kms: key must be a key OCID (ocid1.key.…), got "${p.key_id}"`, 'config');
+  if (!OCID.test(p.key_id)) throw new SealError('config', `oci-kms: key must be a key OCID (ocid1.key.…), got "${p.key_id}"`);
   let url: URL;
   try {
     url = new URL(p.crypto_endpoint);
   } catch {
-    throw new SealError(`oci-kms: crypto endpoint is not a URL: "${p.crypto_endpoint}"`, 'config');
+    throw new SealError('config', `oci-kms: crypto endpoint is not a URL: "${p.crypto_endpoint}"`);
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
-    throw new SealError(`oci-kms: the crypto endpoint must use https (got ${url.origin})`, 'config');
+    throw new SealError('config', `oci-kms: the crypto endpoint must use https (got ${url.origin})`);
   }
   if (url.pathname !== '/' || url.search || url.hash) {
-    throw new SealError(`oci-kms: the crypto endpoint is an origin such as https://<vault>-crypto.kms.<region>.oraclecloud.com (got ${p.crypto_endpoint})`, 'config');
+    throw new SealError('config', `oci-kms: the crypto endpoint is an origin such as https://<vault>-crypto.kms.<region>.oraclecloud.com (got ${p.crypto_endpoint})`);
   }
 }
 
@@ -67,10 +67,10 @@ function readPrivateKey(path: string): string {
   try {
     mode = statSync(path).mode;
   } catch (err) {
-    throw new SealError(`${OCI_ENV.privateKeyPath} (${path}) cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'no_secret');
+    throw new SealError('no_secret', `${OCI_ENV.privateKeyPath} (${path}) cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   if ((mode & 0o077) !== 0) {
-    throw new SealError(`OCI API key ${path} is readable by group or others: run chmod 600 ${path}`, 'config');
+    throw new SealError('config', `OCI API key ${path} is readable by group or others: run chmod 600 ${path}`);
   }
   return readFileSync(path, 'utf8');
 }
@@ -81,7 +81,7 @@ function authProvider(common: OciCommon, env: NodeJS.ProcessEnv) {
   const set = direct.filter((name) => env[name]);
   if (set.length > 0) {
     const missing = direct.filter((name) => !env[name]);
-    if (missing.length) throw new SealError(`oci-kms: ${set.join(', ')} set but ${missing.join(', ')} missing`, 'no_secret');
+    if (missing.length) throw new SealError('no_secret', `oci-kms: ${set.join(', ')} set but ${missing.join(', ')} missing`);
     return new common.SimpleAuthenticationDetailsProvider(
       env[OCI_ENV.tenancy]!,
       env[OCI_ENV.user]!,
@@ -95,13 +95,13 @@ function authProvider(common: OciCommon, env: NodeJS.ProcessEnv) {
     try {
       return new common.ConfigFileAuthenticationDetailsProvider(configFile, env[OCI_ENV.profile] || 'DEFAULT');
     } catch (err) {
-      throw new SealError(`oci-kms: cannot use OCI config ${configFile}: ${(err as Error).message}`, 'no_secret');
+      throw new SealError('no_secret', `oci-kms: cannot use OCI config ${configFile}: ${(err as Error).message}`);
     }
   }
   throw new SealError(
+    'no_secret',
     `oci-kms: no OCI credentials: set ${direct.join(', ')} (and ${OCI_ENV.passphrase} for an encrypted key), ` +
       `or ${OCI_ENV.configFile} [${OCI_ENV.profile}], or create ~/.oci/config`,
-    'no_secret',
   );
 }
 
@@ -170,24 +170,24 @@ function mapError(err: unknown, op: 'encrypt' | 'decrypt', p: { key_id: string; 
   const said = String(e.message ?? '').split('\n', 1)[0]!.slice(0, 200);
   switch (e.statusCode) {
     case 401:
-      return new SealError(`OCI KMS at ${p.crypto_endpoint} rejected the request signature (${detail}): check the tenancy, user, fingerprint and API key`, 'not_authenticated');
+      return new SealError('not_authenticated', `OCI KMS at ${p.crypto_endpoint} rejected the request signature (${detail}): check the tenancy, user, fingerprint and API key`);
     case 403:
     case 404:
-      return new SealError(`OCI KMS: key ${p.key_id} not found, or this user may not use it to ${op} (${detail})`, 'not_authorized');
+      return new SealError('not_authorized', `OCI KMS: key ${p.key_id} not found, or this user may not use it to ${op} (${detail})`);
     case 400:
     case 409:
       if (op === 'decrypt') {
         return new SealError(
+          'unseal_failed',
           `cannot unseal: OCI KMS did not decrypt the data key with key ${p.key_id} (${detail}: ${said}): ` +
             'it is not the key this share was sealed with, or the sealed share was tampered with',
-          'unseal_failed',
         );
       }
-      return new SealError(`OCI KMS refused to encrypt with key ${p.key_id} (${detail}: ${said})`, 'provider_unavailable');
+      return new SealError('provider_unavailable', `OCI KMS refused to encrypt with key ${p.key_id} (${detail}: ${said})`);
     case undefined:
-      return new SealError(`cannot reach OCI KMS at ${p.crypto_endpoint} to ${op} (${e.code ?? (said || 'no answer')})`, 'provider_unavailable');
+      return new SealError('provider_unavailable', `cannot reach OCI KMS at ${p.crypto_endpoint} to ${op} (${e.code ?? (said || 'no answer')})`);
     default:
-      return new SealError(`OCI KMS at ${p.crypto_endpoint} failed to ${op} (${detail}${said ? `: ${said}` : ''})`, 'provider_unavailable');
+      return new SealError('provider_unavailable', `OCI KMS at ${p.crypto_endpoint} failed to ${op} (${detail}${said ? `: ${said}` : ''})`);
   }
 }
 
@@ -202,7 +202,7 @@ export async function ociKmsContentKey(target: OciKmsTarget, ctx: SealContext, o
       });
       return res.encryptedData;
     });
-    if (!encrypted?.ciphertext) throw new SealError(`OCI KMS at ${where.crypto_endpoint} returned no ciphertext`, 'provider_unavailable');
+    if (!encrypted?.ciphertext) throw new SealError('provider_unavailable', `OCI KMS at ${where.crypto_endpoint} returned no ciphertext`);
     const params: OciKmsParams = { type: 'oci-kms', ...where, encrypted_dek: encrypted.ciphertext };
     if (encrypted.keyVersionId) params.key_version_id = encrypted.keyVersionId;
     return { key: dek, params };
@@ -229,7 +229,7 @@ export async function ociKmsRecoverKey(params: OciKmsParams, ctx: SealContext, o
     const raw = Buffer.from(decrypted?.plaintext ?? '', 'base64');
     if (raw.length !== 32) {
       raw.fill(0);
-      throw new SealError(`cannot unseal: OCI KMS returned a ${raw.length}-byte data key, expected 32`, 'unseal_failed');
+      throw new SealError('unseal_failed', `cannot unseal: OCI KMS returned a ${raw.length}-byte data key, expected 32`);
     }
     const dek = Buffer.alloc(32);
     raw.copy(dek);

@@ -41,7 +41,7 @@ function loadBinding(): Binding {
     try {
       binding = require('pkcs11js') as Binding;
     } catch (err) {
-      throw new SealError(`the pkcs11 provider needs the pkcs11js native addon, which did not load: ${(err as Error).message}`, 'provider_unavailable');
+      throw new SealError('provider_unavailable', `the pkcs11 provider needs the pkcs11js native addon, which did not load: ${(err as Error).message}`);
     }
   }
   return binding;
@@ -70,11 +70,11 @@ function describeKey(loc: Pkcs11Location): string {
 }
 
 export function validateLocation(loc: Pkcs11Location): void {
-  if (!loc.module) throw new SealError('pkcs11: the module path is required (the token vendor\'s PKCS#11 .so)', 'config');
-  if (loc.token_label === undefined && loc.slot === undefined) throw new SealError('pkcs11: set the token label or the slot ID', 'config');
-  if (loc.key_label === undefined && loc.key_id === undefined) throw new SealError('pkcs11: set the key label or the key ID', 'config');
-  if (loc.key_id !== undefined && !/^(?:[0-9a-fA-F]{2})+$/.test(loc.key_id)) throw new SealError(`pkcs11: key ID must be hex (got ${loc.key_id})`, 'config');
-  if (loc.slot !== undefined && (!Number.isSafeInteger(loc.slot) || loc.slot < 0)) throw new SealError(`pkcs11: slot must be a slot ID (got ${loc.slot})`, 'config');
+  if (!loc.module) throw new SealError('config', 'pkcs11: the module path is required (the token vendor\'s PKCS#11 .so)');
+  if (loc.token_label === undefined && loc.slot === undefined) throw new SealError('config', 'pkcs11: set the token label or the slot ID');
+  if (loc.key_label === undefined && loc.key_id === undefined) throw new SealError('config', 'pkcs11: set the key label or the key ID');
+  if (loc.key_id !== undefined && !/^(?:[0-9a-fA-F]{2})+$/.test(loc.key_id)) throw new SealError('config', `pkcs11: key ID must be hex (got ${loc.key_id})`);
+  if (loc.slot !== undefined && (!Number.isSafeInteger(loc.slot) || loc.slot < 0)) throw new SealError('config', `pkcs11: slot must be a slot ID (got ${loc.slot})`);
 }
 
 function slotNumber(handle: Handle): number {
@@ -141,12 +141,12 @@ class TokenSession {
     if (found.length === 0) {
       const present = this.labelsOf(cls);
       throw new SealError(
+        'key_not_found',
         `no ${what} with ${describeKey(this.loc)} on ${this.tokenName}` +
           (present.length ? ` (${what}s there: ${present.map((l) => `"${l}"`).join(', ')})` : ` (it holds no ${what})`),
-        'key_not_found',
       );
     }
-    throw new SealError(`${found.length} ${what}s match ${describeKey(this.loc)} on ${this.tokenName}: set the key ID to pick one`, 'config');
+    throw new SealError('config', `${found.length} ${what}s match ${describeKey(this.loc)} on ${this.tokenName}: set the key ID to pick one`);
   }
 
   /** Refuse keys that could leave the token (when the token reports these attributes). */
@@ -154,9 +154,9 @@ class TokenSession {
     const { CKA_EXTRACTABLE, CKA_SENSITIVE } = this.lib;
     if (this.flag(handle, CKA_EXTRACTABLE) === true || this.flag(handle, CKA_SENSITIVE) === false) {
       throw new SealError(
+        'config',
         `the ${what} with ${describeKey(this.loc)} on ${this.tokenName} can be extracted from the token ` +
           '(CKA_EXTRACTABLE=true or CKA_SENSITIVE=false): generate it inside the token as sensitive and non-extractable',
-        'config',
       );
     }
   }
@@ -169,7 +169,7 @@ function withToken<T>(loc: Pkcs11Location, pin: string | undefined, fn: (t: Toke
   try {
     p.load(loc.module);
   } catch (err) {
-    throw new SealError(`cannot load PKCS#11 module ${loc.module}: ${ckr(err)}`, 'provider_unavailable');
+    throw new SealError('provider_unavailable', `cannot load PKCS#11 module ${loc.module}: ${ckr(err)}`);
   }
   let initialized = false;
   let session: Handle | undefined;
@@ -180,7 +180,7 @@ function withToken<T>(loc: Pkcs11Location, pin: string | undefined, fn: (t: Toke
       initialized = true;
     } catch (err) {
       if (ckr(err) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
-        throw new SealError(`PKCS#11 module ${loc.module} failed to initialize: ${ckr(err)}`, 'provider_unavailable');
+        throw new SealError('provider_unavailable', `PKCS#11 module ${loc.module} failed to initialize: ${ckr(err)}`);
       }
     }
     const tokens = p.C_GetSlotList(true).map((slot) => {
@@ -190,10 +190,10 @@ function withToken<T>(loc: Pkcs11Location, pin: string | undefined, fn: (t: Toke
     const matches = tokens.filter((t) => (loc.token_label === undefined || t.label === loc.token_label) && (loc.slot === undefined || t.id === loc.slot));
     if (matches.length === 0) {
       const present = tokens.map((t) => `"${t.label}" (slot ${t.id})`).join(', ');
-      throw new SealError(`no ${describeToken(loc)} in PKCS#11 module ${loc.module} (tokens present: ${present || 'none'})`, 'token_not_found');
+      throw new SealError('token_not_found', `no ${describeToken(loc)} in PKCS#11 module ${loc.module} (tokens present: ${present || 'none'})`);
     }
     if (matches.length > 1) {
-      throw new SealError(`${matches.length} tokens are labelled "${loc.token_label}" in ${loc.module}: set the slot ID too`, 'config');
+      throw new SealError('config', `${matches.length} tokens are labelled "${loc.token_label}" in ${loc.module}: set the slot ID too`);
     }
     const token = matches[0]!;
     const tokenName = `token "${token.label}"`;
@@ -201,8 +201,8 @@ function withToken<T>(loc: Pkcs11Location, pin: string | undefined, fn: (t: Toke
     if (pin === undefined && token.flags & lib.CKF_PROTECTED_AUTHENTICATION_PATH) pin = '';
     if (pin === undefined && token.flags & lib.CKF_LOGIN_REQUIRED) {
       throw new SealError(
-        `no PIN for PKCS#11 ${tokenName}: set ${PIN_ENV} or ${PIN_FILE_ENV}, or run on a terminal to be prompted`,
         'no_secret',
+        `no PIN for PKCS#11 ${tokenName}: set ${PIN_ENV} or ${PIN_FILE_ENV}, or run on a terminal to be prompted`,
       );
     }
     if (pin !== undefined) {
@@ -214,11 +214,11 @@ function withToken<T>(loc: Pkcs11Location, pin: string | undefined, fn: (t: Toke
         const code = ckr(err);
         if (code === 'CKR_USER_ALREADY_LOGGED_IN') loggedIn = false;
         else if (code === 'CKR_PIN_INCORRECT' || code === 'CKR_PIN_INVALID' || code === 'CKR_PIN_LEN_RANGE') {
-          throw new SealError(`PKCS#11 login to ${tokenName} failed: wrong PIN (${code})`, 'wrong_pin');
+          throw new SealError('wrong_pin', `PKCS#11 login to ${tokenName} failed: wrong PIN (${code})`);
         } else if (code === 'CKR_PIN_LOCKED') {
-          throw new SealError(`PKCS#11 login to ${tokenName} failed: the PIN is locked (${code}); unblock it with the SO PIN or PUK`, 'pin_locked');
+          throw new SealError('pin_locked', `PKCS#11 login to ${tokenName} failed: the PIN is locked (${code}); unblock it with the SO PIN or PUK`);
         } else {
-          throw new SealError(`PKCS#11 login to ${tokenName} failed (${code})`, 'provider_unavailable');
+          throw new SealError('provider_unavailable', `PKCS#11 login to ${tokenName} failed (${code})`);
         }
       }
     }
@@ -281,7 +281,7 @@ function aesKey(t: TokenSession): Handle {
   const key = t.key(t.lib.CKO_SECRET_KEY, 'secret key');
   const type = t.ulong(key, t.lib.CKA_KEY_TYPE);
   if (type !== undefined && type !== t.lib.CKK_AES) {
-    throw new SealError(`the secret key with ${describeKey(t.loc)} on ${t.tokenName} is not an AES key`, 'wrong_key');
+    throw new SealError('wrong_key', `the secret key with ${describeKey(t.loc)} on ${t.tokenName} is not an AES key`);
   }
   return key;
 }
@@ -296,12 +296,12 @@ function sealAes(loc: Pkcs11Location, pin: string | undefined, ctx: SealContext)
     try {
       t.p.C_EncryptInit(t.session, gcmMechanism(t.lib, iv, dekAad(ctx)), key);
       const encrypted = Buffer.from(t.p.C_Encrypt(t.session, dek, out));
-      if (encrypted.length !== dek.length + 16) throw new SealError(`${t.tokenName} returned ${encrypted.length} bytes for AES-GCM`, 'provider_unavailable');
+      if (encrypted.length !== dek.length + 16) throw new SealError('provider_unavailable', `${t.tokenName} returned ${encrypted.length} bytes for AES-GCM`);
       return { key: dek, params: { ...loc, mode: 'aes-gcm', dek_iv: b64url(iv), encrypted_dek: b64url(encrypted) } };
     } catch (err) {
       dek.fill(0);
       if (err instanceof SealError) throw err;
-      throw new SealError(`${t.tokenName} could not encrypt with the key with ${describeKey(t.loc)} (${ckr(err)}): is it an AES key allowed to encrypt with CKM_AES_GCM?`, 'wrong_key');
+      throw new SealError('wrong_key', `${t.tokenName} could not encrypt with the key with ${describeKey(t.loc)} (${ckr(err)}): is it an AES key allowed to encrypt with CKM_AES_GCM?`);
     } finally {
       out.fill(0);
     }
@@ -322,9 +322,9 @@ function unsealAes(params: Pkcs11AesParams, pin: string | undefined, ctx: SealCo
       return dek;
     } catch (err) {
       throw new SealError(
+        'unseal_failed',
         `cannot unseal: the key with ${describeKey(t.loc)} on ${t.tokenName} did not decrypt the data key ` +
           `(${ckr(err)}): it is not the key this share was sealed with, or the sealed share was tampered with`,
-        'unseal_failed',
       );
     } finally {
       out.fill(0);
@@ -347,11 +347,11 @@ function ecKey(t: TokenSession): { priv: Handle; point: Buffer | undefined } {
   const priv = t.key(lib.CKO_PRIVATE_KEY, 'private key');
   const type = t.ulong(priv, lib.CKA_KEY_TYPE);
   if (type !== undefined && type !== lib.CKK_EC) {
-    throw new SealError(`the private key with ${describeKey(t.loc)} on ${t.tokenName} is not an EC key`, 'wrong_key');
+    throw new SealError('wrong_key', `the private key with ${describeKey(t.loc)} on ${t.tokenName} is not an EC key`);
   }
   const params = t.attr(priv, lib.CKA_EC_PARAMS);
   if (params && params.length && !params.equals(P256_PARAMS)) {
-    throw new SealError(`the private key with ${describeKey(t.loc)} on ${t.tokenName} is not on curve P-256`, 'wrong_key');
+    throw new SealError('wrong_key', `the private key with ${describeKey(t.loc)} on ${t.tokenName} is not on curve P-256`);
   }
   // The public half: same CKA_ID (how ykcs11 pairs "Private key for …" with "Public key for …"),
   // else same label, else CKA_EC_POINT on the private key object itself.
@@ -422,7 +422,7 @@ function sealEcdh(loc: Pkcs11Location, pin: string | undefined, ctx: SealContext
     const { priv, point } = ecKey(t);
     t.requireNonExtractable(priv, 'private key');
     if (!point) {
-      throw new SealError(`cannot find the public key of the private key with ${describeKey(t.loc)} on ${t.tokenName}: ECDH sealing needs it`, 'key_not_found');
+      throw new SealError('key_not_found', `cannot find the public key of the private key with ${describeKey(t.loc)} on ${t.tokenName}: ECDH sealing needs it`);
     }
     const eph = createECDH('prime256v1');
     const ephemeral = eph.generateKeys();
@@ -434,10 +434,10 @@ function sealEcdh(loc: Pkcs11Location, pin: string | undefined, ctx: SealContext
       try {
         zToken = deriveSecret(t, priv, ephemeral);
       } catch (err) {
-        throw new SealError(`${t.tokenName} cannot derive with the key with ${describeKey(t.loc)} (${ckr(err)}): it needs CKA_DERIVE and CKM_ECDH1_DERIVE`, 'wrong_key');
+        throw new SealError('wrong_key', `${t.tokenName} cannot derive with the key with ${describeKey(t.loc)} (${ckr(err)}): it needs CKA_DERIVE and CKM_ECDH1_DERIVE`);
       }
       if (!timingSafeEqual(zLocal, zToken)) {
-        throw new SealError(`the public key found for ${describeKey(t.loc)} on ${t.tokenName} does not belong to its private key`, 'wrong_key');
+        throw new SealError('wrong_key', `the public key found for ${describeKey(t.loc)} on ${t.tokenName} does not belong to its private key`);
       }
       const key = ecdhKey(zLocal, ephemeral, point, ctx);
       return {
@@ -462,8 +462,8 @@ function unsealEcdh(params: Pkcs11EcdhParams, pin: string | undefined, ctx: Seal
     const recipient = Buffer.from(fromB64url(params.recipient_public_key));
     if (point && !point.equals(recipient)) {
       throw new SealError(
-        `cannot unseal: the key with ${describeKey(t.loc)} on ${t.tokenName} is not the key this share was sealed to`,
         'unseal_failed',
+        `cannot unseal: the key with ${describeKey(t.loc)} on ${t.tokenName} is not the key this share was sealed to`,
       );
     }
     const ephemeral = Buffer.from(fromB64url(params.ephemeral_public_key));
@@ -471,7 +471,7 @@ function unsealEcdh(params: Pkcs11EcdhParams, pin: string | undefined, ctx: Seal
     try {
       z = deriveSecret(t, priv, ephemeral);
     } catch (err) {
-      throw new SealError(`cannot unseal: ${t.tokenName} refused the ECDH derivation with the key with ${describeKey(t.loc)} (${ckr(err)})`, 'unseal_failed');
+      throw new SealError('unseal_failed', `cannot unseal: ${t.tokenName} refused the ECDH derivation with the key with ${describeKey(t.loc)} (${ckr(err)})`);
     }
     try {
       return ecdhKey(z, ephemeral, recipient, ctx);
@@ -496,7 +496,7 @@ export async function pkcs11ContentKey(target: Pkcs11Target, ctx: SealContext, o
 export async function pkcs11RecoverKey(params: Pkcs11Params, ctx: SealContext, opts: SecretOptions = {}): Promise<Buffer> {
   validateLocation(params);
   if (params.mode !== 'aes-gcm' && params.mode !== 'ecdh-p256') {
-    throw new SealError(`pkcs11: unknown mode ${(params as { mode: string }).mode}`, 'format');
+    throw new SealError('format', `pkcs11: unknown mode ${(params as { mode: string }).mode}`);
   }
   const env = opts.env ?? process.env;
   const pin = await resolvePin(tokenDisplay(params), opts);

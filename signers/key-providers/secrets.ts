@@ -26,7 +26,7 @@ export async function ttyPrompt(question: string): Promise<string | undefined> {
     const onData = (chunk: Buffer) => {
       for (const ch of chunk.toString('utf8')) {
         if (ch === '\r' || ch === '\n' || ch === '\u0004') return done();
-        if (ch === '\u0003') return done(new SealError('PIN entry cancelled', 'no_secret'));
+        if (ch === '\u0003') return done(new SealError('no_secret', 'PIN entry cancelled'));
         if (ch === '\u007f' || ch === '\b') answer = answer.slice(0, -1);
         else if (ch >= ' ') answer += ch;
       }
@@ -51,9 +51,9 @@ export async function resolvePin(tokenLabel: string, opts: SecretOptions = {}): 
       const line = readFileSync(pinFile, 'utf8').split(/\r?\n/, 1)[0] ?? '';
       if (line) return line;
     } catch (err) {
-      throw new SealError(`cannot read ${PIN_FILE_ENV} (${pinFile}): ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'no_secret');
+      throw new SealError('no_secret', `cannot read ${PIN_FILE_ENV} (${pinFile}): ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     }
-    throw new SealError(`${PIN_FILE_ENV} (${pinFile}) is empty`, 'no_secret');
+    throw new SealError('no_secret', `${PIN_FILE_ENV} (${pinFile}) is empty`);
   }
   const prompt = opts.prompt ?? ttyPrompt;
   const answer = await prompt(`PIN for PKCS#11 token "${tokenLabel}": `);

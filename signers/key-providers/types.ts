@@ -11,6 +11,8 @@
 // The parameters a provider stores in the sealed file are never secret (module path, labels, key
 // OCID, wrapped data key); the secrets (PIN, OCI API key) come from the environment at unseal.
 
+import { ZtmintError } from '../../errors/ztmint-error.js';
+
 /** What a sealed share is bound to: the same values are authenticated as AAD at every layer. */
 export interface SealContext {
   identifier: string;
@@ -106,28 +108,23 @@ export interface SecretOptions {
   prompt?: (question: string) => Promise<string | undefined>;
 }
 
+/** What went wrong while sealing or unsealing, in terms an operator can act on. */
+export type SealErrorCode =
+  | 'format'
+  | 'config'
+  | 'no_secret'
+  | 'wrong_pin'
+  | 'pin_locked'
+  | 'token_not_found'
+  | 'key_not_found'
+  | 'wrong_key'
+  | 'unseal_failed'
+  | 'provider_unavailable'
+  | 'not_authenticated'
+  | 'not_authorized';
+
 /** A failure the operator can act on; the message never contains secret material. */
-export class SealError extends Error {
-  constructor(
-    message: string,
-    readonly code:
-      | 'format'
-      | 'config'
-      | 'no_secret'
-      | 'wrong_pin'
-      | 'pin_locked'
-      | 'token_not_found'
-      | 'key_not_found'
-      | 'wrong_key'
-      | 'unseal_failed'
-      | 'provider_unavailable'
-      | 'not_authenticated'
-      | 'not_authorized',
-  ) {
-    super(message);
-    this.name = 'SealError';
-  }
-}
+export class SealError extends ZtmintError<SealErrorCode> {}
 
 /** A provider turns a seal request into (content key, stored params) and back. */
 export interface ContentKey<P extends ProviderParams> {
