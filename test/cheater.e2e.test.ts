@@ -37,7 +37,8 @@ async function startMitm(state: string, name: string, target: string) {
     }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
+    // The listener returns nothing: the async proxying answers 502 itself on any error.
+    req.on('end', () => void (async () => {
       try {
         forwarded++;
         const up = await request(`${target}${req.url}`, {
@@ -59,7 +60,7 @@ async function startMitm(state: string, name: string, target: string) {
       } catch {
         res.writeHead(502).end();
       }
-    });
+    })());
   });
   await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
   const address = https.address();

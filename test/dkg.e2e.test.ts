@@ -227,7 +227,7 @@ describe('ztmint dkg with local signers (one command)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ztmint-dkg-local-'));
     try {
       const first = await run(process.execPath, [CLI, 'dkg', '--state', dir, '--signers', '3', '--threshold', '2']);
-      expect(first.stdout).toMatch(/local CA and 5 certificates[\s\S]*round 1 \(commitments, proofs of knowledge, encryption keys\)\n(  ✓ signer-\d\n){3}round 2[\s\S]*transcript [0-9a-f]{64}[\s\S]*group key [\w-]{43}[\s\S]*signer-3 sealed its share[\s\S]*wrote .*group\.json/);
+      expect(first.stdout).toMatch(/local CA and 5 certificates[\s\S]*round 1 \(commitments, proofs of knowledge, encryption keys\)\n( {2}✓ signer-\d\n){3}round 2[\s\S]*transcript [0-9a-f]{64}[\s\S]*group key [\w-]{43}[\s\S]*signer-3 sealed its share[\s\S]*wrote .*group\.json/);
       const group = JSON.parse(await readFile(join(dir, 'group.json'), 'utf8')) as GroupInfo;
       const again = await run(process.execPath, [CLI, 'dkg', '--state', dir]).then(() => null, (e: { code: number; stderr: string }) => e);
       expect(again?.code).toBe(1);

@@ -126,7 +126,8 @@ export function raw(origin: string, text: string | Buffer, opts: RawOptions = {}
     socket.on('end', () => finish());
     socket.on('close', () => finish());
     socket.on('error', (e: NodeJS.ErrnoException) => finish(e.code ?? e.message));
-    socket.on(opts.tls ? 'secureConnect' : 'connect', async () => {
+    // The listener returns nothing: the async sender handles its own errors (see the catch).
+    socket.on(opts.tls ? 'secureConnect' : 'connect', () => void (async () => {
       try {
         // Large requests: send a little more than the servers' 16 KiB body limit, then give the
         // server a moment to refuse before sending the rest. A server that answers early and
@@ -158,7 +159,7 @@ export function raw(origin: string, text: string | Buffer, opts: RawOptions = {}
       } catch {
         /* the server hung up: read what it said */
       }
-    });
+    })());
   });
 }
 
