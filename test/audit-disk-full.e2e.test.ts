@@ -26,5 +26,4 @@ describe('audit log on a full disk', () => {
     expect(verifyAuditText(await readFile(path, 'utf8')).count).toBe(2);
     await (await AuditLog.open(dir)).close();
   });
-
 });

@@ -10,16 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { DATA, OPA, ROOT, SOURCES, WASM, decide, load, mainClaims, prodClaims, prtClaims, readJson, type Decision } from './helpers/policy-fixtures.js';
 import { toolAvailable } from './helpers/tools.js';
 
-const pinnedVersion = /OPA_VERSION="\$\{OPA_VERSION:-v([0-9.]+)\}"/.exec(
-  readFileSync(join(ROOT, 'scripts', 'install-opa.sh'), 'utf8'),
-)?.[1];
-const installedVersion = existsSync(OPA)
-  ? /^Version: *(\S+)/m.exec(execFileSync(OPA, ['version'], { encoding: 'utf8', timeout: 60_000 }))?.[1]
-  : undefined;
-const haveOpa = toolAvailable(
-  `OPA ${pinnedVersion} at .opa/bin/opa (found ${installedVersion ?? 'none'})`,
-  pinnedVersion !== undefined && installedVersion === pinnedVersion,
-);
+const pinnedVersion = /OPA_VERSION="\$\{OPA_VERSION:-v([0-9.]+)\}"/.exec(readFileSync(join(ROOT, 'scripts', 'install-opa.sh'), 'utf8'))?.[1];
+const installedVersion = existsSync(OPA) ? /^Version: *(\S+)/m.exec(execFileSync(OPA, ['version'], { encoding: 'utf8', timeout: 60_000 }))?.[1] : undefined;
+const haveOpa = toolAvailable(`OPA ${pinnedVersion} at .opa/bin/opa (found ${installedVersion ?? 'none'})`, pinnedVersion !== undefined && installedVersion === pinnedVersion);
 
 describe.skipIf(!haveOpa)(`with OPA ${pinnedVersion} from .opa/bin${haveOpa ? '' : ' (not installed: npm run setup)'}`, () => {
   it('rebuilds a byte-identical policies/wasm/mint.wasm', () => {
@@ -56,13 +49,17 @@ describe.skipIf(!haveOpa)(`with OPA ${pinnedVersion} from .opa/bin${haveOpa ? ''
       const requireData = join(dir, 'data.json');
       writeFileSync(requireData, JSON.stringify({ ...(data as object), require: { runner_environment: 'github-hosted' } }));
       const withRequire = await load(readJson(requireData));
-      for (const [file, p] of [[DATA, policy], [requireData, withRequire]] as const) {
+      for (const [file, p] of [
+        [DATA, policy],
+        [requireData, withRequire],
+      ] as const) {
         const query = `[d | some c in input; d := data.ztmint.mint.decision with input as c]`;
-        const out = execFileSync(
-          OPA,
-          ['eval', '-f', 'json', '-I', '-d', 'policies/mint.rego', '-d', `ztmint:${file}`, query],
-          { cwd: ROOT, input: JSON.stringify(inputs), encoding: 'utf8', timeout: 50_000 },
-        );
+        const out = execFileSync(OPA, ['eval', '-f', 'json', '-I', '-d', 'policies/mint.rego', '-d', `ztmint:${file}`, query], {
+          cwd: ROOT,
+          input: JSON.stringify(inputs),
+          encoding: 'utf8',
+          timeout: 50_000,
+        });
         const fromGo = JSON.parse(out).result[0].expressions[0].value as Decision[];
         expect(fromGo).toHaveLength(inputs.length);
         expect(inputs.map((input) => decide(p, input))).toEqual(fromGo);

@@ -483,15 +483,12 @@ describe("docs/policy.md worked example", () => {
 
 describe("policies/data.schema.json", () => {
   it("accepts policies/data.json and rejects broken data", async () => {
-    let Ajv2020: (new (opts?: object) => { compile(schema: unknown): ((data: unknown) => boolean) & { errors?: unknown } }) | undefined;
-    try {
-      // ajv is not a direct dependency (fastify brings it); skip if it is absent
-      const mod = (await import("ajv/dist/2020.js")) as { default: { default?: unknown } };
-      Ajv2020 = (mod.default.default ?? mod.default) as typeof Ajv2020;
-    } catch {
-      return;
-    }
-    const validate = new Ajv2020!({ strict: true, allErrors: true }).compile(readJson(SCHEMA));
+    // ajv is a devDependency (the major fastify validates with); its CommonJS default export
+    // arrives as `default` or `default.default` depending on the loader.
+    type Ajv2020 = new (opts?: object) => { compile(schema: unknown): ((data: unknown) => boolean) & { errors?: unknown } };
+    const mod = (await import("ajv/dist/2020.js")) as { default: { default?: unknown } };
+    const Ajv2020 = (mod.default.default ?? mod.default) as Ajv2020;
+    const validate = new Ajv2020({ strict: true, allErrors: true }).compile(readJson(SCHEMA));
     expect(validate(readJson(DATA)), JSON.stringify(validate.errors)).toBe(true);
     const data = readJson(DATA) as typeof globData;
     expect(validate({ ...data, ttl: { default: 0, max: 3600 } })).toBe(false);
