@@ -28,6 +28,10 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/**/*.e2e.test.ts'],
+          // Process trees on a machine that may be busy: generous, finite (test/helpers/child-process.ts
+          // bounds every wait below these, so a hang fails with a message naming what hung).
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
           globalSetup: ['test/setup/build-current.ts'],
         },
       },
