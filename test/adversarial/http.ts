@@ -45,7 +45,7 @@ export function json(url: string, body: unknown, headers: Record<string, string>
 }
 
 /** Parses a raw HTTP/1.1 response (content-length or chunked). */
-export function parseRaw(buf: Buffer): Outcome | undefined {
+function parseRaw(buf: Buffer): Outcome | undefined {
   const end = buf.indexOf('\r\n\r\n');
   if (end < 0) return undefined;
   const head = buf.subarray(0, end).toString('latin1').split('\r\n');

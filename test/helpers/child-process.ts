@@ -88,13 +88,3 @@ export async function stopChild(child: ChildProcess, label: string, graceMs = TE
   child.kill('SIGKILL');
   if (!(await waitForExit(child, KILL_WAIT_MS))) throw new Error(`${label} (pid ${child.pid}) did not exit on SIGTERM nor on SIGKILL`);
 }
-
-/** `promise`, or a rejection naming `what` after `ms`. */
-export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -28,7 +28,7 @@ function which(tool: string): boolean {
 }
 
 /** The SoftHSM2 module path; throws a clear message when SoftHSM2 or pkcs11-tool is missing. */
-export function softhsmModule(): string {
+function softhsmModule(): string {
   const module = process.env.SOFTHSM2_MODULE ?? MODULE_CANDIDATES.find((m) => existsSync(m));
   if (!module || !which('softhsm2-util') || !which('pkcs11-tool')) {
     throw new Error('SoftHSM2 and pkcs11-tool are required: run `npm run setup` (scripts/install-softhsm.sh installs the Debian packages softhsm2, opensc)');

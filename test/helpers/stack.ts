@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startDevIssuer, type DevIssuer } from '../../cli/dev-issuer.js';
 
-export const ROOT = new URL('../..', import.meta.url).pathname;
-export const CLI = join(ROOT, 'bin', 'ztmint.js');
+const ROOT = new URL('../..', import.meta.url).pathname;
+const CLI = join(ROOT, 'bin', 'ztmint.js');
 const HOST = '127.0.0.1';
 
 export interface Lifetime {
@@ -40,7 +40,7 @@ export interface StackOptions {
 }
 
 /** Ports that are free now; held open together so that no two are the same. */
-export async function freePorts(count: number): Promise<number[]> {
+async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: count }, () =>
       new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
@@ -162,12 +162,6 @@ export class ManagedProcess {
     await new Promise<void>((r) => (this.log ? this.log.end(r) : r()));
     this.log = undefined;
   }
-}
-
-export interface MintResult {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Record<string, unknown>;
 }
 
 export class Stack {
