@@ -89,7 +89,9 @@ afterAll(async () => {
 
 async function signerClients() {
   const tls = await signerTls(stack.state);
-  return stack.signers.map((s) => new SignerClient({ name: `signer-${s.id}`, url: s.id === 2 ? proxy.url : s.url }, tls));
+  // 15 s per signer request instead of the coordinator's 2 s: on a loaded machine a signer (or the
+  // proxy) can be slower than that, and this test is about a wrong share, not a slow one.
+  return stack.signers.map((s) => new SignerClient({ name: `signer-${s.id}`, url: s.id === 2 ? proxy.url : s.url }, tls, { timeoutMs: 15_000 }));
 }
 
 async function coordinator() {
