@@ -34,7 +34,6 @@ function runMicro(args: string[]): Promise<Record<string, unknown>> {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const json = argv.includes('--json');
-  const quick = argv.includes('--quick');
   const skipMicro = argv.includes('--skip-micro');
   const skipE2e = argv.includes('--skip-e2e');
   const micro: string[] = [];

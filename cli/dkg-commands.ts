@@ -7,7 +7,7 @@
 //   ztmint dkg --state DIR --threshold 2 --signer signer-1=https://h1:7001 --signer signer-2=… --signer signer-3=…
 //
 // Wire-up in cli/main.ts, after registerSealCommands(program): registerDkgCommands(program).
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import type { RelaySigner } from '../coordinator/dkg-relay.js';
 import { startDkgSigner } from '../signers/dkg-main.js';

@@ -120,10 +120,13 @@ export async function writeTranscript(file: string, ceremony: string, exchanges:
   await writeFile(resolve(file), JSON.stringify({ ceremony, exchanges }, null, 2) + '\n');
 }
 
+/** Lets a local signer exit by itself for `graceMs`, then SIGTERM, then SIGKILL: never waits forever. */
 async function stopService(s: Service, graceMs: number): Promise<void> {
   if (s.child.exitCode !== null || s.child.signalCode !== null) return;
   const exited = new Promise((r) => s.child.once('exit', r));
-  const timer = setTimeout(() => s.child.kill('SIGTERM'), graceMs);
+  const term = setTimeout(() => s.child.kill('SIGTERM'), graceMs);
+  const kill = setTimeout(() => s.child.kill('SIGKILL'), graceMs + 10_000);
   await exited;
-  clearTimeout(timer);
+  clearTimeout(term);
+  clearTimeout(kill);
 }

@@ -1,5 +1,5 @@
 // `ztmint policy build | test | eval`: the Rego policy's life cycle from the command line.
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -15,7 +15,7 @@ async function readJson(path: string, what: string): Promise<unknown> {
   try {
     return JSON.parse(await readFile(resolve(path), 'utf8'));
   } catch (err) {
-    throw new Error(`${what} ${path}: ${(err as Error).message}`);
+    throw new Error(`${what} ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 

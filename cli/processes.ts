@@ -14,7 +14,15 @@ export interface Service {
   ready: ReadyLine;
 }
 
-export function spawnService(args: string[], label: string, timeoutMs = 30_000): Promise<Service> {
+/**
+ * How long a local service may take to print its ready line. Starting node, loading the modules and
+ * unsealing a share take a second on an idle machine but can take well over 30 s on a loaded one
+ * (a CI runner, a laptop building something else); a service that fails exits, and that is reported
+ * at once, so this bound only decides when a process that is neither ready nor dead is given up.
+ */
+export const SERVICE_READY_TIMEOUT_MS = 90_000;
+
+export function spawnService(args: string[], label: string, timeoutMs = SERVICE_READY_TIMEOUT_MS): Promise<Service> {
   const child = spawn(process.execPath, [CLI_BIN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

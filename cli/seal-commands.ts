@@ -9,7 +9,7 @@
 // Wire-up in cli/main.ts, after the `signer` command is defined: registerSealCommands(program).
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { GroupInfo } from '../protocol/ciphersuite.js';

@@ -62,7 +62,7 @@ export function verifySignerEvidence(peer: PeerInfo, policyHash: string, config:
       now,
     });
   } catch (err) {
-    if (err instanceof SnpVerifyError) throw new Error(`attestation refused (${err.code}): ${err.message}`);
+    if (err instanceof SnpVerifyError) throw new Error(`attestation refused (${err.code}): ${err.message}`, { cause: err });
     throw err;
   }
 }

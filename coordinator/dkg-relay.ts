@@ -137,7 +137,9 @@ export class DkgRelay {
           connect: { key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, rejectUnauthorized: true, servername: s.name, minVersion: 'TLSv1.3' },
           headersTimeout: this.timeoutMs,
           bodyTimeout: this.timeoutMs,
-          connectTimeout: Math.min(this.timeoutMs, 10_000),
+          // TCP and the TLS handshake get the request's whole budget: a fixed 10 s cap is shorter than a
+          // handshake with a starved signer process can take on a loaded machine ("Connect Timeout").
+          connectTimeout: this.timeoutMs,
         }),
       );
     }

@@ -7,7 +7,7 @@
 #   scripts/build-action.sh [OUT]      (default: dist)
 #
 # The output is deterministic: same sources + same node_modules (package-lock.json)
-# give the same bytes, wherever the repository is checked out. test/dist.test.ts
+# give the same bytes, wherever the repository is checked out. test/dist.e2e.test.ts
 # runs this script into a temporary directory and compares with dist/.
 #
 # Each output directory holds index.js (ESM), package.json ({"type":"module"}, written by

@@ -252,7 +252,7 @@ function checkCertificate(pem: string, ca: X509Certificate, index: number, now: 
 }
 
 function checkSignature(label: string, doc: DkgRound1Package | DkgConfirmation, cert: X509Certificate, what: string, reason: DkgAbortReason): void {
-  let ok = false;
+  let ok: boolean;
   try {
     ok = verify(signatureAlgorithm(cert.publicKey), signedBytes(label, doc), { key: cert.publicKey, dsaEncoding: 'ieee-p1363' }, fromB64url(doc.signature));
   } catch {

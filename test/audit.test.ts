@@ -1,17 +1,10 @@
 // The audit log: hash chain, durability boundary (torn tail dropped on open), tamper detection.
-import { execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// The full-disk case needs prlimit(1), a process: test/audit-disk-full.e2e.test.ts.
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { AUDIT_FILE, AuditLog, verifyAuditText } from '../coordinator/audit.js';
+import { AuditLog, verifyAuditText } from '../coordinator/audit.js';
 import { Revocations } from '../coordinator/revocations.js';
-
-async function freshLog() {
-  const dir = await mkdtemp(join(tmpdir(), 'ztmint-audit-'));
-  return { dir, path: join(dir, AUDIT_FILE), log: await AuditLog.open(dir) };
-}
+import { freshLog } from './helpers/fresh-audit-log.js';
 
 describe('audit log', () => {
   it('chains records and continues the chain after a reopen', async () => {
@@ -70,22 +63,6 @@ describe('audit log', () => {
     expect(revocations.has('live')).toBe(true);
     expect(revocations.has('expired')).toBe(false);
     expect(revocations.has('minted')).toBe(false);
-  });
-
-  it('never acknowledges a record that was only partly written (full disk, file-size limit)', async () => {
-    const { dir, path, log } = await freshLog();
-    await log.append({ event: 'mint', jti: 'a' });
-    // Like a disk with 100 bytes left: the next write(2) is cut short, the one after fails.
-    execFileSync('prlimit', ['--pid', String(process.pid), `--fsize=${statSync(path).size + 100}:unlimited`]);
-    try {
-      await expect(log.append({ event: 'mint', jti: 'b', token_sha256: 'y'.repeat(64) })).rejects.toMatchObject({ code: 'EFBIG' });
-    } finally {
-      execFileSync('prlimit', ['--pid', String(process.pid), '--fsize=unlimited:unlimited']);
-    }
-    expect(await log.append({ event: 'mint', jti: 'c' })).toBe(1);
-    await log.close();
-    expect(verifyAuditText(await readFile(path, 'utf8')).count).toBe(2);
-    await (await AuditLog.open(dir)).close();
   });
 
   it('group-commits concurrent appends: unique indices in arrival order, one intact chain', async () => {

@@ -46,7 +46,8 @@ function secretFor(i: number): DKG_Secret {
   return {
     identifier: BigInt(participant(i).identifier),
     coefficients,
-    commitment: coefficients.map((c) => ed25519.Point.BASE.multiply(c).toBytes()),
+    // A copy: DKG_Secret wants bytes backed by a plain ArrayBuffer, toBytes() may return a view of any buffer.
+    commitment: coefficients.map((c) => new Uint8Array(ed25519.Point.BASE.multiply(c).toBytes())),
     signers: { min: t, max: n },
     step: 1,
   };

@@ -126,7 +126,7 @@ describe.each(FILES)('FROST(Ed25519, SHA-512) vectors: %s', (file) => {
     for (const r of v.round_two_outputs.outputs) shares[identifierFromIndex(r.identifier)] = fromHex(r.sig_share);
     const cheater = identifierFromIndex(v.round_two_outputs.outputs[0]!.identifier);
     const bad = shares[cheater]!.slice();
-    bad[0] ^= 1;
+    bad[0]! ^= 1;
     shares[cheater] = bad;
     expect(verifyShare(group, commitments, message, cheater, bad)).toBe(false);
     expect(() => aggregate(group, commitments, message, shares)).toThrow(AggregationError);

@@ -1,59 +1,16 @@
 // Tests of the compiled Rego policy (policies/wasm/mint.wasm) as the coordinator
 // and the signers load it: through @open-policy-agent/opa-wasm, with
 // policies/data.json set as data.ztmint. The Rego unit tests themselves run with
-// `opa test` (scripts/test-policy.sh).
+// `opa test` (scripts/test-policy.sh); the comparison with the OPA CLI is
+// test/policy-opa.e2e.test.ts.
 import { createHash } from "node:crypto";
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { loadPolicy, type LoadedPolicy } from "@open-policy-agent/opa-wasm";
+import { readFileSync } from "node:fs";
+import type { LoadedPolicy } from "@open-policy-agent/opa-wasm";
 import { beforeAll, describe, expect, it } from "vitest";
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const REGO = join(ROOT, "policies", "mint.rego");
-const WASM = join(ROOT, "policies", "wasm", "mint.wasm");
-const SOURCES = join(ROOT, "policies", "wasm", "SOURCES.sha256");
-const DATA = join(ROOT, "policies", "data.json");
-const SCHEMA = join(ROOT, "policies", "data.schema.json");
-const OPA = join(ROOT, ".opa", "bin", "opa");
-const ENTRYPOINT = "ztmint/mint/decision";
-
-interface Decision {
-  allow: boolean;
-  scopes: string[];
-  ttl: number;
-  audience: string;
-  reasons: string[];
-}
+import { join } from "node:path";
+import { DATA, ENTRYPOINT, REGO, ROOT, SCHEMA, SOURCES, WASM, decide, load, mainClaims, prodClaims, prtClaims, readJson } from "./helpers/policy-fixtures.js";
 
 const sha256 = (bytes: Buffer): string => createHash("sha256").update(bytes).digest("hex");
-const readJson = (path: string): unknown => JSON.parse(readFileSync(path, "utf8"));
-
-const mainClaims = {
-  iss: "https://token.actions.githubusercontent.com",
-  aud: "https://coordinator.example",
-  sub: "repo:acme/webapp:ref:refs/heads/main",
-  repository: "acme/webapp",
-  repository_owner: "acme",
-  ref: "refs/heads/main",
-  sha: "0123456789abcdef0123456789abcdef01234567",
-  event_name: "push",
-  workflow_ref: "acme/webapp/.github/workflows/ci.yml@refs/heads/main",
-  job_workflow_ref: "acme/webapp/.github/workflows/ci.yml@refs/heads/main",
-  run_id: "42",
-  run_attempt: "1",
-  actor: "octocat",
-};
-
-const prodClaims = {
-  ...mainClaims,
-  sub: "repo:acme/webapp:environment:production",
-  environment: "production",
-  workflow_ref: "acme/webapp/.github/workflows/deploy.yml@refs/heads/main",
-  job_workflow_ref: "acme/webapp/.github/workflows/deploy.yml@refs/heads/main",
-};
 
 const globData = {
   ttl: { default: 900, max: 3600 },
@@ -61,19 +18,6 @@ const globData = {
   audiences: ["https://deploy.example"],
   grants: [{ name: "acme-any", match: { repository: "acme/*" }, scopes: ["read:logs"] }],
 };
-
-async function load(data: unknown): Promise<LoadedPolicy> {
-  const policy = await loadPolicy(readFileSync(WASM));
-  policy.setData({ ztmint: data });
-  return policy;
-}
-
-function decide(policy: LoadedPolicy, input: unknown): Decision {
-  // opa-wasm returns the result set: [{ result: <value of data.ztmint.mint.decision> }]
-  const resultSet = policy.evaluate(input, ENTRYPOINT) as Array<{ result: Decision }>;
-  expect(resultSet).toHaveLength(1);
-  return resultSet[0]!.result;
-}
 
 describe("policies/wasm/mint.wasm", () => {
   it("is built from the current policies/mint.rego", () => {
@@ -255,7 +199,6 @@ type PolicyData = {
   require?: unknown;
 };
 
-const prtClaims = { ...mainClaims, event_name: "pull_request_target" };
 const PRT_REASON = 'event "pull_request_target" is refused unless a grant names it explicitly';
 
 describe("mint policy claim conditions (event_name, ref_type, runner_environment, job_workflow_ref, environment, require)", () => {
@@ -540,15 +483,12 @@ describe("docs/policy.md worked example", () => {
 
 describe("policies/data.schema.json", () => {
   it("accepts policies/data.json and rejects broken data", async () => {
-    let Ajv2020: (new (opts?: object) => { compile(schema: unknown): ((data: unknown) => boolean) & { errors?: unknown } }) | undefined;
-    try {
-      // ajv is not a direct dependency (fastify brings it); skip if it is absent
-      const mod = (await import("ajv/dist/2020.js")) as { default: { default?: unknown } };
-      Ajv2020 = (mod.default.default ?? mod.default) as typeof Ajv2020;
-    } catch {
-      return;
-    }
-    const validate = new Ajv2020!({ strict: true, allErrors: true }).compile(readJson(SCHEMA));
+    // ajv is a devDependency (the major fastify validates with); its CommonJS default export
+    // arrives as `default` or `default.default` depending on the loader.
+    type Ajv2020 = new (opts?: object) => { compile(schema: unknown): ((data: unknown) => boolean) & { errors?: unknown } };
+    const mod = (await import("ajv/dist/2020.js")) as { default: { default?: unknown } };
+    const Ajv2020 = (mod.default.default ?? mod.default) as Ajv2020;
+    const validate = new Ajv2020({ strict: true, allErrors: true }).compile(readJson(SCHEMA));
     expect(validate(readJson(DATA)), JSON.stringify(validate.errors)).toBe(true);
     const data = readJson(DATA) as typeof globData;
     expect(validate({ ...data, ttl: { default: 0, max: 3600 } })).toBe(false);
@@ -562,65 +502,4 @@ describe("policies/data.schema.json", () => {
     expect(validate({ ...data, require: { runner_environment: 1 } })).toBe(false);
     expect(validate({ ...data, require: { "": "x" } })).toBe(false);
   });
-});
-
-// Needs the pinned OPA in .opa/bin (scripts/install-opa.sh); skipped without it.
-const pinnedVersion = /OPA_VERSION="\$\{OPA_VERSION:-v([0-9.]+)\}"/.exec(
-  readFileSync(join(ROOT, "scripts", "install-opa.sh"), "utf8"),
-)?.[1];
-const installedVersion = existsSync(OPA)
-  ? /^Version: *(\S+)/m.exec(execFileSync(OPA, ["version"], { encoding: "utf8" }))?.[1]
-  : undefined;
-const haveOpa = pinnedVersion !== undefined && installedVersion === pinnedVersion;
-
-describe.skipIf(!haveOpa)(`with OPA ${pinnedVersion} from .opa/bin`, () => {
-  it("rebuilds a byte-identical policies/wasm/mint.wasm", () => {
-    const out = mkdtempSync(join(tmpdir(), "ztmint-policy-"));
-    try {
-      execFileSync(join(ROOT, "scripts", "build-policy.sh"), [out], { cwd: ROOT, stdio: "pipe" });
-      expect(readFileSync(join(out, "SOURCES.sha256"), "utf8")).toBe(readFileSync(SOURCES, "utf8"));
-      const rebuilt = readFileSync(join(out, "mint.wasm"));
-      if (!rebuilt.equals(readFileSync(WASM))) {
-        throw new Error("policies/wasm/mint.wasm differs from a fresh build: run npm run policy:build");
-      }
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
-  }, 120_000);
-
-  it("gives the same decisions as opa eval", async () => {
-    const data = readJson(DATA);
-    const policy = await load(data);
-    const inputs: unknown[] = [
-      { claims: mainClaims, request: { scopes: ["deploy:canary"] } },
-      { claims: mainClaims, request: { scopes: ["deploy:prod", "write:staging", "x y"], ttl: 99999, audience: "z" } },
-      { claims: prodClaims, request: { scopes: ["deploy:prod", "deploy:canary", "read:logs"], ttl: 900 } },
-      { claims: { ...mainClaims, repository: "acme/webapp/x" }, request: { scopes: ["read:logs"] } },
-      { claims: {}, request: { scopes: ["read:logs"], audience: 1 } },
-      { claims: mainClaims, request: { scopes: [], ttl: -1 } },
-      { claims: prtClaims, request: { scopes: ["deploy:canary", "deploy:prod"] } },
-      { claims: { ...mainClaims, runner_environment: "self-hosted", ref_type: "branch" }, request: { scopes: ["deploy:canary"] } },
-      { claims: { ...prodClaims, job_workflow_ref: "acme/webapp/.github/workflows/deploy.yml@refs/heads/dev" }, request: { scopes: ["deploy:prod"] } },
-      "garbage",
-    ];
-    const dir = mkdtempSync(join(tmpdir(), "ztmint-policy-data-"));
-    try {
-      const requireData = join(dir, "data.json");
-      writeFileSync(requireData, JSON.stringify({ ...(data as object), require: { runner_environment: "github-hosted" } }));
-      const withRequire = await load(readJson(requireData));
-      for (const [file, p] of [[DATA, policy], [requireData, withRequire]] as const) {
-        const query = `[d | some c in input; d := data.ztmint.mint.decision with input as c]`;
-        const out = execFileSync(
-          OPA,
-          ["eval", "-f", "json", "-I", "-d", "policies/mint.rego", "-d", `ztmint:${file}`, query],
-          { cwd: ROOT, input: JSON.stringify(inputs), encoding: "utf8" },
-        );
-        const fromGo = JSON.parse(out).result[0].expressions[0].value as Decision[];
-        expect(fromGo).toHaveLength(inputs.length);
-        expect(inputs.map((input) => decide(p, input))).toEqual(fromGo);
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 60_000);
 });

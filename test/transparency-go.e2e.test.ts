@@ -111,7 +111,7 @@ async function buildCase(n: number): Promise<Case> {
 
 function flipB64(s: string): string {
   const b = Buffer.from(s, 'base64');
-  b[b.length - 1] ^= 1;
+  b[b.length - 1] = b[b.length - 1]! ^ 1;
   return b.toString('base64');
 }
 
@@ -165,7 +165,7 @@ describe('Go (golang.org/x/mod/sumdb) accepts our log and refuses tampered copie
       const tile = join(c.tilesDir, tilePath(tilesForTree(n)[0]!));
       const original = readFileSync(tile);
       const edited = Buffer.from(original);
-      edited[0] ^= 1;
+      edited[0] = edited[0]! ^ 1;
       writeFileSync(tile, edited);
       expect(run(c, `tile-${n}`).status).toBe(1);
       writeFileSync(tile, original);

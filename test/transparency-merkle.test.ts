@@ -90,7 +90,7 @@ function flip(hashes: readonly Uint8Array[], which: number, byte: number): Uint8
   return hashes.map((h, i) => {
     if (i !== which) return h;
     const c = new Uint8Array(h);
-    c[byte] ^= 0x01;
+    c[byte] = c[byte]! ^ 0x01;
     return c;
   });
 }

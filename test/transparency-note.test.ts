@@ -188,7 +188,7 @@ describe('C2SP tlog-cosignature (Ed25519, type 0x04)', () => {
     // A timestamp edit, a future date (when bounded) and a cosignature over other text all fail.
     const line = await cosign(witness, text, 1000);
     const raw = Buffer.from(line.trim().split(' ')[2]!, 'base64');
-    raw[4 + 7] ^= 1;
+    raw[4 + 7] = raw[4 + 7]! ^ 1;
     const edited = addSignatureLines(note, [`— ${witness.name} ${raw.toString('base64')}\n`]);
     expect(code(() => verifyCosignatures(edited, [parseCosignerKey(witness.vkey)]))).toBe('tlog_bad_signature');
     const future = addSignatureLines(note, [await cosign(witness, text, 5000)]);

@@ -51,7 +51,7 @@ describe('TileHashReader', () => {
     const edit = (path: string) => {
       const copy = new Map(files);
       const b = new Uint8Array(files.get(path)!);
-      b[3] ^= 1;
+      b[3] = b[3]! ^ 1;
       copy.set(path, b);
       return copy;
     };

@@ -143,7 +143,7 @@ describe('reading a copy of the log back', () => {
       expect(await read(deleted), `delete ${path}`).toBe('tlog_inconsistent');
       const edited = new Map(files);
       const bytes = new Uint8Array(files.get(path)!);
-      bytes[bytes.length - 1] ^= 1;
+      bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
       edited.set(path, bytes);
       expect(await read(edited), `edit ${path}`).toBe('tlog_inconsistent');
     }

@@ -57,7 +57,7 @@ describe('verifyLogCopy', () => {
     const { files } = await copyOf(records(300));
     const edited = new Map(files);
     const bundle = new Uint8Array(files.get('tile/entries/000')!);
-    bundle[5] ^= 1;
+    bundle[5] = bundle[5]! ^ 1;
     edited.set('tile/entries/000', bundle);
     expect(await failure(edited)).toBe('tlog_inconsistent');
     await expect(verifyLogCopy({ fetch: fetchFrom(files), origin: 'ztmint.test/other', verifiers })).rejects.toThrow(TransparencyError);

@@ -21,7 +21,7 @@ export function snpReportData(tlsPublicKeySpkiDer: Uint8Array, policyHashHex: st
   if (!(tlsPublicKeySpkiDer instanceof Uint8Array) || tlsPublicKeySpkiDer.length === 0) {
     throw new TypeError('SPKI must be non-empty DER bytes');
   }
-  let isSequence = false;
+  let isSequence: boolean;
   try {
     isSequence = readSingle(tlsPublicKeySpkiDer) instanceof Sequence;
   } catch {

@@ -157,7 +157,7 @@ export function verifySnpAttestation(options: SnpVerifyOptions): SnpVerified {
 
   // 3. The report signature, by the VCEK, over bytes 0x000..0x29F.
   const signature = p1363Signature(report);
-  let signed = false;
+  let signed: boolean;
   try {
     signed = cryptoVerify(
       'sha384',

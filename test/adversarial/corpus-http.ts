@@ -3,7 +3,7 @@
 // ordinary client would normalise them.
 import type { ProblemCode } from '../../protocol/problem.js';
 import type { Env } from './env.js';
-import type { AttackCase, Expectation, Outcome } from './harness.js';
+import type { AttackCase, Expectation } from './harness.js';
 import { call, raw, rawRequest } from './http.js';
 import { unsigned } from './jwt.js';
 
@@ -13,11 +13,11 @@ const BODY = '{"scopes":["deploy:canary"]}';
 const CT = 'Content-Type: application/json';
 
 /** An unsigned (alg none) token with fresh genuine claims: refused wherever it is verified. */
-export async function forged(env: Env): Promise<string> {
+async function forged(env: Env): Promise<string> {
   return unsigned({ alg: 'none', typ: 'JWT' }, (await env.fresh()).claims);
 }
 
-export async function healthy(env: Env): Promise<string | undefined> {
+async function healthy(env: Env): Promise<string | undefined> {
   const res = await call(`${env.coordinator}/healthz`, { method: 'GET' });
   if (res.status !== 200) return `coordinator not healthy afterwards: ${res.status} ${res.error ?? ''}`;
   const probe = await call(`${env.coordinator}/v1/mint`, { headers: { authorization: `Bearer ${await forged(env)}`, 'content-type': 'application/json' }, body: BODY });
@@ -169,5 +169,3 @@ export function httpCorpus(): Case[] {
 
   return cases;
 }
-
-export type { Outcome };

@@ -8,7 +8,7 @@ import { flipTrailingBits, jws, padded, seg, signature, toStdAlphabet, unsigned,
 
 type Case = AttackCase<Env>;
 
-export const INVALID_TOKEN: Expectation = { kind: 'problem', code: 'invalid_token' };
+const INVALID_TOKEN: Expectation = { kind: 'problem', code: 'invalid_token' };
 export const CANARY = { scopes: ['deploy:canary'] };
 
 export function mintWith(env: Env, token: string, body: unknown = CANARY, headers: Record<string, string> = {}) {
@@ -16,7 +16,7 @@ export function mintWith(env: Env, token: string, body: unknown = CANARY, header
 }
 
 /** A mint case whose token is made by `make`; the token is also a secret that must not be echoed. */
-export function tokenCase(cls: string, name: string, make: (env: Env) => Promise<string>, opts: Partial<Case> = {}): Case {
+function tokenCase(cls: string, name: string, make: (env: Env) => Promise<string>, opts: Partial<Case> = {}): Case {
   let token = '';
   return {
     cls,

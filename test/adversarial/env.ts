@@ -11,18 +11,18 @@ import { join } from 'node:path';
 import type { Agent } from 'undici';
 import { writeLocalPki } from '../../cli/pki.js';
 import { thumbprint } from '../../protocol/jwk.js';
-import { buildToken, signingInput, type TokenClaims, type TokenHeader } from '../../protocol/token.js';
+import { buildToken, type TokenClaims, type TokenHeader } from '../../protocol/token.js';
 import { signerTls, type DevStack } from '../helpers/dev-stack.js';
 import { call, json, tlsAgent } from './http.js';
 
 export const DEPLOY_AUDIENCE = 'https://deploy.example';
 
-export interface Genuine {
+interface Genuine {
   token: string;
   claims: Record<string, unknown>;
 }
 
-export interface AttackerKeys {
+interface AttackerKeys {
   rsa: KeyObject;
   rsaPublicJwk: Record<string, string>;
   ec: KeyObject;
@@ -205,4 +205,3 @@ export async function waitExpired(env: Env): Promise<void> {
   for (let i = 0; i < 40 && Date.now() / 1000 <= exp + 1; i++) await new Promise((r) => setTimeout(r, 100));
 }
 
-export { signingInput };

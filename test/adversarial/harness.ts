@@ -6,7 +6,7 @@
 import { verify, type KeyObject } from 'node:crypto';
 import { PROBLEM_STATUS, type ProblemCode } from '../../protocol/problem.js';
 
-export type Surface = 'mint' | 'revoke' | 'introspect' | 'signer' | 'coordinator';
+type Surface = 'mint' | 'revoke' | 'introspect' | 'signer' | 'coordinator';
 
 /** What came back for one request: an HTTP response, or a transport error (status 0). */
 export interface Outcome {
@@ -82,7 +82,7 @@ export function parseJson(text: string): unknown {
 }
 
 /** JWT-shaped substrings of `text` whose signature verifies under the group key. */
-export function groupSignedJwts(text: string, groupKey: KeyObject): string[] {
+function groupSignedJwts(text: string, groupKey: KeyObject): string[] {
   const found: string[] = [];
   for (const m of text.matchAll(JWT_SHAPED)) {
     const [h, p, s] = m[0].split('.');
@@ -125,7 +125,7 @@ function checkProblem(out: Outcome, codes: ProblemCode[] | undefined, violations
 }
 
 /** Judges one outcome against the case; mutates the result's counters. */
-export function judgeOutcome<Env>(c: AttackCase<Env>, out: Outcome, groupKey: KeyObject, result: CaseResult): void {
+function judgeOutcome<Env>(c: AttackCase<Env>, out: Outcome, groupKey: KeyObject, result: CaseResult): void {
   const v = result.violations;
   result.statuses.push(out.status);
   result.details.push(`${out.status} ${out.error ?? ''}${out.body.slice(0, 200)}`);
@@ -190,7 +190,7 @@ export function judgeOutcome<Env>(c: AttackCase<Env>, out: Outcome, groupKey: Ke
   }
 }
 
-export function newResult<Env>(c: AttackCase<Env>): CaseResult {
+function newResult<Env>(c: AttackCase<Env>): CaseResult {
   return { cls: c.cls, name: c.name, knownBug: c.knownBug, violations: [], tokensIssued: 0, sharesForForged: 0, fiveXX: 0, statuses: [], details: [] };
 }
 

@@ -45,7 +45,7 @@ export function json(url: string, body: unknown, headers: Record<string, string>
 }
 
 /** Parses a raw HTTP/1.1 response (content-length or chunked). */
-export function parseRaw(buf: Buffer): Outcome | undefined {
+function parseRaw(buf: Buffer): Outcome | undefined {
   const end = buf.indexOf('\r\n\r\n');
   if (end < 0) return undefined;
   const head = buf.subarray(0, end).toString('latin1').split('\r\n');
@@ -126,7 +126,8 @@ export function raw(origin: string, text: string | Buffer, opts: RawOptions = {}
     socket.on('end', () => finish());
     socket.on('close', () => finish());
     socket.on('error', (e: NodeJS.ErrnoException) => finish(e.code ?? e.message));
-    socket.on(opts.tls ? 'secureConnect' : 'connect', async () => {
+    // The listener returns nothing: the async sender handles its own errors (see the catch).
+    socket.on(opts.tls ? 'secureConnect' : 'connect', () => void (async () => {
       try {
         // Large requests: send a little more than the servers' 16 KiB body limit, then give the
         // server a moment to refuse before sending the rest. A server that answers early and
@@ -158,7 +159,7 @@ export function raw(origin: string, text: string | Buffer, opts: RawOptions = {}
       } catch {
         /* the server hung up: read what it said */
       }
-    });
+    })());
   });
 }
 

@@ -8,10 +8,6 @@ export function seg(value: unknown): string {
   return Buffer.from(text, 'utf8').toString('base64url');
 }
 
-export function decodeSeg(segment: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
 export type Alg = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'EdDSA' | 'HS256' | 'HS384' | 'HS512';
 
 const HASH: Record<string, string> = { 256: 'sha256', 384: 'sha384', 512: 'sha512' };

@@ -70,7 +70,7 @@ function inc(map: Record<string, number>, key: string): void {
 }
 
 /** Failure categories, one per assertion of the suite. */
-export type Category = 'responses' | 'tokens' | 'audit' | 'quorum' | 'faults' | 'harness';
+type Category = 'responses' | 'tokens' | 'audit' | 'quorum' | 'faults' | 'harness';
 
 const EXPECTED_503 = new Set(['quorum_unavailable', 'audit_unavailable', 'not_ready']);
 

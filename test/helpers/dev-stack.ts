@@ -4,10 +4,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { DEV_STACK_READY_TIMEOUT_MS, readyLine, stopChild } from './child-process.js';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const CLI = join(ROOT, 'bin', 'ztmint.js');
+/** One request to the stack; a mint waits for the signers, so generous on a loaded machine. */
+const HTTP_TIMEOUT_MS = 30_000;
 
 export interface DevStack {
   coordinator: string;
@@ -34,16 +36,8 @@ export async function startDevStack(args: string[] = [], env: Record<string, str
   });
   let printed = '';
   child.stderr!.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-  const lines = createInterface({ input: child.stdout! });
-  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`dev stack not ready in 60 s:\n${printed}`)), 60_000);
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      resolve(JSON.parse(line) as Record<string, unknown>);
-    });
-    child.once('exit', (code) => reject(new Error(`dev stack exited (${code}):\n${printed}`)));
-  });
-  lines.on('line', (line) => (printed += `${line}\n`));
+  // The signers start together, then the coordinator, each within the CLI's own readiness bound.
+  const ready = await readyLine(child, 'ztmint dev', () => printed, DEV_STACK_READY_TIMEOUT_MS, (line) => (printed += `${line}\n`));
   const stack = ready as unknown as DevStack;
   return {
     ...stack,
@@ -53,6 +47,7 @@ export async function startDevStack(args: string[] = [], env: Record<string, str
     async idToken(claims = {}) {
       const res = await fetch(`${stack.issuer}/token`, {
         method: 'POST',
+        signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ aud: stack.coordinator, ...claims }),
       });
@@ -61,6 +56,7 @@ export async function startDevStack(args: string[] = [], env: Record<string, str
     async mint(oidcToken, body = { scopes: ['deploy:canary'] }) {
       const res = await fetch(`${stack.coordinator}/v1/mint`, {
         method: 'POST',
+        signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
         headers: { authorization: `Bearer ${oidcToken}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
@@ -71,11 +67,7 @@ export async function startDevStack(args: string[] = [], env: Record<string, str
       return text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     },
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await stopChild(child, 'ztmint dev');
       await rm(state, { recursive: true, force: true });
     },
   };
@@ -90,10 +82,14 @@ export async function signerTls(state: string, name = 'coordinator') {
   };
 }
 
-/** Kills a process and waits until it is gone. */
+/**
+ * Kills a process of the stack (not a child of this one) and waits until it is gone: until its
+ * parent, `ztmint dev`, has reaped it (a zombie still answers signal 0). Bounded: 15 s.
+ */
 export async function killPid(pid: number): Promise<void> {
   process.kill(pid, 'SIGKILL');
-  for (let i = 0; i < 100; i++) {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
     try {
       process.kill(pid, 0);
     } catch {
@@ -101,5 +97,5 @@ export async function killPid(pid: number): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error(`process ${pid} did not exit`);
+  throw new Error(`process ${pid} did not exit within 15 s of SIGKILL`);
 }

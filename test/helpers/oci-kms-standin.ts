@@ -30,7 +30,7 @@ export function makeOciIdentity(name = 'signer'): OciIdentity {
   };
 }
 
-export function makeKeyOcid(): string {
+function makeKeyOcid(): string {
   return `ocid1.key.oc1.iad.standin.${randomBytes(16).toString('hex')}`;
 }
 
@@ -42,7 +42,7 @@ interface VaultKey {
   users?: string[];
 }
 
-export interface StandinRequest {
+interface StandinRequest {
   path: string;
   keyId?: string;
   status: number;

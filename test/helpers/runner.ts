@@ -14,11 +14,11 @@ import { join } from 'node:path';
 import { writeLocalPki } from '../../cli/pki.js';
 import { ROOT } from './dev-stack.js';
 
-export const DIST_MAIN = join(ROOT, 'dist', 'main', 'index.js');
-export const DIST_POST = join(ROOT, 'dist', 'post', 'index.js');
+const DIST_MAIN = join(ROOT, 'dist', 'main', 'index.js');
+const DIST_POST = join(ROOT, 'dist', 'post', 'index.js');
 
 /** Parses a file-command file (`name<<DELIMITER` heredocs, or `name=value`); later entries win. */
-export function parseFileCommands(text: string): Record<string, string> {
+function parseFileCommands(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -180,7 +180,7 @@ export function checkMasked(step: Pick<StepResult, 'stdout' | 'stderr' | 'summar
 // ---------------------------------------------------------------------------------------------
 // Local servers
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   url: string;
   headers: IncomingMessage['headers'];

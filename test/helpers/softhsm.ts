@@ -15,9 +15,12 @@ const MODULE_CANDIDATES = [
   '/usr/local/lib/softhsm/libsofthsm2.so',
 ];
 
+// softhsm2-util and pkcs11-tool finish in well under a second; a bound turns a hung tool into an error.
+const TOOL_TIMEOUT_MS = 60_000;
+
 function which(tool: string): boolean {
   try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore', timeout: TOOL_TIMEOUT_MS });
     return true;
   } catch {
     return false;
@@ -25,10 +28,10 @@ function which(tool: string): boolean {
 }
 
 /** The SoftHSM2 module path; throws a clear message when SoftHSM2 or pkcs11-tool is missing. */
-export function softhsmModule(): string {
+function softhsmModule(): string {
   const module = process.env.SOFTHSM2_MODULE ?? MODULE_CANDIDATES.find((m) => existsSync(m));
   if (!module || !which('softhsm2-util') || !which('pkcs11-tool')) {
-    throw new Error('SoftHSM2 and pkcs11-tool are required: run `bash scripts/install-softhsm.sh` (Debian packages softhsm2, opensc)');
+    throw new Error('SoftHSM2 and pkcs11-tool are required: run `npm run setup` (scripts/install-softhsm.sh installs the Debian packages softhsm2, opensc)');
   }
   return module;
 }
@@ -57,7 +60,7 @@ export async function createSoftHsmToken(label = 'ztmint-test', pin = '123456', 
   const conf = join(dir, 'softhsm2.conf');
   await writeFile(conf, `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
   const env = { SOFTHSM2_CONF: conf };
-  const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: TOOL_TIMEOUT_MS });
   run('softhsm2-util', ['--init-token', '--free', '--label', label, '--so-pin', soPin, '--pin', pin]);
   const tool = (args: string[]) => run('pkcs11-tool', ['--module', module, '--token-label', label, '--login', '--pin', pin, ...args]);
   return {

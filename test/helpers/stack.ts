@@ -166,12 +166,6 @@ export class ManagedProcess {
   }
 }
 
-export interface MintResult {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Record<string, unknown>;
-}
-
 export class Stack {
   private constructor(
     readonly state: string,

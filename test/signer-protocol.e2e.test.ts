@@ -81,6 +81,11 @@ describe('signer processes and mTLS', () => {
       const outcome = await new Promise<string>((resolve) => {
         const req = httpsRequest({ host: url.hostname, port: url.port, path: '/v1/info', ca, ...client }, (res) => resolve(`HTTP ${res.statusCode}`));
         req.on('error', (err: NodeJS.ErrnoException) => resolve(`error ${err.code ?? err.message}`));
+        // A handshake that neither completes nor fails is a hang, not a refusal.
+        req.setTimeout(30_000, () => {
+          resolve('timeout');
+          req.destroy();
+        });
         req.end();
       });
       expect(outcome).toMatch(/^error /);

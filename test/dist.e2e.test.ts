@@ -42,7 +42,7 @@ describe('dist/', () => {
     const committed = join(root, 'dist', entry);
     const want = listFiles(fresh);
     expect(want).toEqual(['index.js', 'licenses.txt', 'package.json']);
-    let have: string[] = [];
+    let have: string[];
     try {
       have = listFiles(committed);
     } catch {

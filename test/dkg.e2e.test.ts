@@ -12,7 +12,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,10 +21,22 @@ import { b64url, fromB64url } from '../protocol/encoding.js';
 import { DkgParticipant, type DkgEnvelope, type DkgRound1Package } from '../signers/dkg.js';
 import { unsealShare, type UnsealedShare } from '../signers/sealed-share.js';
 import { findSecrets, identityOf, tlsOf } from './dkg-helpers.js';
+import { DEV_STACK_READY_TIMEOUT_MS, READY_TIMEOUT_MS, readyLine, stopChild } from './helpers/child-process.js';
 import { CLI } from './helpers/dev-stack.js';
 import { createSoftHsmToken, type SoftHsmToken } from './helpers/softhsm.js';
 
-const run = promisify(execFile);
+// Every wait below is bounded, and each bound is shorter than the test's own timeout, so that a hang
+// fails with a message naming what hung (not a bare vitest timeout that leaves the ceremony running
+// into the next test). Generous: this file runs on a machine shared with other test files.
+const execFileAsync = promisify(execFile);
+/** One `ztmint dkg …` command (PKI, a ceremony over mTLS, sealing): it kills its own signers when done. */
+const CLI_TIMEOUT_MS = 150_000;
+const run = (file: string, args: string[]) => execFileAsync(file, args, { timeout: CLI_TIMEOUT_MS, killSignal: 'SIGKILL' });
+/** Per relay request in this process (the relay's default is 60 s, the test's timeout). */
+const RELAY_TIMEOUT_MS = 30_000;
+/** For tests that start processes or run whole ceremonies: above every bound they wait on. */
+const PROCESS_TEST_TIMEOUT_MS = 300_000;
+const HTTP_TIMEOUT_MS = 30_000;
 let state: string;
 const signers: Array<{ child: ChildProcess; url: string; pid: number; stderr: string; exit: Promise<number | null> }> = [];
 let dev: ChildProcess | undefined;
@@ -33,7 +44,7 @@ let devOutput = '';
 let token: SoftHsmToken;
 let pkcs11Env: Record<string, string>;
 
-function startDkgSigner(index: number) {
+async function startDkgSigner(index: number) {
   const seal = index === 2 ? ['--seal-to', 'pkcs11', '--module', token.module, '--token-label', token.label, '--key-label', 'dkg-seal'] : [];
   const child = spawn(process.execPath, [CLI, 'signer', 'dkg-serve', '--state', state, '--index', String(index), '--port', '0', '--expect-signers', '3', '--exit-when-done', ...seal], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -41,17 +52,10 @@ function startDkgSigner(index: number) {
   });
   const entry = { child, url: '', pid: child.pid!, stderr: '', exit: new Promise<number | null>((r) => child.once('exit', (code) => r(code))) };
   child.stderr!.on('data', (c: Buffer) => (entry.stderr += c.toString()));
-  return new Promise<typeof entry>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`dkg signer ${index} not ready:\n${entry.stderr}`)), 30_000);
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      clearTimeout(timer);
-      const ready = JSON.parse(line) as { ready: boolean; url: string; mode: string; signer: string };
-      expect(ready).toMatchObject({ ready: true, mode: 'dkg', signer: `signer-${index}` });
-      entry.url = ready.url;
-      resolve(entry);
-    });
-    child.once('exit', (code) => reject(new Error(`dkg signer ${index} exited (${code}):\n${entry.stderr}`)));
-  });
+  const ready = await readyLine<{ ready: boolean; url: string; mode: string; signer: string }>(child, `dkg signer ${index}`, () => entry.stderr, READY_TIMEOUT_MS);
+  expect(ready).toMatchObject({ ready: true, mode: 'dkg', signer: `signer-${index}` });
+  entry.url = ready.url;
+  return entry;
 }
 
 const endpoints = () => signers.map((s, i) => ({ name: `signer-${i + 1}`, url: s.url }));
@@ -65,19 +69,19 @@ beforeAll(async () => {
   process.env.SOFTHSM2_CONF = token.env.SOFTHSM2_CONF; // for the test's own unseal
   const pki = await run(process.execPath, [CLI, 'dkg', '--state', state, '--signers', '3', '--pki-only', '--json']);
   expect(JSON.parse(pki.stdout)).toMatchObject({ pki: join(state, 'tls') });
-  for (let i = 1; i <= 3; i++) signers.push(await startDkgSigner(i));
-});
+  // Started together; the ones that did start are kept (afterAll stops them) even if another failed.
+  const started = await Promise.allSettled([1, 2, 3].map(startDkgSigner));
+  for (const r of started) if (r.status === 'fulfilled') signers.push(r.value);
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}, CLI_TIMEOUT_MS + READY_TIMEOUT_MS + 60_000);
 
 afterAll(async () => {
-  if (dev && dev.exitCode === null) {
-    const exited = new Promise((r) => dev!.once('exit', r));
-    dev.kill('SIGTERM');
-    await exited;
-  }
-  for (const s of signers) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+  if (dev) await stopChild(dev, 'ztmint dev');
+  await Promise.all(signers.map((s, i) => stopChild(s.child, `dkg signer ${i + 1}`, 0)));
   await rm(state, { recursive: true, force: true });
   await token?.cleanup();
-});
+}, 60_000);
 
 describe('ztmint dkg across three signer processes', () => {
   let savedRound1: DkgRound1Package | undefined;
@@ -87,6 +91,7 @@ describe('ztmint dkg across three signer processes', () => {
       signers: endpoints(),
       threshold: 2,
       tls: await tlsOf(state, 'coordinator'),
+      timeoutMs: RELAY_TIMEOUT_MS,
       tamper: (step, signer, body) => {
         if (step === 'round3' && signer === 'signer-2') {
           const e = (body.packages as DkgEnvelope[]).find((x) => x.sender === 1)!;
@@ -104,7 +109,7 @@ describe('ztmint dkg across three signer processes', () => {
     savedRound1 = (relay.transcript.find((x) => x.step === 'round1' && x.signer === 'signer-3')!.response as { package: DkgRound1Package }).package;
     expect(noShares()).toBe(true);
     expect(signers[1]!.stderr).toMatch(/DKG aborted: the round-2 package from signer-1 failed authenticated decryption/);
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('a relay that gives signer-1 another round-1 set than the others is detected (forged, or replayed from another ceremony)', async () => {
     const forgerKey = (await tlsOf(state, 'admin')).key; // a key the relay's operator might hold
@@ -114,6 +119,7 @@ describe('ztmint dkg across three signer processes', () => {
         signers: endpoints(),
         threshold: 2,
         tls: await tlsOf(state, 'coordinator'),
+      timeoutMs: RELAY_TIMEOUT_MS,
         tamper: (step, signer, body) => {
           if (step === 'round2' && signer === 'signer-1') {
             const set = body.round1 as DkgRound1Package[];
@@ -133,7 +139,7 @@ describe('ztmint dkg across three signer processes', () => {
       await relay.close();
       expect(noShares()).toBe(true);
     }
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   let group: GroupInfo;
   let transcript: { ceremony: string; exchanges: RelayExchange[] };
@@ -166,7 +172,7 @@ describe('ztmint dkg across three signer processes', () => {
     }
     transcript = JSON.parse(await readFile(transcriptFile, 'utf8'));
     expect(transcript.ceremony).toBe(result.ceremony);
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('the relay never held a share: its transcript has no signing share, no group secret, only ciphertext for round 2', () => {
     const secrets: Record<string, Uint8Array> = {};
@@ -194,32 +200,26 @@ describe('ztmint dkg across three signer processes', () => {
   it('`ztmint dev` on that state dir mints a token that verifies against the JWKS (the DKG group key)', async () => {
     dev = spawn(process.execPath, [CLI, 'dev', '--json', '--state', state], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...pkcs11Env } });
     dev.stderr!.on('data', (c: Buffer) => (devOutput += c.toString()));
-    const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`dev stack not ready:\n${devOutput}`)), 60_000);
-      createInterface({ input: dev!.stdout! }).once('line', (line) => {
-        clearTimeout(timer);
-        resolve(JSON.parse(line) as Record<string, unknown>);
-      });
-      dev!.once('exit', (code) => reject(new Error(`dev stack exited (${code}):\n${devOutput}`)));
-    });
+    const ready = await readyLine(dev, 'ztmint dev', () => devOutput, DEV_STACK_READY_TIMEOUT_MS);
     expect(ready.state).toBe(state);
     const coordinator = ready.coordinator as string;
-    const oidc = (await (await fetch(`${ready.issuer as string}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ aud: coordinator }) })).json()) as { value: string };
+    const oidc = (await (await fetch(`${ready.issuer as string}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ aud: coordinator }), signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) })).json()) as { value: string };
     const res = await fetch(`${coordinator}/v1/mint`, {
       method: 'POST',
       headers: { authorization: `Bearer ${oidc.value}`, 'content-type': 'application/json' },
       body: JSON.stringify({ scopes: ['deploy:canary'] }),
+      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
     });
     const body = (await res.json()) as { token: string };
     expect(res.status).toBe(200);
-    const jwks = (await (await fetch(ready.jwks as string)).json()) as { keys: Array<{ x: string }> };
+    const jwks = (await (await fetch(ready.jwks as string, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) })).json()) as { keys: Array<{ x: string }> };
     expect(jwks.keys.map((k) => k.x)).toEqual([group.group_public_key]);
     const { payload } = await jwtVerify(body.token, createLocalJWKSet(jwks as never), { audience: 'https://deploy.example', algorithms: ['EdDSA'] });
     expect(payload.scope).toBe('deploy:canary');
     const [h, p, s] = body.token.split('.');
     expect(ed25519.verify(fromB64url(s!), new TextEncoder().encode(`${h}.${p}`), fromB64url(group.group_public_key))).toBe(true);
     for (const share of shares) share.signingShare.fill(0);
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 });
 
 describe('ztmint dkg with local signers (one command)', () => {
@@ -227,7 +227,7 @@ describe('ztmint dkg with local signers (one command)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ztmint-dkg-local-'));
     try {
       const first = await run(process.execPath, [CLI, 'dkg', '--state', dir, '--signers', '3', '--threshold', '2']);
-      expect(first.stdout).toMatch(/local CA and 5 certificates[\s\S]*round 1 \(commitments, proofs of knowledge, encryption keys\)\n(  ✓ signer-\d\n){3}round 2[\s\S]*transcript [0-9a-f]{64}[\s\S]*group key [\w-]{43}[\s\S]*signer-3 sealed its share[\s\S]*wrote .*group\.json/);
+      expect(first.stdout).toMatch(/local CA and 5 certificates[\s\S]*round 1 \(commitments, proofs of knowledge, encryption keys\)\n( {2}✓ signer-\d\n){3}round 2[\s\S]*transcript [0-9a-f]{64}[\s\S]*group key [\w-]{43}[\s\S]*signer-3 sealed its share[\s\S]*wrote .*group\.json/);
       const group = JSON.parse(await readFile(join(dir, 'group.json'), 'utf8')) as GroupInfo;
       const again = await run(process.execPath, [CLI, 'dkg', '--state', dir]).then(() => null, (e: { code: number; stderr: string }) => e);
       expect(again?.code).toBe(1);
@@ -240,5 +240,5 @@ describe('ztmint dkg with local signers (one command)', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 2 * PROCESS_TEST_TIMEOUT_MS);
 });

@@ -37,7 +37,8 @@ async function startMitm(state: string, name: string, target: string) {
     }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
+    // The listener returns nothing: the async proxying answers 502 itself on any error.
+    req.on('end', () => void (async () => {
       try {
         forwarded++;
         const up = await request(`${target}${req.url}`, {
@@ -59,7 +60,7 @@ async function startMitm(state: string, name: string, target: string) {
       } catch {
         res.writeHead(502).end();
       }
-    });
+    })());
   });
   await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
   const address = https.address();
@@ -88,7 +89,9 @@ afterAll(async () => {
 
 async function signerClients() {
   const tls = await signerTls(stack.state);
-  return stack.signers.map((s) => new SignerClient({ name: `signer-${s.id}`, url: s.id === 2 ? proxy.url : s.url }, tls));
+  // 15 s per signer request instead of the coordinator's 2 s: on a loaded machine a signer (or the
+  // proxy) can be slower than that, and this test is about a wrong share, not a slow one.
+  return stack.signers.map((s) => new SignerClient({ name: `signer-${s.id}`, url: s.id === 2 ? proxy.url : s.url }, tls, { timeoutMs: 15_000 }));
 }
 
 async function coordinator() {

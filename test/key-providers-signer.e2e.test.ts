@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SealTarget } from '../signers/key-providers/index.js';
 import { readSealedShare, resealShare } from '../signers/sealed-share.js';
+import { READY_TIMEOUT_MS, waitForExit } from './helpers/child-process.js';
 import { CLI, ROOT, startDevStack } from './helpers/dev-stack.js';
 import { makeOciIdentity, ociEnv, startOciKmsStandin, type OciIdentity, type OciKmsStandin } from './helpers/oci-kms-standin.js';
 import { createSoftHsmToken, type SoftHsmToken } from './helpers/softhsm.js';
@@ -51,8 +52,8 @@ function runSigner(index: number, env: Record<string, string | undefined>): Prom
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`signer ${index} neither got ready nor exited in 30 s:\n${run.stderr}`));
-    }, 30_000);
+      reject(new Error(`signer ${index} neither got ready nor exited in ${READY_TIMEOUT_MS / 1000} s:\n${run.stderr}`));
+    }, READY_TIMEOUT_MS);
     lines.on('line', (line) => {
       run.stdout += `${line}\n`;
       if (run.ready) return;
@@ -139,7 +140,10 @@ describe('a signer process unseals its share through its provider', () => {
       let screen = '';
       let typed = false;
       const outcome = await new Promise<{ ready?: { pid: number }; code: number | null }>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no prompt or outcome in 30 s:\n${screen}`)), 30_000);
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`no prompt or outcome in ${READY_TIMEOUT_MS / 1000} s:\n${screen}`));
+        }, READY_TIMEOUT_MS);
         child.stdout!.on('data', (c: Buffer) => {
           screen += c.toString();
           if (!typed && screen.includes(`PIN for PKCS#11 token "${token.label}": `)) {
@@ -159,7 +163,7 @@ describe('a signer process unseals its share through its provider', () => {
       });
       if (outcome.ready) {
         process.kill(outcome.ready.pid, 'SIGTERM');
-        await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)));
+        if (!(await waitForExit(child, 30_000))) throw new Error(`script(1) around the signer did not exit within 30 s of SIGTERM:\n${screen}`);
       }
       expect(typed, screen).toBe(true);
       expect(screen).not.toContain(pin); // never echoed
