@@ -39,7 +39,9 @@ let asCoordinator: Agent;
 let asAdmin: Agent;
 
 beforeAll(async () => {
-  [metricsPort, signerMetricsPort] = await freePorts(2);
+  const ports = await freePorts(2);
+  metricsPort = ports[0]!;
+  signerMetricsPort = ports[1]!;
   stack = await Stack.start({
     // One mint per OIDC subject per minute: a second request with the same `sub` is rate limited.
     coordinatorArgs: ['--rate-sub', '1/min,1', '--metrics-port', String(metricsPort)],
