@@ -4,14 +4,13 @@ import { join } from 'node:path';
 import type { GroupInfo } from '../protocol/ciphersuite.js';
 import { serviceLogger } from '../logging/service-logger.js';
 import { AttestationGate, attestationConfigFromEnv, type AttestationConfig } from './attestation-gate.js';
-import { AuditLog } from './audit.js';
 import { createMetrics } from './metrics.js';
 import { OidcVerifier, type TrustedIssuer } from '../oidc/verifier.js';
 import { PolicyHolder } from '../policy-engine/holder.js';
-import { RateLimiter, type RateLimitConfig } from './rate-limit.js';
-import { Revocations } from './revocations.js';
+import type { RateLimitConfig } from './rate-limit.js';
 import { buildCoordinatorServer } from './server.js';
 import { SignerClient, type SignerEndpoint } from './signer-client.js';
+import { openStateStore } from './store/open-store.js';
 
 export interface CoordinatorOptions {
   state: string;
@@ -25,6 +24,8 @@ export interface CoordinatorOptions {
   policyWasm: string;
   policyData: string;
   rateLimits?: RateLimitConfig;
+  /** Where shared state lives: absent or "file" for the embedded store, or a postgres:// URL. */
+  store?: string;
   /** SEV-SNP requirements; default from REQUIRE_SNP_ATTESTATION / SNP_MEASUREMENTS / SNP_ALLOW_DEBUG. */
   attestation?: AttestationConfig;
 }
@@ -38,24 +39,29 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   };
   const group = JSON.parse(await readFile(join(opts.state, 'group.json'), 'utf8')) as GroupInfo;
   const now = () => Date.now();
-  const revocations = new Revocations(() => Math.floor(now() / 1000));
-  const audit = await AuditLog.open(join(opts.state, 'audit'), { visit: revocations.replay });
   let log: (msg: string, fields?: Record<string, unknown>) => void = () => {};
+  const store = await openStateStore({ state: opts.state, store: opts.store, rateLimits: opts.rateLimits, now, log: (msg, fields) => log(msg, fields) });
   const attestation = opts.attestation ?? attestationConfigFromEnv();
   const signers = opts.signers.map(
     (endpoint) => new SignerClient(endpoint, tls, { log: (e, m) => log(m, e), requirePinnedKey: attestation.required }),
   );
   let issuer = opts.publicUrl ?? '';
-  const policy = await PolicyHolder.load(opts.policyWasm, opts.policyData, (msg, fields) => log(msg, fields));
+  let policy: PolicyHolder;
+  try {
+    policy = await PolicyHolder.load(opts.policyWasm, opts.policyData, (msg, fields) => log(msg, fields));
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const app = await buildCoordinatorServer({
     issuer: () => issuer,
     group,
-    oidc: new OidcVerifier({ issuers: opts.oidcIssuers, audience: opts.oidcAudience }),
+    oidc: new OidcVerifier({ issuers: opts.oidcIssuers, audience: opts.oidcAudience, replay: (iss, jti, exp) => store.replay.claim(iss, jti, exp) }),
     policy,
     signers,
-    audit,
-    revocations,
-    rateLimiter: new RateLimiter(opts.rateLimits),
+    audit: store.audit,
+    revocations: store.revocations,
+    rateLimiter: store.rateLimiter,
     metrics: createMetrics(),
     attestation: new AttestationGate(attestation, () => policy.current.hash),
     logger: serviceLogger({ service: 'coordinator' }),
@@ -69,7 +75,7 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     stopWatching();
     process.off('SIGHUP', onHup);
     await Promise.allSettled(signers.map((s) => s.close()));
-    await audit.close();
+    await store.close();
   });
   await app.listen({ host: opts.host, port: opts.port });
   const address = app.server.address();

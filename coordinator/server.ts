@@ -12,6 +12,9 @@ import { tokenRoutes } from './routes/tokens.js';
 
 export type { CoordinatorDeps } from './context.js';
 
+/** Retry-After on audit_unavailable: a store that recovers by itself (a database restart) is back within seconds. */
+const AUDIT_RETRY_AFTER_S = 2;
+
 export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
@@ -42,7 +45,9 @@ export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<Fas
         return await deps.audit.append(entry);
       } catch (err) {
         app.log.error({ err: { code: (err as NodeJS.ErrnoException).code } }, 'audit append failed');
-        throw new ProblemError('audit_unavailable', 'the audit log cannot be written; nothing was issued');
+        const problem = new ProblemError('audit_unavailable', 'the audit log cannot be written; nothing was issued');
+        problem.retryAfter = AUDIT_RETRY_AFTER_S;
+        throw problem;
       }
     },
   };

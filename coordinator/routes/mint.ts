@@ -48,9 +48,16 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
       if (err instanceof ProblemError) return deny(err);
       throw err;
     }
-    const who = { oidc: { iss: claims.iss, sub: claims.sub, jti: claims.jti }, repository: claims.repository };
+    // The OIDC exp lets the embedded store rebuild its replay set from the audit log.
+    const who = { oidc: { iss: claims.iss, sub: claims.sub, jti: claims.jti, exp: claims.exp }, repository: claims.repository };
 
-    const limited = ctx.rateLimiter.check(claims, ctx.now());
+    let limited;
+    try {
+      limited = await ctx.rateLimiter.check(claims, ctx.now());
+    } catch (err) {
+      if (err instanceof ProblemError) return deny(err, who); // the shared counters are unreachable
+      throw err;
+    }
     if (limited.retryAfter > 0) {
       const err = new ProblemError('rate_limited', `too many mints for this ${limited.limit}; retry in ${limited.retryAfter} s`);
       err.retryAfter = limited.retryAfter;
