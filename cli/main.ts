@@ -2,7 +2,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { AUDIT_FILE, verifyAuditText } from '../coordinator/audit.js';
 import { startCoordinator } from '../coordinator/main.js';
 import { GITHUB_ISSUER } from '../oidc/verifier.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitRule } from '../coordinator/rate-limit.js';
@@ -13,6 +12,7 @@ import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM } from './paths.js';
 import { registerPolicyCommands } from './policy-commands.js';
 import { registerSealCommands } from './seal-commands.js';
 import { registerDkgCommands } from './dkg-commands.js';
+import { storeOption, verifyAudit } from './store-options.js';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -125,6 +125,7 @@ program
   .option('--policy-data <file>', 'policy data', DEFAULT_POLICY_DATA)
   .addOption(new Option('--rate-repository <n/min,burst>', 'mint rate limit per repository').argParser(rateRule).default(DEFAULT_RATE_LIMITS.repository))
   .addOption(new Option('--rate-sub <n/min,burst>', 'mint rate limit per OIDC subject').argParser(rateRule).default(DEFAULT_RATE_LIMITS.sub))
+  .addOption(storeOption())
   .action(async (opts) => {
     const signers = (opts.signer as string[]).map((spec) => {
       const [name, url] = spec.split(/=(.*)/s);
@@ -142,6 +143,7 @@ program
       signers,
       policyWasm: resolve(opts.policyWasm),
       policyData: resolve(opts.policyData),
+      store: opts.store,
     });
     closeOnSignal(() => app.close());
     console.log(JSON.stringify({ ready: true, url, pid: process.pid, policy: policyHash }));
@@ -155,12 +157,9 @@ const audit = program.command('audit').description('audit log operations');
 audit
   .command('verify')
   .description('check the audit log\'s hash chain end to end')
-  .requiredOption('--state <dir>', 'state directory')
-  .action(async (opts) => {
-    const path = join(resolve(opts.state), 'audit', AUDIT_FILE);
-    const { count, head } = verifyAuditText(await readFile(path, 'utf8'));
-    console.log(`${path}: ${count} records, chain intact, head ${head}`);
-  });
+  .option('--state <dir>', 'state directory (file store)')
+  .addOption(storeOption())
+  .action(async (opts) => console.log(await verifyAudit(opts)));
 
 program.parseAsync().catch((err: Error) => {
   console.error(`ztmint: ${err.message}`);

@@ -22,5 +22,9 @@ export function isPostgresUrl(store: string | undefined): store is string {
 
 export async function openStateStore(opts: OpenStoreOptions): Promise<StateStore> {
   if (!opts.store || opts.store === 'file') return openEmbeddedStore(opts);
+  if (isPostgresUrl(opts.store)) {
+    const { openPostgresStore } = await import('./postgres-store.js');
+    return openPostgresStore({ ...opts, url: opts.store });
+  }
   throw new ZtmintError('invalid_store', 'the store must be "file" or a postgres://… URL');
 }
