@@ -60,6 +60,8 @@ program
   .option('--rate-sub <n/min,burst>', 'coordinator mint rate limit per OIDC subject')
   .option('--snp-report <file>', 'serve this SEV-SNP report from every signer (with --snp-vcek; testing the attestation gate)')
   .option('--snp-vcek <file>', 'the VCEK certificate (DER) for --snp-report')
+  .addOption(storeOption())
+  .addOption(new Option('--coordinators <n>', 'coordinator replicas (more than one needs --store postgres://…)').argParser(integer).default(1))
   .action((opts) => runDevStack(opts));
 
 program
@@ -132,7 +134,7 @@ program
       if (!name || !url) throw new InvalidArgumentError(`--signer expects name=url, got ${spec}`);
       return { name, url };
     });
-    const { app, url, policyHash } = await startCoordinator({
+    const { app, url, issuer, policyHash } = await startCoordinator({
       state: resolve(opts.state),
       host: opts.host,
       port: opts.port,
@@ -146,7 +148,7 @@ program
       store: opts.store,
     });
     closeOnSignal(() => app.close());
-    console.log(JSON.stringify({ ready: true, url, pid: process.pid, policy: policyHash }));
+    console.log(JSON.stringify({ ready: true, url, issuer, pid: process.pid, policy: policyHash }));
   });
 
 registerPolicyCommands(program);

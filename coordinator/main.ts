@@ -80,6 +80,8 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   await app.listen({ host: opts.host, port: opts.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
-  if (!issuer) issuer = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
-  return { app, url: issuer, policyHash: policy.current.hash };
+  const listening = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+  if (!issuer) issuer = listening;
+  // Replicas share one public URL (the issuer); `url` is where this one listens.
+  return { app, url: listening, issuer, policyHash: policy.current.hash };
 }

@@ -83,7 +83,7 @@ describe('PostgreSQL state store', () => {
     const other = await openPostgresStore({ state: '/nonexistent', url });
     try {
       expect(await store.audit.append({ event: 'mint', n: 0 })).toBe(0);
-      server.restart();
+      await server.restart();
       // The restart cut every session: the next operations fail or reconnect, never hang.
       for (let i = 0; ; i++) {
         try {

@@ -11,6 +11,8 @@ export const CLI = join(ROOT, 'bin', 'ztmint.js');
 
 export interface DevStack {
   coordinator: string;
+  /** Every coordinator replica's URL (`coordinator` is the first). */
+  coordinators: string[];
   issuer: string;
   jwks: string;
   signers: Array<{ id: number; url: string; pid: number }>;

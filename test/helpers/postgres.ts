@@ -2,7 +2,7 @@
 // initdb into a temporary directory, pg_ctl start on a free loopback port (socket in the same
 // directory), bounded waits, stopped and removed afterwards. initdb refuses to run as root, so as
 // root the server runs as the `postgres` user (runuser). Trust authentication on loopback only.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +16,8 @@ export interface PostgresServer {
   dir: string;
   /** A new, empty database; returns its URL. */
   createDatabase(name: string): Promise<string>;
-  /** Stops (fast: open sessions are cut) and starts again on the same port. */
-  restart(): void;
+  /** Stops (fast: open sessions are cut) and starts again on the same port; `downMs` in between. */
+  restart(downMs?: number): Promise<void>;
   stop(): void;
   /** The server's log, for a failing test's message. */
   log(): string;
@@ -37,6 +37,19 @@ function runAs(user: { uid: number; gid: number; name: string } | undefined, com
   const r = spawnSync(cmd, argv, { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, LC_ALL: 'C.UTF-8' } });
   if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${r.error?.message ?? `code ${r.status}`}):\n${r.stdout}${r.stderr}`);
   return r.stdout;
+}
+
+/** As runAs, without blocking the event loop (servers in this process keep answering meanwhile). */
+function runAsAsync(user: { name: string } | undefined, command: string, args: string[], cwd: string, timeoutMs: number): Promise<void> {
+  const [cmd, argv] = user ? ['runuser', ['-u', user.name, '--', command, ...args]] : [command, args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, env: { ...process.env, LC_ALL: 'C.UTF-8' } });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('error', reject);
+    child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `code ${code}`}):\n${out}`))));
+  });
 }
 
 function serviceUser(): { uid: number; gid: number; name: string } | undefined {
@@ -60,7 +73,8 @@ export async function startPostgres(): Promise<PostgresServer> {
   runAs(user, join(bin, 'initdb'), ['-D', data, '-U', 'ztmint', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], dir, 120_000);
   const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`;
   const start = () => runAs(user, join(bin, 'pg_ctl'), ['-D', data, '-l', logFile, '-o', serverOptions, '-w', '-t', '90', 'start'], dir, 120_000);
-  const stop = () => runAs(user, join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop'], dir, 90_000);
+  const stopArgs = ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop'];
+  const stop = () => runAs(user, join(bin, 'pg_ctl'), stopArgs, dir, 90_000);
   start();
   const url = `postgres://ztmint@127.0.0.1:${port}/postgres`;
   let stopped = false;
@@ -79,9 +93,10 @@ export async function startPostgres(): Promise<PostgresServer> {
       }
       return `postgres://ztmint@127.0.0.1:${port}/${name}`;
     },
-    restart() {
-      stop();
-      start();
+    async restart(downMs = 0) {
+      await runAsAsync(user, join(bin, 'pg_ctl'), stopArgs, dir, 90_000);
+      await new Promise((r) => setTimeout(r, downMs));
+      await runAsAsync(user, join(bin, 'pg_ctl'), ['-D', data, '-l', logFile, '-o', serverOptions, '-w', '-t', '90', 'start'], dir, 120_000);
     },
     stop() {
       if (stopped) return;
