@@ -4,6 +4,7 @@
 // and unique idx/prev columns refuse a fork outright. Commit = durable (synchronous_commit).
 import type { Pool } from 'pg';
 import { ChainVerifier, chainRecords, GENESIS_HASH, type AuditEntry } from '../audit-chain.js';
+import { withClient } from './postgres-client.js';
 
 /** pg_advisory_xact_lock key for audit appends ("ztm" + 2). */
 const AUDIT_LOCK = 0x7a746d02;
@@ -11,30 +12,27 @@ const AUDIT_LOCK = 0x7a746d02;
 export class PostgresAuditSink {
   constructor(private readonly pool: Pool) {}
 
-  async commit(entries: AuditEntry[], time: string): Promise<number> {
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
+  commit(entries: AuditEntry[], time: string): Promise<number> {
+    return withClient(this.pool, async (client) => {
       await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
-      const head = await client.query<{ idx: string; hash: string }>('SELECT idx, hash FROM ztmint_audit ORDER BY idx DESC LIMIT 1');
-      const first = head.rows[0] ? Number(head.rows[0].idx) + 1 : 0;
-      const { records } = chainRecords(entries, first, head.rows[0]?.hash ?? GENESIS_HASH, time);
-      await client.query('INSERT INTO ztmint_audit (idx, prev, hash, record) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])', [
-        records.map((r) => r.index),
-        records.map((r) => r.prev),
-        records.map((r) => r.hash),
-        records.map((r) => JSON.stringify(r)),
-      ]);
-      await client.query('COMMIT');
-      return first;
-    } catch (err) {
-      broken = true; // the connection may be gone mid-transaction: never reuse it
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+      try {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+        const head = await client.query<{ idx: string; hash: string }>('SELECT idx, hash FROM ztmint_audit ORDER BY idx DESC LIMIT 1');
+        const first = head.rows[0] ? Number(head.rows[0].idx) + 1 : 0;
+        const { records } = chainRecords(entries, first, head.rows[0]?.hash ?? GENESIS_HASH, time);
+        await client.query('INSERT INTO ztmint_audit (idx, prev, hash, record) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])', [
+          records.map((r) => r.index),
+          records.map((r) => r.prev),
+          records.map((r) => r.hash),
+          records.map((r) => JSON.stringify(r)),
+        ]);
+        await client.query('COMMIT');
+        return first;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@
 // migration once, in order; each migration runs in its own transaction with its version row.
 import type { Pool } from 'pg';
 import { ZtmintError } from '../../errors/ztmint-error.js';
+import { withClient } from './postgres-client.js';
 
 /** pg_advisory_lock key for migrations ("ztm" + 1). */
 const MIGRATION_LOCK = 0x7a746d01;
@@ -56,10 +57,8 @@ export const MIGRATIONS: Migration[] = [
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
 
 /** Applies the migrations this database lacks; refuses a schema newer than this build knows. */
-export async function migrate(pool: Pool): Promise<{ from: number; to: number }> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
+export function migrate(pool: Pool): Promise<{ from: number; to: number }> {
+  return withClient(pool, async (client) => {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
       await client.query(
@@ -83,14 +82,8 @@ export async function migrate(pool: Pool): Promise<{ from: number; to: number }>
       }
       return { from, to: SCHEMA_VERSION };
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {
-        broken = true; // a dropped session released the lock already
-      });
+      // A dropped session has released the lock already.
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     }
-  } catch (err) {
-    broken = true;
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+  });
 }
