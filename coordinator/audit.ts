@@ -1,9 +1,8 @@
 // Append-only, hash-chained audit log with group commit. Where the records go is a sink: a JSON
 // Lines file with fdatasync (the embedded store), or a PostgreSQL table shared by every replica.
 // An append returns only once its record is durable, so an acknowledged record survives a crash.
-import type { AuditEntry } from './audit-chain.js';
+import type { AuditEntry, AuditRecord } from './audit-chain.js';
 import { FileAuditSink } from './store/file-audit-sink.js';
-import type { AuditRecord } from './audit-chain.js';
 
 export { GENESIS_HASH, recordHash, verifyAuditText, type AuditEntry, type AuditRecord } from './audit-chain.js';
 export { AUDIT_FILE } from './store/file-audit-sink.js';
