@@ -1,8 +1,12 @@
 // The PostgreSQL state store against a real server: migrations applied once by replicas starting
 // together, the replay set, revocations (seen by another replica within a second), shared rate
 // limits, one audit chain from concurrent appenders, and recovery after the database restarts.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeLocalPki } from '../cli/pki.js';
 import { verifyPostgresAudit } from '../coordinator/store/postgres-audit-sink.js';
 import { openPostgresStore } from '../coordinator/store/postgres-store.js';
 import type { StateStore } from '../coordinator/store/state-store.js';
@@ -110,5 +114,34 @@ describe('PostgreSQL state store', () => {
     } finally {
       await Promise.all([store.close(), other.close()]);
     }
+  }, 120_000);
+});
+
+describe('PostgreSQL store over TLS', () => {
+  let tlsServer: PostgresServer;
+  beforeAll(async () => {
+    tlsServer = await startPostgres({ tls: true });
+  }, 180_000);
+  afterAll(() => tlsServer?.stop());
+
+  it('honours sslmode and sslrootcert in the URL: verified TLS, or no connection at all', async () => {
+    const plain = await tlsServer.createDatabase('tls');
+    const verified = `${plain}?sslmode=verify-full&sslrootcert=${encodeURIComponent(tlsServer.caFile!)}`;
+    const store = await openPostgresStore({ state: '/nonexistent', url: verified });
+    try {
+      expect(await store.audit.append({ event: 'mint', n: 0 })).toBe(0);
+      const client = new pg.Client({ connectionString: verified });
+      await client.connect();
+      const { rows } = await client.query('SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
+      await client.end();
+      expect(rows[0]).toMatchObject({ ssl: true, version: expect.stringMatching(/^TLSv1\.[23]$/) });
+    } finally {
+      await store.close();
+    }
+    // A CA that did not issue the server's certificate: the store refuses to start.
+    const otherCa = join(await mkdtemp(join(tmpdir(), 'ztmint-other-ca-')), 'tls');
+    await writeLocalPki(otherCa, [], 1);
+    const wrongCa = `${plain}?sslmode=verify-full&sslrootcert=${encodeURIComponent(join(otherCa, 'ca.pem'))}`;
+    await expect(openPostgresStore({ state: '/nonexistent', url: wrongCa, startupWaitMs: 0 })).rejects.toMatchObject({ code: 'store_unavailable' });
   }, 120_000);
 });

@@ -2,11 +2,14 @@
 // initdb into a temporary directory, pg_ctl start on a free loopback port (socket in the same
 // directory), bounded waits, stopped and removed afterwards. initdb refuses to run as root, so as
 // root the server runs as the `postgres` user (runuser). Trust authentication on loopback only.
+// With `tls`, the server also speaks TLS with a certificate from a fresh local CA (127.0.0.1 in its
+// SAN), so clients can be tested with sslmode=verify-full.
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { writeLocalPki } from '../../cli/pki.js';
 import { freePorts } from './stack.js';
 
 export interface PostgresServer {
@@ -21,6 +24,8 @@ export interface PostgresServer {
   stop(): void;
   /** The server's log, for a failing test's message. */
   log(): string;
+  /** With `tls`: the CA certificate that issued the server's (for sslrootcert). */
+  caFile?: string;
 }
 
 /** The newest installed server's bin directory (ZTMINT_PG_BIN overrides). */
@@ -61,7 +66,7 @@ function serviceUser(): { uid: number; gid: number; name: string } | undefined {
   return { uid, gid: id('-g'), name };
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(opts: { tls?: boolean } = {}): Promise<PostgresServer> {
   const bin = postgresBin();
   if (!bin) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql: run scripts/ci-postgres.sh');
   const user = serviceUser();
@@ -71,7 +76,16 @@ export async function startPostgres(): Promise<PostgresServer> {
   const logFile = join(dir, 'server.log');
   const [port] = await freePorts(1);
   runAs(user, join(bin, 'initdb'), ['-D', data, '-U', 'ztmint', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], dir, 120_000);
-  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`;
+  let serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`;
+  let caFile: string | undefined;
+  if (opts.tls) {
+    const tls = join(dir, 'tls');
+    await writeLocalPki(tls, [{ name: 'postgres', role: 'server' }], 1);
+    // The server refuses a key readable by others or owned by another user.
+    if (user) for (const f of ['', 'ca.pem', 'postgres.pem', 'postgres-key.pem']) chownSync(join(tls, f), user.uid, user.gid);
+    serverOptions += ` -c ssl=on -c ssl_cert_file=${join(tls, 'postgres.pem')} -c ssl_key_file=${join(tls, 'postgres-key.pem')}`;
+    caFile = join(tls, 'ca.pem');
+  }
   const start = () => runAs(user, join(bin, 'pg_ctl'), ['-D', data, '-l', logFile, '-o', serverOptions, '-w', '-t', '90', 'start'], dir, 120_000);
   const stopArgs = ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop'];
   const stop = () => runAs(user, join(bin, 'pg_ctl'), stopArgs, dir, 90_000);
@@ -108,5 +122,6 @@ export async function startPostgres(): Promise<PostgresServer> {
       }
     },
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
+    caFile,
   };
 }
