@@ -1,4 +1,4 @@
-// Client for the coordinator's `POST /v1/mint` and `POST /v1/revoke` (see shared ARCHITECTURE.md).
+// Client for the coordinator's `POST /v1/mint` and `POST /v1/revoke` (see docs/architecture.md).
 // One call = one HTTP attempt; retries are the caller's business (retry.ts), guided by
 // `CoordinatorError.retryable` and `.retryAfterMs`.
 //

@@ -5,6 +5,7 @@ import Fastify from 'fastify';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { STRICT_AJV, installProblemHandlers, sendProblem } from '../http/problem-response.js';
+import { ProblemError } from '../protocol/problem.js';
 
 export interface DevIssuer {
   url: string;
@@ -60,6 +61,53 @@ export function demoClaims(overrides: Record<string, unknown> = {}): Record<stri
   return claims;
 }
 
+/** Deeper than this, an override is refused: JSON.stringify recurses and would overflow the stack. */
+export const MAX_OVERRIDE_DEPTH = 64;
+
+/** Why JSON cannot carry these overrides once parsed, or undefined when it can. */
+function unsignable(value: unknown, depth = 0): string | undefined {
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'claim overrides hold a number beyond the range of a double';
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth >= MAX_OVERRIDE_DEPTH) return `claim overrides nest deeper than ${MAX_OVERRIDE_DEPTH} levels`;
+  for (const child of Object.values(value)) {
+    const why = unsignable(child, depth + 1);
+    if (why) return why;
+  }
+  return undefined;
+}
+
+/**
+ * The claims of an ID token: the demo claims, then the overrides verbatim, whatever their JSON
+ * type (`"exp": "never"`, `"aud": {}`, numbers as strings...). `null` removes a claim, including
+ * the registered ones (`iss`, `aud`, `iat`, `nbf`, `exp`); an absent one gets its default.
+ * Throws ProblemError(invalid_request) for what JSON cannot carry.
+ */
+export function idTokenClaims(overrides: Record<string, unknown>, defaults: Record<string, unknown>): Record<string, unknown> {
+  if (overrides === null || typeof overrides !== 'object' || Array.isArray(overrides)) {
+    throw new ProblemError('invalid_request', 'claim overrides must be a JSON object');
+  }
+  const why = unsignable(overrides);
+  if (why) throw new ProblemError('invalid_request', why);
+  const claims: Record<string, unknown> = { ...defaults, ...demoClaims(overrides) };
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    if (value === null) delete claims[name];
+    else claims[name] = value;
+  }
+  return claims;
+}
+
+/** Signs the claims as they are: no jose time helpers, which refuse non-numeric times. */
+export async function signClaims(claims: Record<string, unknown>, privateKey: CryptoKey, kid: string): Promise<string> {
+  let token: string;
+  try {
+    token = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' }).sign(privateKey);
+  } catch (err) {
+    throw new ProblemError('invalid_request', `these claims cannot be signed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return token;
+}
+
 export async function startDevIssuer(opts: { host?: string; port?: number; audience: () => string }): Promise<DevIssuer> {
   const { publicKey, privateKey } = await generateKeyPair('RS256', { modulusLength: 2048 });
   const kid = randomUUID();
@@ -69,15 +117,8 @@ export async function startDevIssuer(opts: { host?: string; port?: number; audie
 
   const issue = async (overrides: Record<string, unknown> = {}) => {
     const nowS = Math.floor(Date.now() / 1000);
-    const { iat, nbf, exp, aud, iss, ...claims } = demoClaims(overrides);
-    // `null` removes a claim (tests of missing claims); `iss` may be overridden (tests of issuer pinning).
-    for (const [name, value] of Object.entries(claims)) if (value === null) delete claims[name];
-    return new SignJWT({ ...claims, iss: (iss as string | undefined) ?? url, aud: (aud as string | string[] | undefined) ?? opts.audience() })
-      .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
-      .setIssuedAt((iat as number | undefined) ?? nowS)
-      .setNotBefore((nbf as number | undefined) ?? nowS - 300)
-      .setExpirationTime((exp as number | undefined) ?? nowS + 300)
-      .sign(privateKey);
+    const defaults = { iss: url, aud: opts.audience(), iat: nowS, nbf: nowS - 300, exp: nowS + 300 };
+    return signClaims(idTokenClaims(overrides, defaults), privateKey, kid);
   };
 
   const app = Fastify({ logger: false, ajv: STRICT_AJV, bodyLimit: 64 * 1024 });
@@ -92,7 +133,9 @@ export async function startDevIssuer(opts: { host?: string; port?: number; audie
     scopes_supported: ['openid'],
   }));
   app.get('/.well-known/jwks', async () => ({ keys: [jwk] }));
-  app.post<{ Body: Record<string, unknown> | undefined }>('/token', async (request) => ({
+  // Any JSON object of overrides is signed as given (this is a tool for making bad tokens);
+  // anything that cannot be is a 400 with the reason, never a 500.
+  app.post<{ Body: Record<string, unknown> | undefined }>('/token', { schema: { body: { type: 'object' } } }, async (request) => ({
     value: await issue(request.body ?? {}),
   }));
   // The runner's endpoint: GET ACTIONS_ID_TOKEN_REQUEST_URL&audience=X with the request token.
@@ -106,9 +149,11 @@ export async function startDevIssuer(opts: { host?: string; port?: number; audie
     return { value: await issue(audience ? { aud: audience } : {}) };
   });
 
-  await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
+  const host = opts.host ?? '127.0.0.1';
+  await app.listen({ host, port: opts.port ?? 0 });
   const address = app.server.address();
-  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  // The address it listens on (a namespace's address in test/netns-isolation.e2e.test.ts).
+  url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof address === 'object' && address ? address.port : 0}`;
   return {
     url,
     requestUrl: `${url}/id-token?api-version=2.0`,

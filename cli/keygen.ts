@@ -1,5 +1,5 @@
 // `ztmint keygen`: trusted-dealer FROST key set (dev only) plus the local CA, written as the
-// state directory of ARCHITECTURE.md. The dealer sees the whole key: production uses DKG.
+// state directory of docs/architecture.md. The dealer sees the whole key: production uses DKG.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CIPHERSUITE, frost, identifierFromIndex, type GroupInfo } from '../protocol/ciphersuite.js';

@@ -23,6 +23,9 @@ interface Waiting {
   reject: (err: unknown) => void;
 }
 
+/** Told after each durable group commit: how many records and how long the commit took (metrics). */
+export type GroupCommitObserver = (records: number, seconds: number) => void;
+
 /** Records made durable in one commit at most (bounds the size of one write or transaction). */
 const MAX_GROUP = 256;
 
@@ -34,11 +37,15 @@ export class AuditLog {
   constructor(
     private readonly sink: AuditSink,
     private readonly now: () => Date = () => new Date(),
+    private readonly onGroupCommit?: GroupCommitObserver,
   ) {}
 
   /** The embedded store's log: `dir`/audit.jsonl, checked end to end (and `visit`ed) on open. */
-  static async open(dir: string, opts: { now?: () => Date; visit?: (record: AuditRecord) => void } = {}): Promise<AuditLog> {
-    return new AuditLog(await FileAuditSink.open(dir, opts.visit), opts.now);
+  static async open(
+    dir: string,
+    opts: { now?: () => Date; visit?: (record: AuditRecord) => void; onGroupCommit?: GroupCommitObserver } = {},
+  ): Promise<AuditLog> {
+    return new AuditLog(await FileAuditSink.open(dir, opts.visit), opts.now, opts.onGroupCommit);
   }
 
   /**
@@ -61,6 +68,7 @@ export class AuditLog {
       while (this.queue.length) {
         const group = this.queue.splice(0, MAX_GROUP);
         let first: number;
+        const started = this.onGroupCommit ? process.hrtime.bigint() : 0n;
         try {
           first = await this.sink.commit(
             group.map((w) => w.entry),
@@ -70,6 +78,7 @@ export class AuditLog {
           for (const w of group) w.reject(err);
           continue;
         }
+        this.onGroupCommit?.(group.length, Number(process.hrtime.bigint() - started) / 1e9);
         group.forEach((w, i) => w.resolve(first + i));
       }
     } finally {

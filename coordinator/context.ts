@@ -26,6 +26,10 @@ export interface CoordinatorDeps {
   attestation?: AttestationGate;
   logger?: boolean | object;
   now?: () => number;
+  /** Serve HTTPS with these (replaceable later through `app.server.setSecureContext`); plain HTTP without. */
+  https?: { cert: string; key: string };
+  /** Proxies whose X-Forwarded-For/-Proto are believed (Fastify's trustProxy); none by default. */
+  trustProxy?: string[];
 }
 
 export interface RouteContext extends CoordinatorDeps {

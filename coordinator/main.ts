@@ -5,11 +5,17 @@ import type { GroupInfo } from '../protocol/ciphersuite.js';
 import { serviceLogger } from '../logging/service-logger.js';
 import { AttestationGate, attestationConfigFromEnv, type AttestationConfig } from './attestation-gate.js';
 import { createMetrics } from './metrics.js';
+import { certificateNotAfter } from '../observability/common-metrics.js';
+import { startMetricsServer, type MetricsListenOptions } from '../observability/metrics-server.js';
+import { thumbprint } from '../protocol/jwk.js';
+import { startQuorumMonitor } from './quorum-monitor.js';
 import { OidcVerifier, type TrustedIssuer } from '../oidc/verifier.js';
 import { PolicyHolder } from '../policy-engine/holder.js';
 import type { RateLimitConfig } from './rate-limit.js';
 import { buildCoordinatorServer } from './server.js';
 import { SignerClient, type SignerEndpoint } from './signer-client.js';
+import { readCredentials, watchCredentials, type CredentialPaths } from '../tls/credential-files.js';
+import type { Server as HttpsServer } from 'node:https';
 import { openStateStore } from './store/open-store.js';
 
 export interface CoordinatorOptions {
@@ -28,22 +34,54 @@ export interface CoordinatorOptions {
   store?: string;
   /** SEV-SNP requirements; default from REQUIRE_SNP_ATTESTATION / SNP_MEASUREMENTS / SNP_ALLOW_DEBUG. */
   attestation?: AttestationConfig;
+  /** Native TLS (PEM files, reloaded on change); plain HTTP without (behind a TLS-terminating proxy). */
+  tls?: { cert: string; key: string };
+  /** mTLS client credentials towards the signers (reloaded on change); default <state>/tls. */
+  mtls?: CredentialPaths;
+  /** Proxies whose X-Forwarded-* headers are believed. */
+  trustProxy?: string[];
+  /** How often certificate files are polled for changes (default 1 s). */
+  tlsPollMs?: number;
+  /** A separate plain-HTTP listener for GET /metrics (off unless given). */
+  metricsListen?: MetricsListenOptions;
+  /** How often signers are probed for reachability and certificate expiry (default 15 s). */
+  probeIntervalMs?: number;
+}
+
+/** The mTLS files `ztmint keygen` writes into <state>/tls. */
+export function defaultCoordinatorMtls(state: string): Required<CredentialPaths> {
+  const tlsDir = join(state, 'tls');
+  return { cert: join(tlsDir, 'coordinator.pem'), key: join(tlsDir, 'coordinator-key.pem'), ca: join(tlsDir, 'ca.pem') };
 }
 
 export async function startCoordinator(opts: CoordinatorOptions) {
-  const tlsDir = join(opts.state, 'tls');
-  const tls = {
-    key: await readFile(join(tlsDir, 'coordinator-key.pem'), 'utf8'),
-    cert: await readFile(join(tlsDir, 'coordinator.pem'), 'utf8'),
-    ca: await readFile(join(tlsDir, 'ca.pem'), 'utf8'),
-  };
+  const mtlsPaths = { ...defaultCoordinatorMtls(opts.state), ...opts.mtls };
+  const mtls = await readCredentials(mtlsPaths);
+  const tls = { key: mtls.key, cert: mtls.cert, ca: mtls.ca! };
+  const https = opts.tls ? await readCredentials(opts.tls) : undefined;
   const group = JSON.parse(await readFile(join(opts.state, 'group.json'), 'utf8')) as GroupInfo;
   const now = () => Date.now();
+  const metrics = createMetrics();
   let log: (msg: string, fields?: Record<string, unknown>) => void = () => {};
-  const store = await openStateStore({ state: opts.state, store: opts.store, rateLimits: opts.rateLimits, now, log: (msg, fields) => log(msg, fields) });
+  const store = await openStateStore({
+    state: opts.state,
+    store: opts.store,
+    rateLimits: opts.rateLimits,
+    now,
+    log: (msg, fields) => log(msg, fields),
+    onGroupCommit: (records, seconds) => {
+      metrics.auditBatchRecords.observe(records);
+      metrics.auditCommitSeconds.observe(seconds);
+    },
+  });
   const attestation = opts.attestation ?? attestationConfigFromEnv();
   const signers = opts.signers.map(
-    (endpoint) => new SignerClient(endpoint, tls, { log: (e, m) => log(m, e), requirePinnedKey: attestation.required }),
+    (endpoint) =>
+      new SignerClient(endpoint, tls, {
+        log: (e, m) => log(m, e),
+        requirePinnedKey: attestation.required,
+        onCall: metrics.signerCall,
+      }),
   );
   let issuer = opts.publicUrl ?? '';
   let policy: PolicyHolder;
@@ -62,17 +100,38 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     audit: store.audit,
     revocations: store.revocations,
     rateLimiter: store.rateLimiter,
-    metrics: createMetrics(),
+    metrics,
     attestation: new AttestationGate(attestation, () => policy.current.hash),
     logger: serviceLogger({ service: 'coordinator' }),
     now,
+    ...(https ? { https: { cert: https.cert, key: https.key } } : {}),
+    ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}),
   });
   log = (msg, fields) => app.log.warn(fields ?? {}, msg);
+  metrics.describe({
+    policyHash: () => policy.current.hash,
+    kid: thumbprint(group.group_public_key),
+    threshold: group.threshold,
+    signers: signers.map((s) => ({ name: s.name, poolDepth: () => s.commitments?.size })),
+    ownCertNotAfter: certificateNotAfter(tls.cert),
+  });
+  const monitor = startQuorumMonitor(signers, metrics, { intervalMs: opts.probeIntervalMs });
+  const metricsServer = opts.metricsListen ? await startMetricsServer(metrics.registry, opts.metricsListen) : undefined;
   const stopWatching = policy.watch();
+  const watch = { intervalMs: opts.tlsPollMs, log };
+  const stopTls = [
+    watchCredentials(mtlsPaths, mtls, (next) => { for (const s of signers) s.setCredentials({ key: next.key, cert: next.cert, ca: next.ca! }); }, watch),
+    ...(opts.tls && https
+      ? [watchCredentials(opts.tls, https, (next) => (app.server as unknown as HttpsServer).setSecureContext({ cert: next.cert, key: next.key, minVersion: 'TLSv1.2' }), watch)]
+      : []),
+  ];
   const onHup = () => void policy.reload();
   process.on('SIGHUP', onHup);
   app.addHook('onClose', async () => {
+    monitor.stop();
+    await metricsServer?.close();
     stopWatching();
+    for (const stop of stopTls) stop();
     process.off('SIGHUP', onHup);
     await Promise.allSettled(signers.map((s) => s.close()));
     await store.close();
@@ -80,8 +139,8 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   await app.listen({ host: opts.host, port: opts.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
-  const listening = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+  const listening = `${https ? 'https' : 'http'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
   if (!issuer) issuer = listening;
   // Replicas share one public URL (the issuer); `url` is where this one listens.
-  return { app, url: listening, issuer, policyHash: policy.current.hash };
+  return { app, url: listening, issuer, policyHash: policy.current.hash, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
 }

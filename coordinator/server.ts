@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { STRICT_AJV, clientErrorHandler, installProblemHandlers, sendProblem } from '../http/problem-response.js';
 import { ed25519PublicKey, groupJwk } from '../protocol/jwk.js';
 import { ProblemError } from '../protocol/problem.js';
+import { inSpan } from '../tracing/spans.js';
 import { admittedSigners } from './admission.js';
 import type { CoordinatorDeps, RouteContext } from './context.js';
 import { discoveryRoutes } from './routes/discovery.js';
@@ -22,7 +23,10 @@ export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<Fas
     ajv: STRICT_AJV,
     clientErrorHandler,
     return503OnClosing: false, // answered below as a problem document instead
-  });
+    ...(deps.trustProxy?.length ? { trustProxy: deps.trustProxy } : {}),
+    // Native TLS: clients authenticate with OIDC tokens, so no client certificate is asked for.
+    ...(deps.https ? { https: { ...deps.https, minVersion: 'TLSv1.2' as const } } : {}),
+  }) as unknown as FastifyInstance; // the HTTPS variant differs only in its server type
   installProblemHandlers(app);
   // While shutting down, requests that still arrive on kept-alive connections get a documented 503.
   let closing = false;
@@ -41,9 +45,13 @@ export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<Fas
     groupKey: ed25519PublicKey(deps.group.group_public_key),
     usableSigners: () => admittedSigners(deps.signers, deps.attestation, (msg, fields) => app.log.warn(fields, msg)),
     async appendAudit(entry) {
+      const timer = deps.metrics.auditAppendSeconds.startTimer();
       try {
-        return await deps.audit.append(entry);
+        const index = await inSpan('ztmint.audit.append', { 'ztmint.event': entry.event }, () => deps.audit.append(entry));
+        timer();
+        return index;
       } catch (err) {
+        deps.metrics.auditFailures.inc();
         app.log.error({ err: { code: (err as NodeJS.ErrnoException).code } }, 'audit append failed');
         const problem = new ProblemError('audit_unavailable', 'the audit log cannot be written; nothing was issued');
         problem.retryAfter = AUDIT_RETRY_AFTER_S;

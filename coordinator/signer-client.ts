@@ -6,6 +6,7 @@ import { buildConnector, Pool } from 'undici';
 import type { WireCommitment } from '../protocol/ciphersuite.js';
 import { isProblemCode, type ProblemCode } from '../protocol/problem.js';
 import type { Round1Response, Round2Request, Round2Response, SignerInfo } from '../protocol/wire.js';
+import { hasActiveSpan, inSpan, injectTraceHeaders } from '../tracing/spans.js';
 import { CommitmentPool, type CommitmentPoolOptions } from './commitment-pool.js';
 
 export interface ClientTls {
@@ -33,6 +34,8 @@ export interface SignerClientOptions {
    * vouches for, and only connections presenting that key afterwards.
    */
   requirePinnedKey?: boolean;
+  /** Told about every round-1, preprocessing and round-2 call: its duration and how it failed (metrics). */
+  onCall?: (signer: string, call: 'round1' | 'preprocess' | 'round2', seconds: number, err?: unknown) => void;
 }
 
 /** DER SPKI of the certificate a TLS peer presented. */
@@ -50,9 +53,18 @@ export class SignerRefused extends Error {
     readonly signer: string,
     readonly code: ProblemCode | 'unknown',
     readonly status: number,
+    /** The signer's `detail`, reduced to safe printable text (signers never put secrets there). */
+    readonly reason = '',
   ) {
-    super(`${signer} refused: ${code} (${status})`);
+    super(`${signer} refused: ${code} (${status})${reason ? `: ${reason}` : ''}`);
   }
+}
+
+/** A signer's problem `detail` as log- and problem-safe text: one line, printable, bounded. */
+export function safeReason(detail: unknown): string {
+  if (typeof detail !== 'string') return '';
+  const text = detail.replace(/[^\x20-\x7e]+/g, ' ').trim();
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -68,9 +80,12 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 
 export class SignerClient {
   private readonly pool: Pool;
-  private readonly tlsOptions: { key: string; cert: string; ca: string; rejectUnauthorized: true; servername: string; minVersion: 'TLSv1.3' };
+  private tlsOptions: { key: string; cert: string; ca: string; rejectUnauthorized: true; servername: string; minVersion: 'TLSv1.3' };
+  /** Replaced by setCredentials: new connections present the renewed certificate. */
+  private connectTls: buildConnector.connector;
   private pinnedSpki?: Buffer;
   private readonly timeoutMs: number;
+  private readonly onCall?: SignerClientOptions['onCall'];
   /** Preprocessed round-1 commitments, or undefined when preprocessing is off. */
   readonly commitments?: CommitmentPool;
 
@@ -82,15 +97,17 @@ export class SignerClient {
     const opts = typeof options === 'number' ? { timeoutMs: options } : options;
     const timeoutMs = (this.timeoutMs = opts.timeoutMs ?? 2_000);
     this.tlsOptions = { key: tls.key, cert: tls.cert, ca: tls.ca, rejectUnauthorized: true, servername: endpoint.name, minVersion: 'TLSv1.3' as const };
-    const connectTls = buildConnector(this.tlsOptions);
+    this.connectTls = buildConnector(this.tlsOptions);
     const requirePin = opts.requirePinnedKey ?? false;
+    this.onCall = opts.onCall;
     this.pool = new Pool(endpoint.url, {
       connections: opts.connections ?? 16,
       pipelining: 1,
-      connect: requirePin
-        ? (options, callback) => {
+      connect: !requirePin
+        ? (options, callback) => this.connectTls(options, callback)
+        : (options, callback) => {
             if (!this.pinnedSpki) return callback(new Error(`${endpoint.name} is not attested yet`), null);
-            connectTls(options, (err, socket) => {
+            this.connectTls(options, (err, socket) => {
               if (err) return callback(err, null);
               const spki = peerSpki(socket as TLSSocket);
               if (!spki || !spki.equals(this.pinnedSpki!)) {
@@ -99,8 +116,7 @@ export class SignerClient {
               }
               callback(null, socket!);
             });
-          }
-        : this.tlsOptions,
+          },
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       connectTimeout: timeoutMs,
@@ -113,6 +129,15 @@ export class SignerClient {
         log && ((event, msg) => log({ signer: endpoint.name, ...event }, msg)),
       );
     }
+  }
+
+  /**
+   * Renewed mTLS credentials (certificate rotation): used for every connection opened from now
+   * on; open connections keep the old certificate until they close.
+   */
+  setCredentials(tls: ClientTls): void {
+    this.tlsOptions = { ...this.tlsOptions, key: tls.key, cert: tls.cert, ca: tls.ca };
+    this.connectTls = buildConnector(this.tlsOptions);
   }
 
   get name(): string {
@@ -130,7 +155,7 @@ export class SignerClient {
         res = await this.pool.request({
           method,
           path,
-          headers: body === undefined ? undefined : JSON_HEADERS,
+          headers: injectTraceHeaders(body === undefined ? {} : { ...JSON_HEADERS }),
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: abort.signal,
         });
@@ -144,8 +169,8 @@ export class SignerClient {
         throw new SignerUnavailable(`${this.name} sent an unreadable response`);
       }
       if (res.statusCode !== 200) {
-        const code = (doc as { code?: unknown } | null)?.code;
-        throw new SignerRefused(this.name, isProblemCode(code) ? code : 'unknown', res.statusCode);
+        const { code, detail } = (doc ?? {}) as { code?: unknown; detail?: unknown };
+        throw new SignerRefused(this.name, isProblemCode(code) ? code : 'unknown', res.statusCode, safeReason(detail));
       }
       return doc as T;
     } finally {
@@ -166,7 +191,7 @@ export class SignerClient {
    * GET /v1/info on a dedicated TLS connection, with the key the signer presented on that same
    * connection: what an attestation report must bind.
    */
-  infoWithPeer(): Promise<{ info: SignerInfo; spki: Uint8Array }> {
+  infoWithPeer(): Promise<{ info: SignerInfo; spki: Uint8Array; notAfter?: number }> {
     const url = new URL(this.endpoint.url);
     return new Promise((resolve, reject) => {
       const socket = tlsConnect({ ...this.tlsOptions, host: url.hostname, port: Number(url.port || 443) });
@@ -177,8 +202,11 @@ export class SignerClient {
       socket.setTimeout(this.timeoutMs, () => fail(new Error('TimeoutError')));
       socket.once('error', fail);
       socket.once('secureConnect', () => {
-        const spki = peerSpki(socket);
-        if (!spki) return fail(new Error('NoPeerCertificate'));
+        // Read once: Node answers getPeerX509Certificate() only the first time on a socket.
+        const cert = socket.getPeerX509Certificate?.();
+        if (!cert) return fail(new Error('NoPeerCertificate'));
+        const spki = cert.publicKey.export({ type: 'spki', format: 'der' }) as Buffer;
+        const notAfter = Date.parse(cert.validTo);
         const req = httpsRequest({ host: url.hostname, path: '/v1/info', method: 'GET', createConnection: () => socket }, (res) => {
           let text = '';
           res.setEncoding('utf8');
@@ -187,7 +215,7 @@ export class SignerClient {
             socket.destroy();
             try {
               if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
-              resolve({ info: JSON.parse(text) as SignerInfo, spki: new Uint8Array(spki) });
+              resolve({ info: JSON.parse(text) as SignerInfo, spki: new Uint8Array(spki), ...(notAfter ? { notAfter } : {}) });
             } catch (err) {
               reject(new SignerUnavailable(`${this.name} sent an unreadable info document: ${(err as Error).message}`));
             }
@@ -199,24 +227,48 @@ export class SignerClient {
     });
   }
 
-  async round1(session: string): Promise<Round1Response> {
-    const res = await this.call<Round1Response>('POST', '/v1/round1', { session });
-    if (!isWireCommitment(res?.commitments)) throw new SignerUnavailable(`${this.name} sent a malformed round-1 answer`);
-    return res;
+  /** Runs one signer call and reports its duration and outcome to `onCall`. */
+  private async timed<T>(call: 'round1' | 'preprocess' | 'round2', run: () => Promise<T>): Promise<T> {
+    // A span under the mint's (background preprocessing outside a mint starts no trace).
+    if (hasActiveSpan()) {
+      const measured = run;
+      run = () => inSpan(`ztmint.signer.${call}`, { 'ztmint.signer': this.name }, () => measured());
+    }
+    if (!this.onCall) return run();
+    const start = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;
+    try {
+      const result = await run();
+      this.onCall(this.name, call, seconds());
+      return result;
+    } catch (err) {
+      this.onCall(this.name, call, seconds(), err);
+      throw err;
+    }
+  }
+
+  round1(session: string): Promise<Round1Response> {
+    return this.timed('round1', async () => {
+      const res = await this.call<Round1Response>('POST', '/v1/round1', { session });
+      if (!isWireCommitment(res?.commitments)) throw new SignerUnavailable(`${this.name} sent a malformed round-1 answer`);
+      return res;
+    });
   }
 
   /** Preprocessing: `count` commitments, batch[i] for session `${session}.${i}` (protocol/wire.ts). */
-  async round1Batch(session: string, count: number): Promise<Round1Response & { batch: WireCommitment[] }> {
-    const res = await this.call<Round1Response>('POST', '/v1/round1', { session, count });
-    const batch = res?.batch;
-    if (!Array.isArray(batch) || batch.length !== count || !batch.every(isWireCommitment) || batch.some((c) => c.identifier !== batch[0]!.identifier)) {
-      throw new SignerUnavailable(`${this.name} sent a malformed round-1 batch`);
-    }
-    return res as Round1Response & { batch: WireCommitment[] };
+  round1Batch(session: string, count: number): Promise<Round1Response & { batch: WireCommitment[] }> {
+    return this.timed('preprocess', async () => {
+      const res = await this.call<Round1Response>('POST', '/v1/round1', { session, count });
+      const batch = res?.batch;
+      if (!Array.isArray(batch) || batch.length !== count || !batch.every(isWireCommitment) || batch.some((c) => c.identifier !== batch[0]!.identifier)) {
+        throw new SignerUnavailable(`${this.name} sent a malformed round-1 batch`);
+      }
+      return res as Round1Response & { batch: WireCommitment[] };
+    });
   }
 
   round2(request: Round2Request): Promise<Round2Response> {
-    return this.call('POST', '/v1/round2', request);
+    return this.timed('round2', () => this.call('POST', '/v1/round2', request));
   }
 
   close(): Promise<void> {

@@ -11,6 +11,7 @@ import { b64url, fromB64url } from '../protocol/encoding.js';
 import { verifyEd25519 } from '../protocol/jwk.js';
 import { ProblemError } from '../protocol/problem.js';
 import type { MintContext } from '../protocol/wire.js';
+import { inSpanSync } from '../tracing/spans.js';
 import { SignerRefused, SignerUnavailable, type SignerClient } from './signer-client.js';
 
 export interface SigningResult<T> {
@@ -32,6 +33,15 @@ export interface SigningDeps {
   groupKey: KeyObject;
   signers: SignerClient[];
   log?: (event: Record<string, unknown>, msg: string) => void;
+  /** A signer was left out for a reason only the coordinator sees (metrics). */
+  onFailure?: (signer: string, reason: 'invalid_share' | 'duplicate_identifier') => void;
+}
+
+/** One line per signer that could not help, for the problem document's `reasons` (safe text only). */
+function refusalReason(err: unknown, signer: string): string {
+  if (err instanceof SignerRefused) return `${signer} refused: ${err.code}${err.reason ? `: ${err.reason}` : ''}`;
+  if (err instanceof SignerUnavailable) return err.message.startsWith(signer) ? err.message : `${signer}: ${err.message}`;
+  return `${signer} failed: internal error`;
 }
 
 const MAX_ATTEMPTS = 3;
@@ -68,7 +78,11 @@ interface Participant {
 let rotation = 0;
 
 /** Picks t participants: preprocessed commitments first, round 1 for the rest. */
-async function roundOne(candidates: SignerClient[], threshold: number): Promise<Participant[]> {
+async function roundOne(
+  candidates: SignerClient[],
+  threshold: number,
+  onError: (signer: SignerClient, err: unknown) => void,
+): Promise<Participant[]> {
   const start = rotation++ % candidates.length;
   const ordered = [...candidates.slice(start), ...candidates.slice(0, start)];
   const chosen: Participant[] = [];
@@ -82,9 +96,14 @@ async function roundOne(candidates: SignerClient[], threshold: number): Promise<
   const session = b64url(randomBytes(16));
   const answered = await firstN(
     rest.map(async (signer) => {
-      const { commitments: commitment } = await signer.round1(session);
-      signer.commitments?.wake(); // it is reachable again: no need to wait out a refill back-off
-      return { signer, session, commitment, preprocessed: false };
+      try {
+        const { commitments: commitment } = await signer.round1(session);
+        signer.commitments?.wake(); // it is reachable again: no need to wait out a refill back-off
+        return { signer, session, commitment, preprocessed: false };
+      } catch (err) {
+        onError(signer, err);
+        throw err;
+      }
     }),
     threshold - chosen.length,
   );
@@ -103,11 +122,19 @@ export async function frostSign<T>(
   const { group } = deps;
   const excluded = new Set<string>();
   const culprits = new Set<string>();
+  /** Why each signer could not help (the latest reason per signer), for the problem document. */
+  const reasons = new Map<string, string>();
+  const refuse = (detail: string): ProblemError =>
+    new ProblemError('quorum_unavailable', detail, reasons.size ? [...reasons.values()] : undefined);
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const candidates = deps.signers.filter((s) => !excluded.has(s.name));
     if (candidates.length < group.threshold) break;
-    const participants = await roundOne(candidates, group.threshold);
+    const participants = await roundOne(candidates, group.threshold, (signer, err) => {
+      reasons.set(signer.name, refusalReason(err, signer.name));
+      if (err instanceof SignerRefused) deps.log?.({ signer: signer.name, code: err.code, reason: err.reason }, 'signer refused round 1');
+      else deps.log?.({ signer: signer.name, error: (err as Error).message }, 'signer failed in round 1');
+    });
     if (participants.length < group.threshold) break;
     const identifiers = new Map(participants.map((p) => [p.commitment.identifier, p.signer]));
     if (identifiers.size !== participants.length) {
@@ -115,7 +142,11 @@ export async function frostSign<T>(
       const claims = new Map<string, number>();
       for (const p of participants) claims.set(p.commitment.identifier, (claims.get(p.commitment.identifier) ?? 0) + 1);
       const claimants = participants.filter((p) => claims.get(p.commitment.identifier)! > 1).map((p) => p.signer.name);
-      for (const name of claimants) excluded.add(name);
+      for (const name of claimants) {
+        excluded.add(name);
+        reasons.set(name, `${name} sent a commitment under another signer's identifier`);
+        deps.onFailure?.(name, 'duplicate_identifier');
+      }
       deps.log?.({ signers: claimants }, 'signers sent commitments under the same identifier');
       continue;
     }
@@ -137,9 +168,14 @@ export async function frostSign<T>(
         continue;
       }
       const err = result.reason as Error;
+      reasons.set(signer.name, refusalReason(err, signer.name));
+      if (err instanceof SignerRefused) {
+        // Safe text only: the signer's problem detail never carries a secret.
+        deps.log?.({ signer: signer.name, code: err.code, reason: err.reason }, 'signer refused round 2');
+      }
       // A signer that refuses the message itself (context_mismatch) would refuse any retry too.
       if (err instanceof SignerRefused && err.code === 'context_mismatch') {
-        throw new ProblemError('quorum_unavailable', 'signers refused to sign this token');
+        throw refuse(`${signer.name} refused to sign this token: ${err.reason || err.code}`);
       }
       if (err instanceof SignerRefused && err.code === 'session_unknown' && preprocessed) {
         // The signer no longer has our preprocessed nonces (restarted, or they expired or were
@@ -150,14 +186,16 @@ export async function frostSign<T>(
       }
       if (err instanceof SignerUnavailable) signer.commitments?.clear(); // it may have restarted
       excluded.add(signer.name);
-      deps.log?.({ signer: signer.name, error: err.message }, 'signer failed in round 2');
+      if (!(err instanceof SignerRefused)) deps.log?.({ signer: signer.name, error: err.message }, 'signer failed in round 2');
     }
     if (Object.keys(shares).length < group.threshold) continue;
 
     try {
       // One check of the aggregate, by node:crypto (OpenSSL), independent of the FROST code;
       // only when it fails are the shares checked one by one to name the culprits.
-      const signature = aggregate(group, commitments, bytes, shares, (sig, msg) => verifyEd25519(deps.groupKey, msg, sig));
+      const signature = inSpanSync('ztmint.frost.aggregate', {}, () =>
+        aggregate(group, commitments, bytes, shares, (sig, msg) => verifyEd25519(deps.groupKey, msg, sig)),
+      );
       return {
         signature,
         signers: participants.map((p) => p.signer.name).sort(),
@@ -174,11 +212,13 @@ export async function frostSign<T>(
         if (culprit) {
           excluded.add(culprit.name);
           culprits.add(culprit.name);
+          reasons.set(culprit.name, `${culprit.name} sent a signature share that does not verify`);
+          deps.onFailure?.(culprit.name, 'invalid_share');
         }
         deps.log?.({ signer: culprit?.name ?? id }, 'signer sent an invalid signature share');
       }
       if (err.culprits.length === 0) break;
     }
   }
-  throw new ProblemError('quorum_unavailable', `fewer than ${group.threshold} signers could sign; try again shortly`);
+  throw refuse(`fewer than ${group.threshold} signers could sign; try again shortly`);
 }

@@ -5,7 +5,7 @@ package ztmint.mint_test
 # The tests never depend on what `opa test` happens to load from the
 # directory: every decision is computed with the data document replaced,
 # sub-path by sub-path, by a fixture (`with data.ztmint.ttl as ...` etc.).
-# `fixture` is a copy of policies/data.json (the ARCHITECTURE.md example);
+# `fixture` is a copy of policies/data.json (the docs/architecture.md example);
 # test/policy.test.ts checks the compiled wasm against the real file.
 
 import data.ztmint.mint

@@ -3,6 +3,7 @@
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { readFile } from 'node:fs/promises';
 import { policyHash } from './hash.js';
+import { wellFormedPolicyInput } from './well-formed.js';
 import type { MintDecision } from '../protocol/token.js';
 import type { MintRequest } from '../protocol/wire.js';
 
@@ -44,7 +45,8 @@ export async function loadPolicyFiles(wasmPath: string, dataPath: string): Promi
     hash: policyHash(wasm, dataBytes),
     evaluate: (claims, request) => {
       try {
-        return toDecision(policy.evaluate({ claims, request }, DECISION_ENTRYPOINT));
+        // Callers normalise already (the token must carry what the policy saw); this makes sure.
+        return toDecision(policy.evaluate(wellFormedPolicyInput(claims, request), DECISION_ENTRYPOINT));
       } catch {
         // opa-wasm throws (strings, not Errors) on builtin failures: that is a denial, never a crash.
         return toDecision(undefined, 'policy evaluation failed on this input');

@@ -1,4 +1,4 @@
-// RFC 9457 problem details with the stable error codes of ARCHITECTURE.md.
+// RFC 9457 problem details with the stable error codes of docs/architecture.md.
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 

@@ -1,4 +1,4 @@
-// The minted token: header, claims and JWS signing input, as fixed by ARCHITECTURE.md.
+// The minted token: header, claims and JWS signing input, as fixed by docs/architecture.md.
 import { b64url, utf8 } from './encoding.js';
 
 export const DEFAULT_TTL_SECONDS = 900;

@@ -9,6 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import type { GroupInfo, SecretShare } from '../protocol/ciphersuite.js';
 import { STRICT_AJV, installProblemHandlers, sendProblem } from '../http/problem-response.js';
 import { PROBLEM_CONTENT_TYPE } from '../protocol/problem.js';
+import { createDkgMetrics, installDkgMetrics } from './dkg-metrics.js';
 import {
   CEREMONY_PATTERN,
   DKG_VERSION,
@@ -317,6 +318,7 @@ export async function buildDkgSignerServer(opts: DkgSignerServerOptions): Promis
     if (!allowed.has(cn)) return sendProblem(reply, 'forbidden', 'client certificate is not allowed to call this signer');
   });
   app.get('/healthz', async () => ({ status: 'ok', mode: 'dkg' }));
+  installDkgMetrics(app, createDkgMetrics(signerName(opts.identity.index)));
   dkgRoutes(app, opts);
   return app;
 }

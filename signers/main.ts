@@ -9,7 +9,13 @@ import { serviceLogger } from '../logging/service-logger.js';
 import { configfsTsmSource, fileSource, reportDataFor, type SnpEvidence } from './attestation-source.js';
 import { MintChecker } from './mint-check.js';
 import { unsealShare } from './sealed-share.js';
+import { createSignerMetrics } from './metrics.js';
+import { NonceStore } from './nonce-store.js';
 import { buildSignerServer } from './server.js';
+import { readCredentials, watchCredentials, type CredentialPaths } from '../tls/credential-files.js';
+import type { Server as HttpsServer } from 'node:https';
+import { certificateNotAfter } from '../observability/common-metrics.js';
+import { startMetricsServer, type MetricsListenOptions } from '../observability/metrics-server.js';
 
 export interface SignerProcessOptions {
   state: string;
@@ -27,6 +33,20 @@ export interface SignerProcessOptions {
   policyPin?: string;
   /** Where SEV-SNP evidence comes from (none: /v1/info carries no attestation). */
   snp?: { source: 'configfs'; vcek?: string } | { source: 'file'; report: string; vcek: string };
+  /** mTLS server credentials (reloaded on change); default <state>/tls/signer-<index>.pem etc. */
+  mtls?: CredentialPaths;
+  /** How often certificate files are polled for changes (default 1 s). */
+  tlsPollMs?: number;
+  /** Client certificate CNs that may read GET /metrics on the mTLS port (besides allowedClients). */
+  metricsClients?: string[];
+  /** A separate plain-HTTP listener for GET /metrics (off unless given). */
+  metricsListen?: MetricsListenOptions;
+}
+
+/** The mTLS files `ztmint keygen` writes into <state>/tls for signer `index`. */
+export function defaultSignerMtls(state: string, index: number): Required<CredentialPaths> {
+  const tlsDir = join(state, 'tls');
+  return { cert: join(tlsDir, `signer-${index}.pem`), key: join(tlsDir, `signer-${index}-key.pem`), ca: join(tlsDir, 'ca.pem') };
 }
 
 /** The coordinator may retry a mint a few times with one OIDC token (new jti each time). */
@@ -34,7 +54,6 @@ const OIDC_USES_PER_TOKEN = 3;
 
 export async function startSigner(opts: SignerProcessOptions) {
   const dir = join(opts.state, 'signers', String(opts.index));
-  const tlsDir = join(opts.state, 'tls');
   const group = JSON.parse(await readFile(join(opts.state, 'group.json'), 'utf8')) as GroupInfo;
   // The sealed file names its key provider; PINs/credentials come from the environment or a prompt.
   const share = await unsealShare(join(dir, 'share.sealed'));
@@ -51,30 +70,54 @@ export async function startSigner(opts: SignerProcessOptions) {
     oidc: new OidcVerifier({ issuers: opts.oidcIssuers, audience: opts.oidcAudience, usesPerJti: OIDC_USES_PER_TOKEN }),
     policy,
   });
-  const tlsCert = await readFile(join(tlsDir, `${name}.pem`), 'utf8');
+  const mtlsPaths = { ...defaultSignerMtls(opts.state, opts.index), ...opts.mtls };
+  const mtls = await readCredentials(mtlsPaths);
+  const tlsCert = mtls.cert;
+  const nonces = new NonceStore();
+  const metrics = createSignerMetrics({
+    signer: name,
+    policyHash: () => policy.current.hash,
+    kid: thumbprint(group.group_public_key),
+    threshold: group.threshold,
+    signers: group.signers,
+    ownCertNotAfter: certificateNotAfter(tlsCert),
+    nonces: () => nonces.counts,
+  });
   const app = await buildSignerServer({
     share,
     group,
     checker,
     ...(opts.snp ? { attestation: evidenceFor(opts.snp, tlsCert, () => policy.current.hash) } : {}),
     allowedClients: opts.allowedClients,
+    metrics,
+    metricsClients: opts.metricsClients ?? [],
+    nonces,
     logger,
-    tls: {
-      key: await readFile(join(tlsDir, `${name}-key.pem`), 'utf8'),
-      cert: tlsCert,
-      ca: await readFile(join(tlsDir, 'ca.pem'), 'utf8'),
-    },
+    tls: { key: mtls.key, cert: mtls.cert, ca: mtls.ca! },
   });
   // Reloads (and refused reloads) are logged at warn; the start-up hash is in the ready line too.
   log = (msg, fields) => app.log.warn(fields ?? {}, msg);
   app.log.info({ policy: policy.current.hash, pinned: !!opts.policyPin }, 'policy loaded');
   const stopWatching = policy.watch();
-  app.addHook('onClose', async () => stopWatching());
+  // A renewed certificate is served to new connections. Not with SEV-SNP evidence: the report
+  // binds the start-up certificate's key, so a renewed key is attested by a restart.
+  const stopTls = opts.snp ? () => {} : watchCredentials(
+    mtlsPaths,
+    mtls,
+    (next) => (app.server as unknown as HttpsServer).setSecureContext({ key: next.key, cert: next.cert, ca: next.ca, minVersion: 'TLSv1.3' }),
+    { intervalMs: opts.tlsPollMs, log },
+  );
+  const metricsServer = opts.metricsListen ? await startMetricsServer(metrics.registry, opts.metricsListen) : undefined;
+  app.addHook('onClose', async () => {
+    stopWatching();
+    stopTls();
+    await metricsServer?.close();
+  });
   await app.listen({ host: opts.host, port: opts.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const url = `https://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
-  return { app, url, identifier: share.identifier, policyHash: policy.current.hash };
+  return { app, url, identifier: share.identifier, policyHash: policy.current.hash, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
 }
 
 /** Evidence for the policy in force, fetched again only when the policy hash changes. */

@@ -6,6 +6,7 @@ import { fromB64url } from '../protocol/encoding.js';
 import { ExpiringSet } from '../oidc/expiring-set.js';
 import type { OidcVerifier } from '../oidc/verifier.js';
 import type { PolicyHolder } from '../policy-engine/holder.js';
+import { wellFormedPolicyInput } from '../policy-engine/well-formed.js';
 import { ProblemError } from '../protocol/problem.js';
 import { buildToken, signingInput, type TokenClaims } from '../protocol/token.js';
 import type { MintContext } from '../protocol/wire.js';
@@ -59,8 +60,11 @@ export class MintChecker {
     } catch (err) {
       throw new ContextMismatch(`the context's OIDC token does not verify here: ${err instanceof ProblemError ? err.message : 'unknown error'}`);
     }
+    // The coordinator's normalisation, by the same function: unpaired surrogates become U+FFFD.
+    const input = wellFormedPolicyInput(oidcClaims, context.request);
+    oidcClaims = input.claims;
     const policy = this.deps.policy.current;
-    const decision = policy.evaluate(oidcClaims, context.request);
+    const decision = policy.evaluate(oidcClaims, input.request);
     if (!decision.allow) throw new ContextMismatch('this signer\'s policy denies the request in the context');
 
     const { iat, jti } = claims;

@@ -111,6 +111,11 @@ export class NonceStore {
     return this.live.size + this.pooled.size;
   }
 
+  /** Nonces held now per lane (expired ones not yet swept included), for metrics. */
+  get counts(): { interactive: number; preprocessed: number } {
+    return { interactive: this.live.size, preprocessed: this.pooled.size };
+  }
+
   /** Preprocessed nonces currently held for `owner`. */
   preprocessed(owner: string): number {
     return this.owners.get(owner)?.size ?? 0;

@@ -14,6 +14,8 @@ import {
 } from '../protocol/wire.js';
 import type { SnpEvidence } from './attestation-source.js';
 import { ContextMismatch, type MintChecker } from './mint-check.js';
+import { traceRequests } from '../tracing/fastify.js';
+import { installSignerMetrics, type SignerMetrics } from './metrics.js';
 import { NonceStore, wipe } from './nonce-store.js';
 
 export interface SignerTls {
@@ -33,6 +35,10 @@ export interface SignerDeps {
   /** Common names of client certificates allowed to call (the coordinator). */
   allowedClients: string[];
   logger?: boolean | object;
+  /** Prometheus metrics served at GET /metrics (to allowedClients and metricsClients). */
+  metrics?: SignerMetrics;
+  /** Client certificate CNs that may read GET /metrics and nothing else (monitoring). */
+  metricsClients?: string[];
   nonces?: NonceStore;
   now?: () => number;
 }
@@ -102,6 +108,7 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
   const nonces = deps.nonces ?? new NonceStore();
   const now = deps.now ?? (() => Date.now());
   const allowed = new Set(deps.allowedClients);
+  const metricsReaders = new Set([...deps.allowedClients, ...(deps.metricsClients ?? [])]);
 
   const app = Fastify({
     logger: deps.logger ?? false,
@@ -110,12 +117,16 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
     https: { key: deps.tls.key, cert: deps.tls.cert, ca: deps.tls.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' },
   });
   installProblemHandlers(app);
+  traceRequests(app, 'ztmint.signer');
 
   // The TLS layer already refused clients without a CA-issued certificate; this pins which ones.
   app.addHook('onRequest', async (request, reply) => {
     const cn = clientName(request.raw.socket as TLSSocket);
-    if (!allowed.has(cn)) return sendProblem(reply, 'forbidden', 'client certificate is not allowed to call this signer');
+    const readsMetrics = deps.metrics && request.method === 'GET' && request.url === '/metrics';
+    if (!(readsMetrics ? metricsReaders : allowed).has(cn)) return sendProblem(reply, 'forbidden', 'client certificate is not allowed to call this signer');
   });
+
+  if (deps.metrics) installSignerMetrics(app, deps.metrics);
 
   const info: SignerInfo = {
     identifier: share.identifier,

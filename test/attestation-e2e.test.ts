@@ -1,5 +1,5 @@
 // SEV-SNP across the real process tree: signers serve the real Milan report from
-// ../shared/testdata/sev-snp/virtee (see SOURCES.md there). Its REPORT_DATA cannot bind our signers'
+// test/vectors/sev-snp/virtee (see test/vectors/SOURCES.md). Its REPORT_DATA cannot bind our signers'
 // TLS keys, so a coordinator that requires attestation uses none of them, and one that does not
 // require it mints as usual.
 import { readFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { SignerClient } from '../coordinator/signer-client.js';
 import { signerTls, startDevStack, type DevStack } from './helpers/dev-stack.js';
 
-const DIR = new URL('../../shared/testdata/sev-snp/virtee/', import.meta.url);
+const DIR = new URL('vectors/sev-snp/virtee/', import.meta.url);
 const report = fileURLToPath(new URL('report_milan.hex', DIR));
 const vcek = fileURLToPath(new URL('vcek_milan.der', DIR));
 const measurement = Buffer.from(parseSnpReport(Buffer.from(readFileSync(report, 'utf8').replace(/\s+/g, ''), 'hex')).measurement).toString('hex');

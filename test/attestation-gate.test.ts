@@ -1,5 +1,5 @@
-// The coordinator's SEV-SNP gate with the real Milan report and VCEK from ../shared/testdata/sev-snp
-// (see SOURCES.md there): the chain and measurement verify, but the report cannot bind a key of
+// The coordinator's SEV-SNP gate with the real Milan report and VCEK from test/vectors/sev-snp
+// (see test/vectors/SOURCES.md): the chain and measurement verify, but the report cannot bind a key of
 // ours, so the gate refuses with report_data; other failures name their check.
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { parseSnpReport } from '../attestation/sev-snp/report.js';
 import { b64url } from '../protocol/encoding.js';
 import { vcekFromCertTable } from '../signers/attestation-source.js';
 
-const DIR = new URL('../../shared/testdata/sev-snp/', import.meta.url);
+const DIR = new URL('vectors/sev-snp/', import.meta.url);
 const report = readFileSync(new URL('virtee/report_milan.hex', DIR), 'utf8').replace(/\s+/g, '');
 const reportBytes = Buffer.from(report, 'hex');
 const vcek = readFileSync(new URL('virtee/vcek_milan.der', DIR));

@@ -1,7 +1,7 @@
 // @noble/curves' DKG (ed25519_FROST.DKG, the one `ztmint dkg` runs) against the FROST(Ed25519,
 // SHA-512) DKG vectors of the Zcash Foundation's frost-rs: frost-ed25519/tests/helpers/vectors_dkg.json
-// (ZcashFoundation/frost, MIT OR Apache-2.0; copied to /work/shared/testdata/frost-ed25519/, see
-// SOURCES.md there). The check follows frost-core/src/tests/vectors_dkg.rs (`check_dkg_keygen`):
+// (ZcashFoundation/frost, MIT OR Apache-2.0; copied to test/vectors/frost-ed25519/, see
+// test/vectors/SOURCES.md). The check follows frost-core/src/tests/vectors_dkg.rs (`check_dkg_keygen`):
 // for each participant i, rebuild its round-1 secret from the vector's `signing_key` (a_i0) and
 // `coefficient` (a_i1), run part2 (= round2) against the others' round-1 packages — which verifies
 // their proofs of knowledge — and part3 (= round3) with the round-2 shares the vector lists, and
@@ -23,7 +23,7 @@ interface Participant {
   signing_share: string;
 }
 
-const vectors = JSON.parse(readFileSync('/work/shared/testdata/frost-ed25519/vectors_dkg.json', 'utf8')) as {
+const vectors = JSON.parse(readFileSync(new URL('vectors/frost-ed25519/vectors_dkg.json', import.meta.url), 'utf8')) as {
   config: { MAX_PARTICIPANTS: number; MIN_PARTICIPANTS: number; name: string };
   inputs: Record<string, Participant> & { verifying_key: string };
 };

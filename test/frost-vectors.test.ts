@@ -1,6 +1,6 @@
 // RFC 9591 Appendix E.1 FROST(Ed25519, SHA-512) vectors (cfrg/draft-irtf-cfrg-frost poc file), and
 // the Zcash Foundation frost-ed25519 vectors (same keys, other nonces; big identifiers), from
-// ../shared/testdata/frost-ed25519/ (see SOURCES.md there), run through protocol/ciphersuite.ts.
+// test/vectors/frost-ed25519/ (see test/vectors/SOURCES.md), run through protocol/ciphersuite.ts.
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ import {
 } from '../protocol/ciphersuite.js';
 import { b64url, fromB64url, fromHex, hex } from '../protocol/encoding.js';
 
-const DIR = new URL('../../shared/testdata/frost-ed25519/', import.meta.url);
+const DIR = new URL('vectors/frost-ed25519/', import.meta.url);
 
 interface VectorFile {
   config: { MIN_PARTICIPANTS: string; MAX_PARTICIPANTS: string };

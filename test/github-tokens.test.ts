@@ -1,4 +1,4 @@
-// Real GitHub-issued ID tokens (../shared/testdata/github-oidc/, see SOURCES.md there) through the
+// Real GitHub-issued ID tokens (test/vectors/github-oidc/, see test/vectors/SOURCES.md) through the
 // coordinator's verifier, with the saved JWKS served over HTTP so the undici fetch path runs.
 import Fastify from 'fastify';
 import { readFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GITHUB_ISSUER, OidcVerifier } from '../oidc/verifier.js';
 import { ProblemError } from '../protocol/problem.js';
 
-const DIR = new URL('../../shared/testdata/github-oidc/', import.meta.url);
+const DIR = new URL('vectors/github-oidc/', import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, DIR), 'utf8').trim();
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, any>;
 

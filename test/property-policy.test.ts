@@ -1,6 +1,6 @@
 // Property-based tests of the policy evaluator (the compiled Rego in policies/wasm/mint.wasm,
 // through protocol/policy-eval.ts), against policies/data.json and against generated policy data.
-// An independent model of ARCHITECTURE.md's rules (exact or one-segment glob matches, every
+// An independent model of docs/policy.md's rules (exact or one-segment glob matches, every
 // requested scope defined and granted by a matching grant, ttl under every cap, audience listed,
 // pull_request_target only for grants that name it, `require`) is the oracle.
 import fc from 'fast-check';
@@ -75,7 +75,7 @@ interface Expected {
   caps: number[];
 }
 
-/** The decision ARCHITECTURE.md describes, for a well-formed request. */
+/** The decision docs/policy.md describes, for a well-formed request. */
 function model(data: PolicyData, claims: Record<string, unknown>, request: Request): Expected {
   const requested = [...new Set(request.scopes)];
   const matching = data.grants.filter((g) => grantMatches(claims, g));

@@ -1,5 +1,5 @@
 // SEV-SNP attestation verification (protocol/attestation/) against real AMD reports and
-// certificates from ../shared/testdata/sev-snp/ (see SOURCES.md there): google/go-sev-guest's
+// certificates from test/vectors/sev-snp/ (see test/vectors/SOURCES.md): google/go-sev-guest's
 // attestation.bin + vcek.der and virtee/sev's report_milan.hex + vcek_milan.der, both Milan.
 import 'reflect-metadata'; // @peculiar/x509 (used to forge a look-alike AMD chain) needs it
 import * as x509 from '@peculiar/x509';
@@ -27,7 +27,7 @@ import {
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
-const DIR = new URL('../../shared/testdata/sev-snp/', import.meta.url);
+const DIR = new URL('vectors/sev-snp/', import.meta.url);
 const bytes = (name: string) => new Uint8Array(readFileSync(new URL(name, DIR)));
 const text = (name: string) => readFileSync(new URL(name, DIR), 'utf8');
 
@@ -249,7 +249,7 @@ describe('verifySnpAttestation with the real reports', () => {
     expect(verifySnpAttestation(goOptions({ now: new Date('2029-09-23T00:00:00Z') })).ok).toBe(true);
   });
 
-  it('pins the ARKs to the SHA-256 of the certificates in the shared testdata', () => {
+  it('pins the ARKs to the SHA-256 of the certificates in test/vectors/sev-snp', () => {
     for (const [product, pem] of [['Milan', MILAN_CHAIN], ['Genoa', GENOA_CHAIN]] as const) {
       const ark = new x509.X509Certificate(splitPem(pem)[1]!);
       expect(ark.subject).toContain(`CN=ARK-${product}`);

@@ -9,8 +9,12 @@ import { buildToken, signingInput } from '../../protocol/token.js';
 import type { MintRequest } from '../../protocol/wire.js';
 import type { AuditEntry } from '../audit.js';
 import type { RouteContext } from '../context.js';
+import { oidcFailureReason } from '../metrics.js';
+import { tracedHandler } from '../../tracing/fastify.js';
+import { inSpan, inSpanSync } from '../../tracing/spans.js';
 import openapi from '../openapi.json' with { type: 'json' };
 import { frostSign } from '../signing.js';
+import { wellFormedPolicyInput } from '../../policy-engine/well-formed.js';
 
 // The request schema is the OpenAPI document's, so the published contract and validation agree.
 export const mintSchema = openapi.components.schemas.MintRequest;
@@ -23,9 +27,9 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json') return sendProblem(reply, 'unsupported_media_type', 'send Content-Type: application/json');
   };
-  app.post<{ Body: MintRequest }>('/v1/mint', { schema: { body: mintSchema }, preValidation: jsonOnly }, async (request, reply) => {
+  app.post<{ Body: MintRequest }>('/v1/mint', { schema: { body: mintSchema }, preValidation: jsonOnly }, tracedHandler('ztmint.mint', async (request, reply) => {
     const timer = ctx.metrics.mintSeconds.startTimer();
-    const req = request.body;
+    let req = request.body;
     const policy = ctx.policy.current; // this request's policy, even if a reload happens meanwhile
     const base = { request: { scopes: req.scopes, ttl: req.ttl, audience: req.audience }, policy: policy.hash };
     const finish = (outcome: string) => {
@@ -40,14 +44,23 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
     };
 
     const oidcToken = BEARER.exec(request.headers.authorization ?? '')?.[1];
-    if (!oidcToken) return deny(new ProblemError('invalid_token', 'send the GitHub OIDC token as "Authorization: Bearer <token>"'));
+    if (!oidcToken) {
+      ctx.metrics.oidcFailures.inc({ reason: 'missing' });
+      return deny(new ProblemError('invalid_token', 'send the GitHub OIDC token as "Authorization: Bearer <token>"'));
+    }
     let claims: Record<string, unknown>;
     try {
-      claims = await ctx.oidc.verify(oidcToken);
+      claims = await inSpan('ztmint.oidc.verify', {}, () => ctx.oidc.verify(oidcToken));
     } catch (err) {
-      if (err instanceof ProblemError) return deny(err);
+      if (err instanceof ProblemError) {
+        ctx.metrics.oidcFailures.inc({ reason: oidcFailureReason(err.code, err.message) });
+        return deny(err);
+      }
       throw err;
     }
+    // Unpaired surrogates become U+FFFD, as in every signer: policy, token and audit see the same.
+    ({ claims, request: req } = wellFormedPolicyInput(claims, req));
+    base.request = { scopes: req.scopes, ttl: req.ttl, audience: req.audience };
     // The OIDC exp lets the embedded store rebuild its replay set from the audit log.
     const who = { oidc: { iss: claims.iss, sub: claims.sub, jti: claims.jti, exp: claims.exp }, repository: claims.repository };
 
@@ -59,12 +72,13 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
       throw err;
     }
     if (limited.retryAfter > 0) {
+      ctx.metrics.rateLimitHits.inc({ limit: limited.limit ?? 'unknown' });
       const err = new ProblemError('rate_limited', `too many mints for this ${limited.limit}; retry in ${limited.retryAfter} s`);
       err.retryAfter = limited.retryAfter;
       return deny(err, who);
     }
 
-    const decision = policy.evaluate(claims, req);
+    const decision = inSpanSync('ztmint.policy.evaluate', { 'ztmint.policy': policy.hash }, () => policy.evaluate(claims, req));
     if (!decision.allow) return deny(new ProblemError('policy_denied', 'the policy does not allow this request', decision.reasons), who);
 
     const granted = { scopes: decision.scopes, ttl: decision.ttl, audience: decision.audience };
@@ -82,11 +96,17 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
     };
     let signed;
     try {
-      signed = await frostSign(
-        { group: ctx.group, groupKey: ctx.groupKey, signers: await ctx.usableSigners(), log: (e, m) => request.log.warn(e, m) },
+      signed = await inSpan('ztmint.frost.sign', {}, async () => frostSign(
+        {
+          group: ctx.group,
+          groupKey: ctx.groupKey,
+          signers: await ctx.usableSigners(),
+          log: (e, m) => request.log.warn(e, m),
+          onFailure: (signer, reason) => ctx.metrics.signerFailure(signer, reason),
+        },
         build,
         { oidc_token: oidcToken, request: req },
-      );
+      ));
     } catch (err) {
       if (err instanceof ProblemError) return deny(err, { ...who, granted });
       throw err;
@@ -116,5 +136,5 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
       audience: decision.audience,
       audit: { index },
     };
-  });
+  }));
 }

@@ -4,7 +4,7 @@
 // exp), rate-limit counters live in memory. An exclusive lock keeps a second process out.
 import { join } from 'node:path';
 import { ExpiringSet } from '../../oidc/expiring-set.js';
-import { AuditLog, type AuditRecord } from '../audit.js';
+import { AuditLog, type AuditRecord, type GroupCommitObserver } from '../audit.js';
 import { RateLimiter, type RateLimitConfig } from '../rate-limit.js';
 import { Revocations } from '../revocations.js';
 import { lockStateDirectory } from './state-lock.js';
@@ -33,7 +33,12 @@ class EmbeddedReplayGuard implements ReplayGuard {
   };
 }
 
-export async function openEmbeddedStore(opts: { state: string; rateLimits?: RateLimitConfig; now?: () => number }): Promise<StateStore> {
+export async function openEmbeddedStore(opts: {
+  state: string;
+  rateLimits?: RateLimitConfig;
+  now?: () => number;
+  onGroupCommit?: GroupCommitObserver;
+}): Promise<StateStore> {
   const now = opts.now ?? (() => Date.now());
   const nowS = () => Math.floor(now() / 1000);
   const lock = lockStateDirectory(opts.state);
@@ -45,6 +50,7 @@ export async function openEmbeddedStore(opts: { state: string; rateLimits?: Rate
         revocations.replay(record);
         replay.replay(record);
       },
+      onGroupCommit: opts.onGroupCommit,
     });
     return {
       description: `file store in ${opts.state}`,

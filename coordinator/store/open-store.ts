@@ -1,6 +1,7 @@
 // Picks the state store from `--store`: the embedded file store by default, PostgreSQL for a
 // postgres:// URL (loaded only then, so one-process setups never load the database client).
 import { ZtmintError } from '../../errors/ztmint-error.js';
+import type { GroupCommitObserver } from '../audit.js';
 import type { RateLimitConfig } from '../rate-limit.js';
 import { openEmbeddedStore } from './embedded-store.js';
 import type { StateStore } from './state-store.js';
@@ -14,6 +15,8 @@ export interface OpenStoreOptions {
   now?: () => number;
   /** Warnings about the store (lost connection, resync), without secrets. */
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Told after each audit group commit (metrics). */
+  onGroupCommit?: GroupCommitObserver;
 }
 
 export function isPostgresUrl(store: string | undefined): store is string {

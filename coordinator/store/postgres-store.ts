@@ -106,7 +106,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sta
   }, CLEANUP_MS);
   cleanup.unref();
 
-  const audit = new AuditLog(new PostgresAuditSink(pool));
+  const audit = new AuditLog(new PostgresAuditSink(pool), undefined, opts.onGroupCommit);
   return {
     description: `PostgreSQL store at ${description}`,
     audit,

@@ -38,6 +38,8 @@ export interface StackOptions {
   coordinators?: number;
   /** The coordinators' --store (default: the file store in the state directory). */
   store?: string;
+  /** Extra arguments for signer `index` (1-based), read at every (re)start. */
+  signerArgs?: (index: number) => string[];
   env?: Record<string, string>;
   /** Called with the state directory after keygen, before any service starts (e.g. to mount a filesystem on <state>/audit). */
   beforeStart?: (state: string) => Promise<void> | void;
@@ -217,6 +219,7 @@ export class Stack {
         () => [
           'signer', '--state', state, '--index', String(i + 1), '--host', HOST, '--port', String(port),
           '--token-issuer', coordinatorUrl, '--oidc-issuer', issuer.url, '--oidc-audience', coordinatorUrl,
+          ...(opts.signerArgs?.(i + 1) ?? []),
         ],
         join(state, 'logs', `${name}.log`),
         env,

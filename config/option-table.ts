@@ -1,0 +1,120 @@
+// The one table of every service option. The config file's JSON Schema, the command-line flags
+// and the environment variables are all derived from it, so the three cannot drift apart
+// (test/config.test.ts checks each key has a flag and an environment variable).
+import { GITHUB_ISSUER } from '../oidc/verifier.js';
+
+export type ServiceName = 'coordinator' | 'signer';
+
+export type OptionType = 'string' | 'integer' | 'boolean' | 'string-list';
+
+export interface OptionSpec {
+  /** The key in the config file (camelCase); also names the flag and the environment variable. */
+  key: string;
+  /** Flag name without dashes when it is not the kebab-case key (e.g. repeatable `--signer` for `signers`). */
+  flag?: string;
+  /** Placeholder in --help, e.g. `<url>`. */
+  value?: string;
+  type: OptionType;
+  description: string;
+  /** A JSON default, also written into the schema. */
+  default?: unknown;
+  /** How the default reads in the docs when it is computed at run time (e.g. a path inside the package). */
+  defaultText?: string;
+  required?: boolean;
+  /** Further JSON Schema keywords for the value (pattern, enum, minimum, …; for lists: for each item). */
+  schema?: Record<string, unknown>;
+}
+
+export interface ServiceOptionTable {
+  service: ServiceName;
+  title: string;
+  options: OptionSpec[];
+  /** Keys that require other keys (JSON Schema `dependencies`), e.g. tlsCert needs tlsKey. */
+  together?: Record<string, string[]>;
+}
+
+const URL_PATTERN = '^https?://[^\\s]+$';
+/** "600/min,120": 600 mints a minute with bursts of 120. */
+export const RATE_PATTERN = '^\\d+(/min)?,\\d+$';
+const PORT = { minimum: 0, maximum: 65_535 };
+const NON_EMPTY = { minLength: 1 };
+
+const policyOptions: OptionSpec[] = [
+  { key: 'policyWasm', value: '<file>', type: 'string', description: 'compiled policy (OPA Wasm)', defaultText: 'policies/wasm/mint.wasm in the package', schema: NON_EMPTY },
+  { key: 'policyData', value: '<file>', type: 'string', description: 'policy data (JSON)', defaultText: 'policies/data.json in the package', schema: NON_EMPTY },
+];
+
+/** The mTLS credentials between coordinator and signers; by default the ones `ztmint keygen` wrote into <state>/tls. */
+function mtlsOptions(self: string): OptionSpec[] {
+  return [
+    { key: 'mtlsCert', value: '<file>', type: 'string', description: `mTLS certificate (PEM) of this ${self}; reloaded when the file changes`, defaultText: `<state>/tls/${self === 'signer' ? 'signer-<index>' : 'coordinator'}.pem`, schema: NON_EMPTY },
+    { key: 'mtlsKey', value: '<file>', type: 'string', description: 'private key (PEM) of mtlsCert; reloaded when the file changes', defaultText: `<state>/tls/${self === 'signer' ? 'signer-<index>' : 'coordinator'}-key.pem`, schema: NON_EMPTY },
+    { key: 'mtlsCa', value: '<file>', type: 'string', description: 'CA certificate(s) (PEM) the other side\'s mTLS certificate must chain to; reloaded when the file changes', defaultText: '<state>/tls/ca.pem', schema: NON_EMPTY },
+  ];
+}
+
+export const COORDINATOR_OPTIONS: ServiceOptionTable = {
+  service: 'coordinator',
+  title: 'ztmint coordinator',
+  options: [
+    { key: 'state', value: '<dir>', type: 'string', required: true, description: 'state directory (group.json; with the embedded store also the audit log)', schema: NON_EMPTY },
+    { key: 'store', value: '<store>', type: 'string', description: 'state store shared by replicas (revocations, replay set, rate limits, audit log)', defaultText: 'the embedded file store in <state>', schema: NON_EMPTY },
+    { key: 'oidcIssuers', flag: 'oidc-issuer', value: '<url>', type: 'string-list', description: 'trusted OIDC issuer (repeatable; GHES: https://HOST/_services/token)', default: [GITHUB_ISSUER], schema: { pattern: URL_PATTERN } },
+    { key: 'oidcAudience', value: '<aud>', type: 'string', required: true, description: 'audience the OIDC token must carry', schema: NON_EMPTY },
+    { key: 'signers', flag: 'signer', value: '<name=url>', type: 'string-list', required: true, description: 'a signer endpoint, name=https://host:port (repeatable)', schema: { pattern: '^[A-Za-z0-9._-]+=https://[^\\s]+$' } },
+    { key: 'host', value: '<host>', type: 'string', description: 'listen address', default: '127.0.0.1', schema: NON_EMPTY },
+    { key: 'port', value: '<port>', type: 'integer', description: 'listen port (0: any)', default: 0, schema: PORT },
+    { key: 'publicUrl', value: '<url>', type: 'string', description: 'issuer URL of minted tokens, as clients reach the service (set it behind a load balancer or proxy)', defaultText: 'the listening address', schema: { pattern: URL_PATTERN } },
+    ...policyOptions,
+    { key: 'rateRepository', value: '<n/min,burst>', type: 'string', description: 'mint rate limit per repository', default: '600/min,120', schema: { pattern: RATE_PATTERN } },
+    { key: 'rateSub', value: '<n/min,burst>', type: 'string', description: 'mint rate limit per OIDC subject', default: '120/min,30', schema: { pattern: RATE_PATTERN } },
+    { key: 'tlsCert', value: '<file>', type: 'string', description: 'serve HTTPS with this certificate chain (PEM); reloaded when the file changes', defaultText: 'none: plain HTTP (behind a TLS-terminating proxy)', schema: NON_EMPTY },
+    { key: 'tlsKey', value: '<file>', type: 'string', description: 'private key (PEM) of tlsCert; reloaded when the file changes', schema: NON_EMPTY },
+    { key: 'metricsPort', value: '<port>', type: 'integer', description: 'also serve GET /metrics on this separate plain-HTTP port', defaultText: 'off', schema: PORT },
+    { key: 'metricsHost', value: '<host>', type: 'string', description: 'listen address of metricsPort', default: '127.0.0.1', schema: NON_EMPTY },
+    { key: 'trustProxy', value: '<address>', type: 'string-list', description: 'address or CIDR of a proxy whose X-Forwarded-For/-Proto headers are believed (repeatable)', default: [], schema: NON_EMPTY },
+    ...mtlsOptions('coordinator'),
+  ],
+  together: { tlsCert: ['tlsKey'], tlsKey: ['tlsCert'] },
+};
+
+export const SIGNER_OPTIONS: ServiceOptionTable = {
+  service: 'signer',
+  title: 'ztmint signer',
+  options: [
+    { key: 'state', value: '<dir>', type: 'string', required: true, description: 'state directory (group.json, signers/<index>/share.sealed)', schema: NON_EMPTY },
+    { key: 'index', value: '<i>', type: 'integer', required: true, description: 'which signer (1-based)', schema: { minimum: 1, maximum: 255 } },
+    { key: 'host', value: '<host>', type: 'string', description: 'listen address', default: '127.0.0.1', schema: NON_EMPTY },
+    { key: 'port', value: '<port>', type: 'integer', description: 'listen port (0: any)', default: 0, schema: PORT },
+    { key: 'allowClients', flag: 'allow-client', value: '<cn>', type: 'string-list', description: 'client certificate CN allowed to call (repeatable)', default: ['coordinator'], schema: NON_EMPTY },
+    { key: 'tokenIssuer', value: '<url>', type: 'string', required: true, description: 'the coordinator\'s issuer URL: every token this signer signs must carry it as iss', schema: { pattern: URL_PATTERN } },
+    { key: 'oidcIssuers', flag: 'oidc-issuer', value: '<url>', type: 'string-list', description: 'trusted OIDC issuer (repeatable); the signer fetches its JWKS itself', default: [GITHUB_ISSUER], schema: { pattern: URL_PATTERN } },
+    { key: 'oidcAudience', value: '<aud>', type: 'string', required: true, description: 'audience the OIDC token must carry (as configured at the coordinator)', schema: NON_EMPTY },
+    ...policyOptions,
+    { key: 'policyPin', value: '<sha256>', type: 'string', description: 'refuse any policy bundle with another hash (the token\'s pol claim)', schema: { pattern: '^[0-9a-f]{64}$' } },
+    { key: 'metricsClients', flag: 'metrics-client', value: '<cn>', type: 'string-list', description: 'client certificate CN that may read GET /metrics on the mTLS port, and nothing else (repeatable; the allowClients CNs may too)', default: [], schema: NON_EMPTY },
+    { key: 'metricsPort', value: '<port>', type: 'integer', description: 'also serve GET /metrics on this separate plain-HTTP port', defaultText: 'off', schema: PORT },
+    { key: 'metricsHost', value: '<host>', type: 'string', description: 'listen address of metricsPort', default: '127.0.0.1', schema: NON_EMPTY },
+    { key: 'snpSource', value: '<source>', type: 'string', description: 'SEV-SNP evidence in /v1/info: configfs (in a confidential VM) or file', schema: { enum: ['configfs', 'file'] } },
+    { key: 'snpReport', value: '<file>', type: 'string', description: 'with snpSource file: the attestation report (binary or hex)', schema: NON_EMPTY },
+    { key: 'snpVcek', value: '<file>', type: 'string', description: 'the VCEK certificate (DER); with configfs, instead of the host\'s certificate table', schema: NON_EMPTY },
+    ...mtlsOptions('signer'),
+  ],
+};
+
+export const SERVICE_TABLES: readonly ServiceOptionTable[] = [COORDINATOR_OPTIONS, SIGNER_OPTIONS];
+
+/** `publicUrl` → `public-url`. */
+export function flagName(spec: OptionSpec): string {
+  return spec.flag ?? spec.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** `publicUrl` of the coordinator → `ZTMINT_COORDINATOR_PUBLIC_URL`. */
+export function envName(service: ServiceName, spec: OptionSpec): string {
+  return `ZTMINT_${service.toUpperCase()}_${spec.key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/** The variable naming the config file itself, e.g. `ZTMINT_SIGNER_CONFIG`. */
+export function configEnvName(service: ServiceName): string {
+  return `ZTMINT_${service.toUpperCase()}_CONFIG`;
+}
