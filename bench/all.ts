@@ -1,16 +1,19 @@
-// `npm run bench`: the FROST micro benchmark (bench/frost.ts, in a child process of its own) and
-// then the end-to-end mint benchmark (bench/e2e.ts, this process is the load generator).
+// `npm run bench`: the FROST micro benchmark (bench/frost.ts, in a child process of its own), then
+// the end-to-end mint benchmark (bench/e2e.ts, this process is the load generator), then mints/s
+// by state store (bench/store.ts: file store, PostgreSQL with 1 and 2 coordinator replicas).
 //
-//   node build/bench/all.js [--json] [--quick] [--skip-micro] [--skip-e2e]
+//   node build/bench/all.js [--json] [--quick] [--skip-micro] [--skip-e2e] [--skip-store]
 //        [micro: --rounds N --primitives] [e2e: --levels 1,4,8,16,32 --duration S --warmup S
 //         --max-tokens N --cpu-prof DIR --slo-p99 MS]
 //
 // Progress and tables go to stderr; with --json, ONE JSON object goes to stdout:
 //   frost_sign_ms, noble_frost_ms, ed25519_ms, noble_over_frost, frost_over_ed25519   (micro)
 //   mints_per_s, p50_ms, p95_ms, p99_ms, concurrency, rss_coordinator_mb, rss_signers_mb, sweep (e2e)
+//   store_mints_per_s { file, postgres_1_replica, postgres_2_replicas }, store_runs (store)
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseE2eArgs, runE2e } from './e2e.js';
+import { parseStoreArgs, runStoreBench } from './store.js';
 
 const HERE = new URL('.', import.meta.url).pathname;
 
@@ -36,23 +39,28 @@ async function main(): Promise<void> {
   const json = argv.includes('--json');
   const skipMicro = argv.includes('--skip-micro');
   const skipE2e = argv.includes('--skip-e2e');
+  const skipStore = argv.includes('--skip-store');
   const micro: string[] = [];
   const e2e: string[] = [];
+  const store: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (['--json', '--skip-micro', '--skip-e2e'].includes(a)) continue;
+    if (['--json', '--skip-micro', '--skip-e2e', '--skip-store'].includes(a)) continue;
     if (a === '--quick') {
       micro.push(a);
       e2e.push(a);
+      store.push(a);
     } else if (a === '--primitives') micro.push(a);
     else if (a === '--rounds') micro.push(a, argv[++i] ?? '');
     else if (['--levels', '--duration', '--warmup', '--max-tokens', '--cpu-prof', '--slo-p99'].includes(a)) e2e.push(a, argv[++i] ?? '');
+    else if (['--store-concurrency', '--store-duration', '--store-warmup'].includes(a)) store.push(a, argv[++i] ?? '');
     else if (a === '--help' || a === '-h') {
-      process.stderr.write('usage: node build/bench/all.js [--json] [--quick] [--skip-micro] [--skip-e2e] [--rounds N] [--primitives] [--levels 1,4,8,16,32] [--duration S] [--warmup S] [--max-tokens N] [--cpu-prof DIR] [--slo-p99 MS]\n');
+      process.stderr.write('usage: node build/bench/all.js [--json] [--quick] [--skip-micro] [--skip-e2e] [--rounds N] [--primitives] [--levels 1,4,8,16,32] [--duration S] [--warmup S] [--max-tokens N] [--cpu-prof DIR] [--slo-p99 MS] [--skip-store] [--store-concurrency C] [--store-duration S] [--store-warmup S]\n');
       return;
     } else throw new Error(`unknown argument ${a}`);
   }
   const e2eOpts = parseE2eArgs(e2e);
+  const storeOpts = parseStoreArgs(store);
   const result: Record<string, unknown> = {};
   if (!skipMicro) {
     process.stderr.write('== FROST micro benchmark (bench/frost.ts) ==\n');
@@ -61,6 +69,10 @@ async function main(): Promise<void> {
   if (!skipE2e) {
     process.stderr.write('\n== end-to-end mint benchmark (bench/e2e.ts) ==\n');
     Object.assign(result, await runE2e(e2eOpts));
+  }
+  if (!skipStore) {
+    process.stderr.write('\n== mints/s by state store (bench/store.ts) ==\n');
+    Object.assign(result, await runStoreBench(storeOpts));
   }
   if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -219,7 +219,7 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
 }
 
-async function fetchTokens(issuer: string, count: number, aud: string): Promise<string[]> {
+export async function fetchTokens(issuer: string, count: number, aud: string): Promise<string[]> {
   const pool = new Pool(issuer, { connections: 4 });
   const tokens: string[] = [];
   const body = JSON.stringify({ aud });
@@ -240,7 +240,7 @@ async function fetchTokens(issuer: string, count: number, aud: string): Promise<
   return tokens.slice(0, count);
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   const rank = Math.ceil((p / 100) * sorted.length) - 1;
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]!;

@@ -1,5 +1,6 @@
-// `ztmint dev`: local OIDC issuer + n signer processes + coordinator process, on loopback, with a
-// local CA for mTLS. Prints a JSON ready line (--json) or runs a demo mint.
+// `ztmint dev`: local OIDC issuer + n signer processes + coordinator process(es), on loopback, with
+// a local CA for mTLS. Prints a JSON ready line (--json) or runs a demo mint. With a PostgreSQL
+// store, --coordinators N starts N replicas sharing it (and one public URL, as behind a balancer).
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { startDevIssuer } from './dev-issuer.js';
 import { keygen } from './keygen.js';
 import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM } from './paths.js';
 import { freePort, spawnService, type Service } from './processes.js';
+import { isPostgresUrl } from '../coordinator/store/open-store.js';
 
 export interface DevOptions {
   state?: string;
@@ -23,6 +25,10 @@ export interface DevOptions {
   /** Passed to every signer (--snp-source file): SEV-SNP evidence served in /v1/info. */
   snpReport?: string;
   snpVcek?: string;
+  /** The coordinators' state store: "file" (default) or a postgres:// URL. */
+  store?: string;
+  /** Coordinator replicas (more than one needs a PostgreSQL store). */
+  coordinators?: number;
 }
 
 export async function runDevStack(opts: DevOptions, out = process.stdout, err = process.stderr): Promise<void> {
@@ -36,8 +42,11 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
   }
 
   const host = '127.0.0.1';
-  const coordinatorPort = await freePort(host);
-  const coordinatorUrl = `http://${host}:${coordinatorPort}`;
+  const replicas = coordinatorReplicas(opts);
+  const coordinatorPorts: number[] = [];
+  for (let i = 0; i < replicas; i++) coordinatorPorts.push(await freePort(host));
+  // The first replica's URL is the public one: the issuer of every token and the OIDC audience.
+  const coordinatorUrl = `http://${host}:${coordinatorPorts[0]}`;
   const issuer = await startDevIssuer({ host, audience: () => coordinatorUrl });
   say(`• OIDC issuer (GitHub-like) at ${issuer.url}`);
 
@@ -82,24 +91,29 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
     if (failed) throw failed.reason;
     for (const [i, s] of signerServices.entries()) say(`• signer-${i + 1} (pid ${s.ready.pid}) at ${s.ready.url}`);
 
-    const coordinator = await spawnService(
-      [
-        'coordinator',
-        '--state', state,
-        '--host', host,
-        '--port', String(coordinatorPort),
-        '--oidc-issuer', issuer.url,
-        '--oidc-audience', coordinatorUrl,
-        '--policy-wasm', DEFAULT_POLICY_WASM,
-        '--policy-data', policyData,
-        ...signerServices.flatMap((s, i) => ['--signer', `signer-${i + 1}=${s.ready.url}`]),
-        ...(opts.rateRepository ? ['--rate-repository', opts.rateRepository] : []),
-        ...(opts.rateSub ? ['--rate-sub', opts.rateSub] : []),
-      ],
+    const coordinatorArgs = (port: number) => [
       'coordinator',
+      '--state', state,
+      '--host', host,
+      '--port', String(port),
+      '--oidc-issuer', issuer.url,
+      '--oidc-audience', coordinatorUrl,
+      '--policy-wasm', DEFAULT_POLICY_WASM,
+      '--policy-data', policyData,
+      ...signerServices.flatMap((s, i) => ['--signer', `signer-${i + 1}=${s.ready.url}`]),
+      ...(opts.rateRepository ? ['--rate-repository', opts.rateRepository] : []),
+      ...(opts.rateSub ? ['--rate-sub', opts.rateSub] : []),
+      ...(opts.store ? ['--store', opts.store] : []),
+      ...(replicas > 1 ? ['--public-url', coordinatorUrl] : []),
+    ];
+    const coordinators = await Promise.allSettled(
+      coordinatorPorts.map((port, i) => spawnService(coordinatorArgs(port), replicas > 1 ? `coordinator-${i + 1}` : 'coordinator')),
     );
-    services.push(coordinator);
-    say(`• coordinator (pid ${coordinator.ready.pid}) at ${coordinator.ready.url}`);
+    const coordinatorServices = coordinators.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    services.push(...coordinatorServices);
+    const failedCoordinator = coordinators.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failedCoordinator) throw failedCoordinator.reason;
+    for (const c of coordinatorServices) say(`• coordinator (pid ${c.ready.pid}) at ${c.ready.url}`);
     for (const s of services) {
       s.child.once('exit', (code, signal) => {
         if (!stopping) err.write(`ztmint dev: process ${s.ready.pid} exited (${signal ?? `code ${code}`})\n`);
@@ -110,6 +124,8 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
       out.write(
         JSON.stringify({
           coordinator: coordinatorUrl,
+          coordinators: coordinatorServices.map((c) => c.ready.url),
+          coordinator_pids: coordinatorServices.map((c) => c.ready.pid),
           issuer: issuer.url,
           jwks: `${coordinatorUrl}/.well-known/jwks.json`,
           signers: signerServices.map((s, i) => ({ id: i + 1, url: s.ready.url, pid: s.ready.pid })),
@@ -132,4 +148,12 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
     err.write(`ztmint dev: ${(e as Error).message}\n`);
     await stop(1);
   }
+}
+
+/** Replicas share state only through PostgreSQL: the file store allows one coordinator. */
+function coordinatorReplicas(opts: DevOptions): number {
+  const n = opts.coordinators ?? 1;
+  if (!Number.isInteger(n) || n < 1) throw new Error('--coordinators must be a positive integer');
+  if (n > 1 && !isPostgresUrl(opts.store)) throw new Error('--coordinators > 1 needs --store postgres://… (the file store allows one coordinator)');
+  return n;
 }

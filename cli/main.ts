@@ -6,7 +6,6 @@ import { COORDINATOR_OPTIONS, SIGNER_OPTIONS } from '../config/option-table.js';
 import { coordinatorOptionsFrom, signerOptionsFrom } from './service-config.js';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { AUDIT_FILE, verifyAuditText } from '../coordinator/audit.js';
 import { startCoordinator } from '../coordinator/main.js';
 import { startSigner } from '../signers/main.js';
 import { startTracing } from '../tracing/setup.js';
@@ -15,6 +14,7 @@ import { keygen } from './keygen.js';
 import { registerPolicyCommands } from './policy-commands.js';
 import { registerSealCommands } from './seal-commands.js';
 import { registerDkgCommands } from './dkg-commands.js';
+import { storeOption, verifyAudit } from './store-options.js';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -46,6 +46,8 @@ program
   .option('--rate-sub <n/min,burst>', 'coordinator mint rate limit per OIDC subject')
   .option('--snp-report <file>', 'serve this SEV-SNP report from every signer (with --snp-vcek; testing the attestation gate)')
   .option('--snp-vcek <file>', 'the VCEK certificate (DER) for --snp-report')
+  .addOption(storeOption())
+  .addOption(new Option('--coordinators <n>', 'coordinator replicas (more than one needs --store postgres://…)').argParser(integer).default(1))
   .action((opts) => runDevStack(opts));
 
 program
@@ -77,9 +79,9 @@ addServiceOptions(program.command('coordinator'), COORDINATOR_OPTIONS)
   .action(async (_opts, command: Command) => {
     const { values } = await resolveConfig(COORDINATOR_OPTIONS, { flags: flagValues(command, COORDINATOR_OPTIONS), env: process.env, file: configFileOf(command, COORDINATOR_OPTIONS, process.env) });
     const tracing = startTracing('ztmint-coordinator');
-    const { app, url, policyHash, metricsUrl } = await startCoordinator(coordinatorOptionsFrom(values));
+    const { app, url, issuer, policyHash, metricsUrl } = await startCoordinator(coordinatorOptionsFrom(values));
     closeOnSignal(() => app.close().finally(() => tracing.shutdown()));
-    console.log(JSON.stringify({ ready: true, url, pid: process.pid, policy: policyHash, ...(metricsUrl ? { metrics: metricsUrl } : {}) }));
+    console.log(JSON.stringify({ ready: true, url, issuer, pid: process.pid, policy: policyHash, ...(metricsUrl ? { metrics: metricsUrl } : {}) }));
   });
 
 registerPolicyCommands(program);
@@ -90,12 +92,9 @@ const audit = program.command('audit').description('audit log operations');
 audit
   .command('verify')
   .description('check the audit log\'s hash chain end to end')
-  .requiredOption('--state <dir>', 'state directory')
-  .action(async (opts) => {
-    const path = join(resolve(opts.state), 'audit', AUDIT_FILE);
-    const { count, head } = verifyAuditText(await readFile(path, 'utf8'));
-    console.log(`${path}: ${count} records, chain intact, head ${head}`);
-  });
+  .option('--state <dir>', 'state directory (file store)')
+  .addOption(storeOption())
+  .action(async (opts) => console.log(await verifyAudit(opts)));
 
 program.parseAsync().catch((err: Error) => {
   console.error(`ztmint: ${err.message}`);

@@ -7,9 +7,8 @@ import type { AuditEntry, AuditLog } from './audit.js';
 import type { Metrics } from './metrics.js';
 import type { OidcVerifier } from '../oidc/verifier.js';
 import type { PolicyHolder } from '../policy-engine/holder.js';
-import type { RateLimiter } from './rate-limit.js';
-import type { Revocations } from './revocations.js';
 import type { SignerClient } from './signer-client.js';
+import type { MintRateLimiter, RevocationSet } from './store/state-store.js';
 
 export interface CoordinatorDeps {
   /** This coordinator's issuer URL (the `iss` of minted tokens), known once it listens. */
@@ -19,8 +18,9 @@ export interface CoordinatorDeps {
   policy: PolicyHolder;
   signers: SignerClient[];
   audit: AuditLog;
-  revocations: Revocations;
-  rateLimiter: RateLimiter;
+  /** Shared by every replica through the state store. */
+  revocations: RevocationSet;
+  rateLimiter: MintRateLimiter;
   metrics: Metrics;
   /** SEV-SNP gate; when it requires attestation, only attested signers are used. */
   attestation?: AttestationGate;

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { GroupInfo } from '../protocol/ciphersuite.js';
 import { serviceLogger } from '../logging/service-logger.js';
 import { AttestationGate, attestationConfigFromEnv, type AttestationConfig } from './attestation-gate.js';
-import { AuditLog } from './audit.js';
 import { createMetrics } from './metrics.js';
 import { certificateNotAfter } from '../observability/common-metrics.js';
 import { startMetricsServer, type MetricsListenOptions } from '../observability/metrics-server.js';
@@ -12,13 +11,12 @@ import { thumbprint } from '../protocol/jwk.js';
 import { startQuorumMonitor } from './quorum-monitor.js';
 import { OidcVerifier, type TrustedIssuer } from '../oidc/verifier.js';
 import { PolicyHolder } from '../policy-engine/holder.js';
-import { RateLimiter, type RateLimitConfig } from './rate-limit.js';
-import { Revocations } from './revocations.js';
+import type { RateLimitConfig } from './rate-limit.js';
 import { buildCoordinatorServer } from './server.js';
 import { SignerClient, type SignerEndpoint } from './signer-client.js';
 import { readCredentials, watchCredentials, type CredentialPaths } from '../tls/credential-files.js';
 import type { Server as HttpsServer } from 'node:https';
-import { ConfigError } from '../config/errors.js';
+import { openStateStore } from './store/open-store.js';
 
 export interface CoordinatorOptions {
   state: string;
@@ -32,6 +30,8 @@ export interface CoordinatorOptions {
   policyWasm: string;
   policyData: string;
   rateLimits?: RateLimitConfig;
+  /** Where shared state lives: absent or "file" for the embedded store, or a postgres:// URL. */
+  store?: string;
   /** SEV-SNP requirements; default from REQUIRE_SNP_ATTESTATION / SNP_MEASUREMENTS / SNP_ALLOW_DEBUG. */
   attestation?: AttestationConfig;
   /** Native TLS (PEM files, reloaded on change); plain HTTP without (behind a TLS-terminating proxy). */
@@ -40,8 +40,6 @@ export interface CoordinatorOptions {
   mtls?: CredentialPaths;
   /** Proxies whose X-Forwarded-* headers are believed. */
   trustProxy?: string[];
-  /** State store; only the embedded file store in <state> is built in so far. */
-  store?: string;
   /** How often certificate files are polled for changes (default 1 s). */
   tlsPollMs?: number;
   /** A separate plain-HTTP listener for GET /metrics (off unless given). */
@@ -57,25 +55,25 @@ export function defaultCoordinatorMtls(state: string): Required<CredentialPaths>
 }
 
 export async function startCoordinator(opts: CoordinatorOptions) {
-  if (opts.store !== undefined && opts.store !== 'file') {
-    throw new ConfigError(`invalid coordinator configuration: store ${JSON.stringify(opts.store)} is not available in this build; only the embedded file store ("file") is`);
-  }
   const mtlsPaths = { ...defaultCoordinatorMtls(opts.state), ...opts.mtls };
   const mtls = await readCredentials(mtlsPaths);
   const tls = { key: mtls.key, cert: mtls.cert, ca: mtls.ca! };
   const https = opts.tls ? await readCredentials(opts.tls) : undefined;
   const group = JSON.parse(await readFile(join(opts.state, 'group.json'), 'utf8')) as GroupInfo;
   const now = () => Date.now();
-  const revocations = new Revocations(() => Math.floor(now() / 1000));
   const metrics = createMetrics();
-  const audit = await AuditLog.open(join(opts.state, 'audit'), {
-    visit: revocations.replay,
+  let log: (msg: string, fields?: Record<string, unknown>) => void = () => {};
+  const store = await openStateStore({
+    state: opts.state,
+    store: opts.store,
+    rateLimits: opts.rateLimits,
+    now,
+    log: (msg, fields) => log(msg, fields),
     onGroupCommit: (records, seconds) => {
       metrics.auditBatchRecords.observe(records);
       metrics.auditCommitSeconds.observe(seconds);
     },
   });
-  let log: (msg: string, fields?: Record<string, unknown>) => void = () => {};
   const attestation = opts.attestation ?? attestationConfigFromEnv();
   const signers = opts.signers.map(
     (endpoint) =>
@@ -86,16 +84,22 @@ export async function startCoordinator(opts: CoordinatorOptions) {
       }),
   );
   let issuer = opts.publicUrl ?? '';
-  const policy = await PolicyHolder.load(opts.policyWasm, opts.policyData, (msg, fields) => log(msg, fields));
+  let policy: PolicyHolder;
+  try {
+    policy = await PolicyHolder.load(opts.policyWasm, opts.policyData, (msg, fields) => log(msg, fields));
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const app = await buildCoordinatorServer({
     issuer: () => issuer,
     group,
-    oidc: new OidcVerifier({ issuers: opts.oidcIssuers, audience: opts.oidcAudience }),
+    oidc: new OidcVerifier({ issuers: opts.oidcIssuers, audience: opts.oidcAudience, replay: (iss, jti, exp) => store.replay.claim(iss, jti, exp) }),
     policy,
     signers,
-    audit,
-    revocations,
-    rateLimiter: new RateLimiter(opts.rateLimits),
+    audit: store.audit,
+    revocations: store.revocations,
+    rateLimiter: store.rateLimiter,
     metrics,
     attestation: new AttestationGate(attestation, () => policy.current.hash),
     logger: serviceLogger({ service: 'coordinator' }),
@@ -130,11 +134,13 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     for (const stop of stopTls) stop();
     process.off('SIGHUP', onHup);
     await Promise.allSettled(signers.map((s) => s.close()));
-    await audit.close();
+    await store.close();
   });
   await app.listen({ host: opts.host, port: opts.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
-  if (!issuer) issuer = `${https ? 'https' : 'http'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
-  return { app, url: issuer, policyHash: policy.current.hash, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
+  const listening = `${https ? 'https' : 'http'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+  if (!issuer) issuer = listening;
+  // Replicas share one public URL (the issuer); `url` is where this one listens.
+  return { app, url: listening, issuer, policyHash: policy.current.hash, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
 }

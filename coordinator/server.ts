@@ -13,6 +13,9 @@ import { tokenRoutes } from './routes/tokens.js';
 
 export type { CoordinatorDeps } from './context.js';
 
+/** Retry-After on audit_unavailable: a store that recovers by itself (a database restart) is back within seconds. */
+const AUDIT_RETRY_AFTER_S = 2;
+
 export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
@@ -50,7 +53,7 @@ export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<Fas
       } catch (err) {
         deps.metrics.auditFailures.inc();
         app.log.error({ err: { code: (err as NodeJS.ErrnoException).code } }, 'audit append failed');
-        throw new ProblemError('audit_unavailable', 'the audit log cannot be written; nothing was issued');
+        throw new ProblemError('audit_unavailable', 'the audit log cannot be written; nothing was issued', { retryAfter: AUDIT_RETRY_AFTER_S, cause: err });
       }
     },
   };

@@ -36,6 +36,7 @@ export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const p = fromFastifyError(err);
     if (p.code === 'internal_error') request.log.error({ err: { name: err.name, code: err.code } }, 'unhandled error');
+    if (p.retryAfter) reply.header('retry-after', String(p.retryAfter));
     return sendProblem(reply, p.code, p.message, p.reasons);
   });
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, 'not_found', 'no such endpoint'));

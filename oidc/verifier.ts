@@ -29,6 +29,11 @@ export interface OidcConfig {
   refreshCooldownMs?: number;
   /** How often one OIDC token (jti) is accepted: 1 at the coordinator; a signer allows the coordinator's retries. */
   usesPerJti?: number;
+  /**
+   * A replay set shared beyond this process (the coordinator's state store): called instead of the
+   * in-memory set, true the first time (issuer, jti) is seen. May throw (store unreachable).
+   */
+  replay?: (issuer: string, jti: string, expiresAtS: number) => Promise<boolean>;
   dispatcher?: Dispatcher;
   now?: () => number;
 }
@@ -154,7 +159,10 @@ export class OidcVerifier {
     checkClaimTypes(payload);
     const nowS = Math.floor(this.now() / 1000);
     if (payload.iat! > nowS + skew) throw new ProblemError('invalid_token', 'OIDC token was issued in the future (iat)');
-    if (!this.seenJti.add(payload.jti!, payload.exp! + skew, nowS, this.config.usesPerJti ?? 1)) {
+    const fresh = this.config.replay
+      ? await this.config.replay(issuer, payload.jti!, payload.exp! + skew)
+      : this.seenJti.add(payload.jti!, payload.exp! + skew, nowS, this.config.usesPerJti ?? 1);
+    if (!fresh) {
       throw new ProblemError('token_replayed', 'this OIDC token was already used: request a new one for each mint');
     }
     return payload as JWTPayload & Record<string, unknown>;

@@ -22,6 +22,7 @@ export const PROBLEM_STATUS = {
   internal_error: 500,
   quorum_unavailable: 503,
   audit_unavailable: 503,
+  store_unavailable: 503,
   issuer_unavailable: 503,
   not_ready: 503,
 } as const;
@@ -46,6 +47,7 @@ const TITLES: Record<ProblemCode, string> = {
   internal_error: 'Internal error',
   quorum_unavailable: 'Signer quorum unavailable',
   audit_unavailable: 'Audit log unavailable',
+  store_unavailable: 'State store unavailable',
   issuer_unavailable: 'OIDC issuer unavailable',
   not_ready: 'Not ready',
 };
@@ -62,7 +64,7 @@ export interface Problem {
 export interface ProblemErrorOptions extends ZtmintErrorOptions {
   /** Policy or validation reasons, sent as the problem document's `reasons`. */
   reasons?: string[];
-  /** Seconds for a Retry-After header (rate_limited). */
+  /** Seconds for a Retry-After header (rate_limited, and the 503s of a store that recovers by itself). */
   retryAfter?: number;
 }
 

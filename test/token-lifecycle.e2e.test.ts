@@ -13,7 +13,7 @@ let dataFile: string;
 beforeAll(async () => {
   dataFile = join(await mkdtemp(join(tmpdir(), 'ztmint-policy-')), 'data.json');
   await copyFile(join(ROOT, 'policies', 'data.json'), dataFile);
-  stack = await startDevStack(['--policy-data', dataFile, '--rate-sub', '60/min,4']);
+  stack = await startDevStack(['--policy-data', dataFile, '--rate-sub', '6/min,4']);
 });
 afterAll(async () => {
   await stack?.stop();

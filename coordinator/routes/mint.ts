@@ -61,9 +61,16 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
     // Unpaired surrogates become U+FFFD, as in every signer: policy, token and audit see the same.
     ({ claims, request: req } = wellFormedPolicyInput(claims, req));
     base.request = { scopes: req.scopes, ttl: req.ttl, audience: req.audience };
-    const who = { oidc: { iss: claims.iss, sub: claims.sub, jti: claims.jti }, repository: claims.repository };
+    // The OIDC exp lets the embedded store rebuild its replay set from the audit log.
+    const who = { oidc: { iss: claims.iss, sub: claims.sub, jti: claims.jti, exp: claims.exp }, repository: claims.repository };
 
-    const limited = ctx.rateLimiter.check(claims, ctx.now());
+    let limited;
+    try {
+      limited = await ctx.rateLimiter.check(claims, ctx.now());
+    } catch (err) {
+      if (err instanceof ProblemError) return deny(err, who); // the shared counters are unreachable
+      throw err;
+    }
     if (limited.retryAfter > 0) {
       ctx.metrics.rateLimitHits.inc({ limit: limited.limit ?? 'unknown' });
       return deny(

@@ -14,7 +14,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const checked = await checkMinted(token, ctx.groupKey, ctx.issuer(), ctx.now());
     if (checked.status === 'invalid') return sendProblem(reply, 'invalid_token', 'not a token minted by this coordinator');
     // An expired token is inactive already; revoking it again is harmless.
-    if (checked.status === 'valid' && ctx.revocations.add(checked.claims.jti, checked.claims.exp)) {
+    if (checked.status === 'valid' && (await ctx.revocations.add(checked.claims.jti, checked.claims.exp))) {
       await ctx.appendAudit({
         event: 'revoke',
         jti: checked.claims.jti,

@@ -13,6 +13,8 @@ const HTTP_TIMEOUT_MS = 30_000;
 
 export interface DevStack {
   coordinator: string;
+  /** Every coordinator replica's URL (`coordinator` is the first). */
+  coordinators: string[];
   issuer: string;
   jwks: string;
   signers: Array<{ id: number; url: string; pid: number }>;

@@ -34,6 +34,10 @@ export interface StackOptions {
   state?: string;
   /** Extra coordinator arguments (e.g. rate limits). */
   coordinatorArgs?: string[];
+  /** Coordinator replicas (default 1); more than one needs a PostgreSQL `store`. */
+  coordinators?: number;
+  /** The coordinators' --store (default: the file store in the state directory). */
+  store?: string;
   /** Extra arguments for signer `index` (1-based), read at every (re)start. */
   signerArgs?: (index: number) => string[];
   env?: Record<string, string>;
@@ -175,6 +179,9 @@ export class Stack {
     readonly signers: ManagedProcess[],
     readonly coordinator: ManagedProcess,
     readonly threshold: number,
+    /** Every coordinator replica; `coordinator` is the first, whose URL is the public one. */
+    readonly replicas: ManagedProcess[],
+    readonly store?: string,
   ) {}
 
   static async start(opts: StackOptions = {}): Promise<Stack> {
@@ -191,8 +198,11 @@ export class Stack {
     await mkdir(join(state, 'logs'), { recursive: true });
     await opts.beforeStart?.(state);
 
-    const [coordinatorPort, ...signerPorts] = await freePorts(n + 1);
-    const coordinatorUrl = `http://${HOST}:${coordinatorPort}`;
+    const r = opts.coordinators ?? 1;
+    const ports = await freePorts(n + r);
+    const coordinatorPorts = ports.slice(0, r);
+    const signerPorts = ports.slice(r);
+    const coordinatorUrl = `http://${HOST}:${coordinatorPorts[0]}`;
     const issuer = await startDevIssuer({ host: HOST, audience: () => coordinatorUrl });
     const env = opts.env ?? {};
     const signers = signerPorts.map((port, i) => {
@@ -209,22 +219,28 @@ export class Stack {
         env,
       );
     });
-    const coordinator = new ManagedProcess(
-      'coordinator',
-      coordinatorUrl,
-      () => [
-        'coordinator', '--state', state, '--host', HOST, '--port', String(coordinatorPort),
-        '--oidc-issuer', issuer.url, '--oidc-audience', coordinatorUrl,
-        ...signers.flatMap((s) => ['--signer', `${s.name}=${s.url}`]),
-        ...(opts.coordinatorArgs ?? []),
-      ],
-      join(state, 'logs', 'coordinator.log'),
-      env,
-    );
-    const stack = new Stack(state, ownsState, issuer, coordinatorUrl, signers, coordinator, t);
+    const replicas = coordinatorPorts.map((port, i) => {
+      const name = r > 1 ? `coordinator-${i + 1}` : 'coordinator';
+      return new ManagedProcess(
+        name,
+        `http://${HOST}:${port}`,
+        () => [
+          'coordinator', '--state', state, '--host', HOST, '--port', String(port),
+          '--oidc-issuer', issuer.url, '--oidc-audience', coordinatorUrl,
+          ...signers.flatMap((s) => ['--signer', `${s.name}=${s.url}`]),
+          ...(opts.store ? ['--store', opts.store] : []),
+          ...(r > 1 ? ['--public-url', coordinatorUrl] : []),
+          ...(opts.coordinatorArgs ?? []),
+        ],
+        join(state, 'logs', `${name}.log`),
+        env,
+      );
+    });
+    const coordinator = replicas[0]!;
+    const stack = new Stack(state, ownsState, issuer, coordinatorUrl, signers, coordinator, t, replicas, opts.store);
     try {
       await Promise.all(signers.map((s) => s.start()));
-      await coordinator.start();
+      await Promise.all(replicas.map((c) => c.start()));
     } catch (e) {
       await stack.stop({ keepState: true });
       throw e;
@@ -263,9 +279,10 @@ export class Stack {
     return { records, torn };
   }
 
-  /** `ztmint audit verify --state <state>`, as an operator would run it. */
+  /** `ztmint audit verify --state <state>` (or `--store <url>`), as an operator would run it. */
   auditVerify(): { status: number | null; output: string } {
-    const r = spawnSync(process.execPath, [CLI, 'audit', 'verify', '--state', this.state], { encoding: 'utf8' });
+    const where = this.store ? ['--store', this.store] : ['--state', this.state];
+    const r = spawnSync(process.execPath, [CLI, 'audit', 'verify', ...where], { encoding: 'utf8', timeout: 120_000 });
     return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
   }
 
@@ -275,7 +292,7 @@ export class Stack {
   }
 
   async stop(opts: { keepState?: boolean } = {}): Promise<void> {
-    await Promise.allSettled([this.coordinator.close(), ...this.signers.map((s) => s.close())]);
+    await Promise.allSettled([...this.replicas.map((c) => c.close()), ...this.signers.map((s) => s.close())]);
     await this.issuer.close().catch(() => undefined);
     if (this.ownsState && !opts.keepState) await rm(this.state, { recursive: true, force: true });
   }

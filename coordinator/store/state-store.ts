@@ -1,0 +1,41 @@
+// The coordinator state that every replica must agree on, behind one interface with two
+// implementations: the embedded store (files in the state directory, one process) and PostgreSQL
+// (any number of replicas). Shared: the OIDC jti replay set, revocations, rate-limit counters and
+// the audit log's one hash chain. Per replica, never here: commitment pools, JWKS and policy caches.
+import type { AuditLog } from '../audit.js';
+
+/** The OIDC replay set: each (issuer, jti) is accepted once, until `expiresAtS` (then it is forgotten). */
+export interface ReplayGuard {
+  /** True the first time; false if any replica already accepted this token. */
+  claim(issuer: string, jti: string, expiresAtS: number): Promise<boolean>;
+}
+
+/** Revoked minted tokens by jti, until they expire. */
+export interface RevocationSet {
+  /** False if the jti was already revoked. */
+  add(jti: string, exp: number): boolean | Promise<boolean>;
+  /** Answered from this replica's copy, which follows the shared set within a second. */
+  has(jti: string): boolean;
+}
+
+export interface RateDecision {
+  /** Seconds to wait, or 0 when the request was counted. */
+  retryAfter: number;
+  /** The claim whose limit was hit. */
+  limit?: string;
+}
+
+/** Mint rate limits per repository and per OIDC subject. */
+export interface MintRateLimiter {
+  check(claims: Record<string, unknown>, nowMs: number): RateDecision | Promise<RateDecision>;
+}
+
+export interface StateStore {
+  /** What to name in logs and errors (never a password). */
+  readonly description: string;
+  readonly audit: AuditLog;
+  readonly revocations: RevocationSet;
+  readonly rateLimiter: MintRateLimiter;
+  readonly replay: ReplayGuard;
+  close(): Promise<void>;
+}
