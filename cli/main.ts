@@ -4,7 +4,6 @@ import { addServiceOptions, configFileOf, flagValues } from '../config/commander
 import { resolveConfig } from '../config/load.js';
 import { COORDINATOR_OPTIONS, SIGNER_OPTIONS } from '../config/option-table.js';
 import { coordinatorOptionsFrom, signerOptionsFrom } from './service-config.js';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startCoordinator } from '../coordinator/main.js';
 import { startSigner } from '../signers/main.js';

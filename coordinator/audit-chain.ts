@@ -58,7 +58,7 @@ export class ChainVerifier {
     try {
       expected = recordHash(rest);
     } catch (err) {
-      throw new Error(`record ${i}: not representable in RFC 8785 JSON (${(err as Error).message})`);
+      throw new Error(`record ${i}: not representable in RFC 8785 JSON (${(err as Error).message})`, { cause: err });
     }
     if (expected !== hash) throw new Error(`record ${i}: hash does not match its content`);
     this.visit?.(record);

@@ -265,7 +265,7 @@ export function fakeJwt(claims: Record<string, unknown> = {}, ttl = 900): string
 
 /** A mint response body as the coordinator sends it; jti, expiry and lifetime follow the token's claims. */
 export function mintBody(token: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  let claims: Record<string, unknown> = {};
+  let claims: Record<string, unknown>;
   try {
     claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
   } catch {
