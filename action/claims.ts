@@ -17,20 +17,7 @@ export function decodeClaims(jwt: string): Claims | undefined {
 }
 
 // The claims that grants usually match on come first; the rest follow in alphabetical order.
-const FIRST = [
-  'sub',
-  'repository',
-  'repository_owner',
-  'ref',
-  'ref_type',
-  'environment',
-  'workflow_ref',
-  'job_workflow_ref',
-  'event_name',
-  'actor',
-  'aud',
-  'iss',
-];
+const FIRST = ['sub', 'repository', 'repository_owner', 'ref', 'ref_type', 'environment', 'workflow_ref', 'job_workflow_ref', 'event_name', 'actor', 'aud', 'iss'];
 const TIMES = new Set(['iat', 'nbf', 'exp']);
 
 /** One `name: value` line per claim; times also as ISO 8601. */

@@ -79,8 +79,7 @@ export async function mintToken(opts: MintOptions): Promise<MintResult> {
   if (read.tooLarge) {
     throw new CoordinatorError(
       'response_too_large',
-      `coordinator answered HTTP ${res.status} with a body larger than ${MINT_BODY_LIMIT / 1024} KiB; ` +
-        'the Action stopped reading it. Is `coordinator-url` right?',
+      `coordinator answered HTTP ${res.status} with a body larger than ${MINT_BODY_LIMIT / 1024} KiB; ` + 'the Action stopped reading it. Is `coordinator-url` right?',
       { status: res.status },
     );
   }
@@ -94,8 +93,7 @@ export async function mintToken(opts: MintOptions): Promise<MintResult> {
   if (parsed === undefined) {
     throw new CoordinatorError(
       'malformed_response',
-      `coordinator answered HTTP ${res.status} with a body that is not JSON ` +
-        `(content-type "${untrusted(res.headers.get('content-type') ?? '')}"); is \`coordinator-url\` right?`,
+      `coordinator answered HTTP ${res.status} with a body that is not JSON ` + `(content-type "${untrusted(res.headers.get('content-type') ?? '')}"); is \`coordinator-url\` right?`,
       { status: res.status },
     );
   }
@@ -143,8 +141,7 @@ async function send(opts: CallOptions, url: string, init: RequestInit): Promise<
     await res.body?.cancel().catch(() => undefined);
     throw new CoordinatorError(
       'coordinator_redirect',
-      `coordinator answered ${url} with a redirect (HTTP ${res.status}${location ? ` to ${untrusted(location)}` : ''}); ` +
-        'set `coordinator-url` to the final base URL',
+      `coordinator answered ${url} with a redirect (HTTP ${res.status}${location ? ` to ${untrusted(location)}` : ''}); ` + 'set `coordinator-url` to the final base URL',
       { status: res.status },
     );
   }
@@ -152,12 +149,7 @@ async function send(opts: CallOptions, url: string, init: RequestInit): Promise<
 }
 
 /** Explains a failed fetch() and says whether another attempt might help. */
-export function describeFetchFailure(
-  err: unknown,
-  url: string,
-  timeoutMs: number,
-  context: { clientCert?: boolean } = {},
-): { message: string; retryable: boolean; timedOut: boolean } {
+export function describeFetchFailure(err: unknown, url: string, timeoutMs: number, context: { clientCert?: boolean } = {}): { message: string; retryable: boolean; timedOut: boolean } {
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
     const limit = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`;
     return { message: `coordinator did not answer ${url} within ${limit}; retry later`, retryable: true, timedOut: true };
@@ -181,17 +173,13 @@ export function describeFetchFailure(
     hint = "the coordinator did not accept the client certificate: check `client-cert` / `client-key` with the coordinator's operators";
     retryable = false;
   } else if (/certificate|self[- ]signed|CERT_|UNABLE_TO_VERIFY|unable to get (local )?issuer/i.test(reason)) {
-    hint =
-      "the coordinator's TLS certificate is not trusted: set the `ca-cert` input to the PEM of the CA " +
-      'that issued it (or use a publicly trusted certificate)';
+    hint = "the coordinator's TLS certificate is not trusted: set the `ca-cert` input to the PEM of the CA " + 'that issued it (or use a publicly trusted certificate)';
     retryable = false;
   } else if (/proxy/i.test(reason)) {
     hint = 'the HTTP(S) proxy refused the connection: check HTTPS_PROXY / HTTP_PROXY / NO_PROXY for this step';
   } else if (url.startsWith('https:') && !context.clientCert && /other side closed|ECONNRESET|socket hang up/i.test(reason)) {
     // With TLS 1.3 a server that demands a client certificate just closes the connection.
-    hint =
-      'the coordinator closed the connection; if it requires client certificates (mTLS), set the ' +
-      '`client-cert` and `client-key` inputs, otherwise check `coordinator-url` and retry later';
+    hint = 'the coordinator closed the connection; if it requires client certificates (mTLS), set the ' + '`client-cert` and `client-key` inputs, otherwise check `coordinator-url` and retry later';
   }
   return { message: `could not reach the coordinator at ${url}: ${reason}; ${hint}`, retryable, timedOut: false };
 }

@@ -32,12 +32,11 @@ export function tlsOptions(tls: TlsInputs): SecureContextOptions {
   } catch (err) {
     // OpenSSL's messages name the problem ("key values mismatch", "bad base64 decode"), never the key.
     const reason = err instanceof Error ? err.message : String(err);
-    const which =
-      /key values mismatch/i.test(reason)
-        ? 'input `client-key` is not the private key of `client-cert`'
-        : tls.clientKey !== undefined && /key|decrypt|PEM|asn1|decoder/i.test(reason) && !/certificate/i.test(reason)
-          ? 'input `client-key` could not be loaded (an unencrypted PEM private key is needed)'
-          : 'inputs `ca-cert` / `client-cert` could not be loaded as PEM certificates';
+    const which = /key values mismatch/i.test(reason)
+      ? 'input `client-key` is not the private key of `client-cert`'
+      : tls.clientKey !== undefined && /key|decrypt|PEM|asn1|decoder/i.test(reason) && !/certificate/i.test(reason)
+        ? 'input `client-key` could not be loaded (an unencrypted PEM private key is needed)'
+        : 'inputs `ca-cert` / `client-cert` could not be loaded as PEM certificates';
     throw new InputError(`${which}: ${reason}`);
   }
   return options;

@@ -70,18 +70,12 @@ export function parseScopes(raw: string): string[] {
     const scope = part.trim();
     if (scope === '') continue;
     if (!SCOPE_TOKEN.test(scope)) {
-      throw new InputError(
-        `input \`scopes\`: ${JSON.stringify(scope)} is not a valid scope ` +
-          '(no spaces, quotes or backslashes; separate scopes with commas or newlines)',
-      );
+      throw new InputError(`input \`scopes\`: ${JSON.stringify(scope)} is not a valid scope ` + '(no spaces, quotes or backslashes; separate scopes with commas or newlines)');
     }
     if (!scopes.includes(scope)) scopes.push(scope);
   }
   if (scopes.length === 0) {
-    throw new InputError(
-      'input `scopes` is empty: list at least one scope, e.g. `scopes: deploy:canary` ' +
-        '(separate several with commas or newlines)',
-    );
+    throw new InputError('input `scopes` is empty: list at least one scope, e.g. `scopes: deploy:canary` ' + '(separate several with commas or newlines)');
   }
   return scopes;
 }
@@ -104,23 +98,12 @@ export function parseTtl(raw: string): number | undefined {
 
 /** Parses `retries`: a whole number 0..10, default 3. */
 export function parseRetries(raw: string): number {
-  return (
-    parseWhole('retries', raw, 0, MAX_RETRIES, `a whole number from 0 to ${MAX_RETRIES} (e.g. \`retries: 3\`)`) ??
-    DEFAULT_RETRIES
-  );
+  return parseWhole('retries', raw, 0, MAX_RETRIES, `a whole number from 0 to ${MAX_RETRIES} (e.g. \`retries: 3\`)`) ?? DEFAULT_RETRIES;
 }
 
 /** Parses `timeout-seconds`: a whole number 1..3600, default 120. */
 export function parseTimeoutSeconds(raw: string): number {
-  return (
-    parseWhole(
-      'timeout-seconds',
-      raw,
-      1,
-      MAX_TIMEOUT_SECONDS,
-      `a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS} (e.g. \`timeout-seconds: 120\`)`,
-    ) ?? DEFAULT_TIMEOUT_SECONDS
-  );
+  return parseWhole('timeout-seconds', raw, 1, MAX_TIMEOUT_SECONDS, `a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS} (e.g. \`timeout-seconds: 120\`)`) ?? DEFAULT_TIMEOUT_SECONDS;
 }
 
 /** Parses a boolean input the way the runner's YAML 1.2 core schema spells booleans; empty gives `fallback`. */
@@ -143,15 +126,11 @@ export function parseExportEnv(raw: string): string | undefined {
   if (value === '') return undefined;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
     throw new InputError(
-      `input \`export-env\`: ${JSON.stringify(value)} is not an environment variable name ` +
-        '(letters, digits and `_`, not starting with a digit; e.g. `export-env: DEPLOY_TOKEN`)',
+      `input \`export-env\`: ${JSON.stringify(value)} is not an environment variable name ` + '(letters, digits and `_`, not starting with a digit; e.g. `export-env: DEPLOY_TOKEN`)',
     );
   }
   if (RESERVED_ENV.test(value) || RESERVED_NAMES.has(value.toUpperCase())) {
-    throw new InputError(
-      `input \`export-env\`: ${value} is reserved for the runner or the toolchain; choose another name, ` +
-        'e.g. `export-env: DEPLOY_TOKEN`',
-    );
+    throw new InputError(`input \`export-env\`: ${value} is reserved for the runner or the toolchain; choose another name, ` + 'e.g. `export-env: DEPLOY_TOKEN`');
   }
   return value;
 }
@@ -209,12 +188,7 @@ export function readConnectionInputs(getInput: GetInput): ConnectionInputs {
 
 function isLoopback(hostname: string): boolean {
   const h = hostname.toLowerCase();
-  return (
-    h === 'localhost' ||
-    h.endsWith('.localhost') ||
-    h === '[::1]' ||
-    /^127(\.[0-9]{1,3}){3}$/.test(h)
-  );
+  return h === 'localhost' || h.endsWith('.localhost') || h === '[::1]' || /^127(\.[0-9]{1,3}){3}$/.test(h);
 }
 
 /**
@@ -236,24 +210,16 @@ export function parseCoordinatorUrl(raw: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new InputError(
-      `input \`coordinator-url\`: ${JSON.stringify(value)} is not an absolute URL ` +
-        '(e.g. `https://ztmint.example.com`)',
-    );
+    throw new InputError(`input \`coordinator-url\`: ${JSON.stringify(value)} is not an absolute URL ` + '(e.g. `https://ztmint.example.com`)');
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
-    throw new InputError(
-      `input \`coordinator-url\`: ${JSON.stringify(value)} must use https:// ` +
-        '(plain http:// is only accepted for localhost / 127.0.0.1 / [::1])',
-    );
+    throw new InputError(`input \`coordinator-url\`: ${JSON.stringify(value)} must use https:// ` + '(plain http:// is only accepted for localhost / 127.0.0.1 / [::1])');
   }
   if (url.username !== '' || url.password !== '') {
     throw new InputError('input `coordinator-url` must not contain a user name or password');
   }
   if (url.search !== '' || url.hash !== '') {
-    throw new InputError(
-      'input `coordinator-url` must not contain a query (`?`) or fragment (`#`): give the base URL only',
-    );
+    throw new InputError('input `coordinator-url` must not contain a query (`?`) or fragment (`#`): give the base URL only');
   }
   return url.href.replace(/\/+$/, '');
 }

@@ -37,8 +37,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** Validates a 200 body against the protocol and the local clock (`now`, ms). */
 export function parseMintResponse(body: unknown, now: number): MintResult {
-  const bad = (what: string): CoordinatorError =>
-    new CoordinatorError('malformed_response', `coordinator's mint response is malformed: ${what}`);
+  const bad = (what: string): CoordinatorError => new CoordinatorError('malformed_response', `coordinator's mint response is malformed: ${what}`);
   if (!isRecord(body)) throw bad('not a JSON object');
   const { token, token_type, expires_at, expires_in, jti, scopes, audience, audit } = body;
   if (token === undefined || token === null || token === '') throw bad('`token` missing');
@@ -66,10 +65,7 @@ export function parseMintResponse(body: unknown, now: number): MintResult {
     throw bad('`expires_in` is not the lifetime of the token (`exp` - `iat`)');
   }
   if (Math.abs(expiresAtMs - (now + expires_in * 1000)) > MAX_CLOCK_SKEW_MS) {
-    throw bad(
-      `\`expires_at\` is not \`expires_in\` seconds from now (give or take ${MAX_CLOCK_SKEW_MS / 60_000} min); ` +
-        "check the runner's and the coordinator's clocks",
-    );
+    throw bad(`\`expires_at\` is not \`expires_in\` seconds from now (give or take ${MAX_CLOCK_SKEW_MS / 60_000} min); ` + "check the runner's and the coordinator's clocks");
   }
 
   if (!Array.isArray(scopes) || scopes.length > MAX_SCOPES || !scopes.every(isScopeToken)) {

@@ -98,10 +98,7 @@ export async function runPost(deps: RunDeps): Promise<void> {
       log.info(`Cleared $${saved.exportEnv} for the rest of the job.`);
     }
     if (saved.problems.length > 0) {
-      log.warning(
-        `not revoking: the main step's saved state is not what it writes (${saved.problems.join('; ')}). ` +
-          `If a token was minted, it stays valid ${until}.`,
-      );
+      log.warning(`not revoking: the main step's saved state is not what it writes (${saved.problems.join('; ')}). ` + `If a token was minted, it stays valid ${until}.`);
       return;
     }
     if (saved.coordinatorUrl === undefined) {
@@ -125,17 +122,14 @@ export async function runPost(deps: RunDeps): Promise<void> {
     if (connection.tls.clientKey !== undefined) {
       secrets.maskPem(connection.tls.clientKey);
     }
-    http = deps.fetch
-      ? { fetch: deps.fetch, close: async () => undefined }
-      : (deps.createHttpClient ?? createHttpClient)(connection.tls);
+    http = deps.fetch ? { fetch: deps.fetch, close: async () => undefined } : (deps.createHttpClient ?? createHttpClient)(connection.tls);
     const fetch = http.fetch;
     const deadline = clock.now() + connection.timeoutSeconds * 1000;
     const attemptCap = deps.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
     const { coordinatorUrl, token } = saved;
 
     await withRetries(
-      (_attempt, remaining) =>
-        revokeToken({ fetch, coordinatorUrl, token, clientCert: connection.tls.clientCert !== undefined, timeoutMs: Math.min(remaining, attemptCap), now: clock.now }),
+      (_attempt, remaining) => revokeToken({ fetch, coordinatorUrl, token, clientCert: connection.tls.clientCert !== undefined, timeoutMs: Math.min(remaining, attemptCap), now: clock.now }),
       {
         retries: connection.retries,
         deadline,
@@ -151,9 +145,7 @@ export async function runPost(deps: RunDeps): Promise<void> {
     const last = err instanceof RetriesExhausted ? err.last : err;
     const message = last instanceof Error ? last.message : String(last);
     // A warning, not a failure: the deploy itself went through, and the token expires on its own.
-    log.warning(
-      `could not revoke the ${what}: ${message}\nThe token stays valid until it expires${saved.expiresAt ? ` (${saved.expiresAt})` : ''}.`,
-    );
+    log.warning(`could not revoke the ${what}: ${message}\nThe token stays valid until it expires${saved.expiresAt ? ` (${saved.expiresAt})` : ''}.`);
   } finally {
     await http?.close().catch(() => undefined);
   }

@@ -97,10 +97,7 @@ export function problemError(call: 'mint' | 'revoke', answer: FailedAnswer, ctx:
         : status === 407
           ? 'a proxy asks for authentication: put its credentials in HTTPS_PROXY (http://user:password@host:port)'
           : 'check `coordinator-url` and that the coordinator is up';
-    const without =
-      answer.body === undefined
-        ? 'with a body larger than the Action reads'
-        : `without a problem+json body (content-type "${contentType}")`;
+    const without = answer.body === undefined ? 'with a body larger than the Action reads' : `without a problem+json body (content-type "${contentType}")`;
     return make(`coordinator answered HTTP ${status}${statusText} ${without}; ${hint}`);
   }
 
@@ -110,20 +107,13 @@ export function problemError(call: 'mint' | 'revoke', answer: FailedAnswer, ctx:
   const title = problem.title !== undefined ? untrusted(problem.title) : undefined;
   const said = detail ? `: ${detail}` : '';
   const later =
-    `Retry later${retryAfterMs !== undefined ? ` (the coordinator asks for ${Math.ceil(retryAfterMs / 1000)} s)` : ''}: ` +
-    're-run the job, or raise the `retries` / `timeout-seconds` inputs';
+    `Retry later${retryAfterMs !== undefined ? ` (the coordinator asks for ${Math.ceil(retryAfterMs / 1000)} s)` : ''}: ` + 're-run the job, or raise the `retries` / `timeout-seconds` inputs';
 
   if (call === 'revoke') {
     if (code === 'invalid_token') {
-      return make(
-        `the coordinator does not accept the token for revocation (invalid_token)${said}\n` +
-          'It has most likely expired already, which makes it unusable anyway.',
-      );
+      return make(`the coordinator does not accept the token for revocation (invalid_token)${said}\n` + 'It has most likely expired already, which makes it unusable anyway.');
     }
-    return make(
-      `the coordinator refused to revoke the token with HTTP ${status}${shownCode ? ` (${shownCode})` : ''}${said}` +
-        (retryable ? `\n${later}.` : ''),
-    );
+    return make(`the coordinator refused to revoke the token with HTTP ${status}${shownCode ? ` (${shownCode})` : ''}${said}` + (retryable ? `\n${later}.` : ''));
   }
 
   // The raw detail decides which hint fits; only its escaped form is quoted.
@@ -165,27 +155,20 @@ export function problemError(call: 'mint' | 'revoke', answer: FailedAnswer, ctx:
     case 'invalid_request':
       return make(`the coordinator rejected the request (invalid_request)${said}\nCheck the \`scopes\`, \`ttl\` and \`audience\` inputs.`);
     case 'token_replayed':
-      return make(
-        `the coordinator has already seen this OIDC token (token_replayed)${said}\n` +
-          'Each OIDC token can be used once; re-run the job to get a fresh one.',
-      );
+      return make(`the coordinator has already seen this OIDC token (token_replayed)${said}\n` + 'Each OIDC token can be used once; re-run the job to get a fresh one.');
     case 'rate_limited':
       return make(`the coordinator is rate limiting mints (rate_limited)${said}\n${later}.`);
     case 'quorum_unavailable':
       return make(
-        `not enough signers are reachable to sign the token (quorum_unavailable)${said}\n` +
-          `No token was issued. ${later}; if it persists, ask the coordinator's operators to check the signers.`,
+        `not enough signers are reachable to sign the token (quorum_unavailable)${said}\n` + `No token was issued. ${later}; if it persists, ask the coordinator's operators to check the signers.`,
       );
     case 'audit_unavailable':
       return make(
-        `the coordinator could not write its audit log (audit_unavailable)${said}\n` +
-          `No token was issued. ${later}; if it persists, ask the coordinator's operators to check the audit store.`,
+        `the coordinator could not write its audit log (audit_unavailable)${said}\n` + `No token was issued. ${later}; if it persists, ask the coordinator's operators to check the audit store.`,
       );
     default:
       return make(
-        `the coordinator refused the mint with HTTP ${status}` +
-          `${shownCode ? ` (${shownCode})` : ''}${title && title !== detail ? `: ${title}` : ''}${said}` +
-          (retryable ? `\n${later}.` : ''),
+        `the coordinator refused the mint with HTTP ${status}` + `${shownCode ? ` (${shownCode})` : ''}${title && title !== detail ? `: ${title}` : ''}${said}` + (retryable ? `\n${later}.` : ''),
       );
   }
 }

@@ -44,9 +44,7 @@ export async function readBoundedBody(res: Response, limit: number, abort: () =>
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     throw new CoordinatorError(
       timedOut ? 'coordinator_timeout' : 'coordinator_unreachable',
-      timedOut
-        ? 'the coordinator did not finish its answer in time; retry later'
-        : `reading the coordinator's response failed: ${untrusted(err instanceof Error ? err.message : String(err))}`,
+      timedOut ? 'the coordinator did not finish its answer in time; retry later' : `reading the coordinator's response failed: ${untrusted(err instanceof Error ? err.message : String(err))}`,
       { status: res.status, retryable: true, cause: err },
     );
   }

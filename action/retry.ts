@@ -86,10 +86,7 @@ export class RetriesExhausted extends ZtmintError<(typeof STOP_CODES)[RetryStop]
  * error, the retries run out, or the deadline does not leave room for the next wait.
  * Throws RetriesExhausted wrapping the last error in every failure case.
  */
-export async function withRetries<T>(
-  attempt: (n: number, remainingMs: number) => Promise<T>,
-  opts: RetryOptions,
-): Promise<T> {
+export async function withRetries<T>(attempt: (n: number, remainingMs: number) => Promise<T>, opts: RetryOptions): Promise<T> {
   const { clock } = opts;
   for (let n = 1; ; n++) {
     const remaining = opts.deadline - clock.now();

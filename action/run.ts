@@ -54,7 +54,7 @@ export const PERMISSIONS_HINT =
   'ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set): add `permissions: id-token: write` to the job ' +
   '(fork pull requests never get an OIDC token)';
 
-export const CLAIMS_GROUP = 'OIDC token claims (what the coordinator\'s policy matches on)';
+export const CLAIMS_GROUP = "OIDC token claims (what the coordinator's policy matches on)";
 
 /**
  * Mints a token and sets the outputs. Never throws: any failure ends in `core.setFailed` with
@@ -79,9 +79,7 @@ export async function run(deps: RunDeps): Promise<void> {
       throw new InputError(PERMISSIONS_HINT);
     }
 
-    http = deps.fetch
-      ? { fetch: deps.fetch, close: async () => undefined }
-      : (deps.createHttpClient ?? createHttpClient)(inputs.tls);
+    http = deps.fetch ? { fetch: deps.fetch, close: async () => undefined } : (deps.createHttpClient ?? createHttpClient)(inputs.tls);
     const fetch = http.fetch;
     const deadline = clock.now() + inputs.timeoutSeconds * 1000;
     const attemptCap = deps.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
@@ -123,10 +121,7 @@ export async function run(deps: RunDeps): Promise<void> {
           clock,
           onRetry: ({ attempt, error, delayMs }) => {
             const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-            log.info(
-              `Attempt ${attempt} of ${inputs.retries + 1} failed: ${reason ?? ''}\n` +
-                `Retrying in ${(delayMs / 1000).toFixed(1)} s with a fresh OIDC token.`,
-            );
+            log.info(`Attempt ${attempt} of ${inputs.retries + 1} failed: ${reason ?? ''}\n` + `Retrying in ${(delayMs / 1000).toFixed(1)} s with a fresh OIDC token.`);
           },
         },
       );
@@ -165,8 +160,7 @@ export async function run(deps: RunDeps): Promise<void> {
     );
 
     if (deps.appendSummary) {
-      const repository =
-        typeof claims?.repository === 'string' ? claims.repository : env.GITHUB_REPOSITORY || undefined;
+      const repository = typeof claims?.repository === 'string' ? claims.repository : env.GITHUB_REPOSITORY || undefined;
       const { token: _token, tokenType: _type, ...facts } = minted;
       try {
         await deps.appendSummary(
@@ -195,18 +189,13 @@ export async function run(deps: RunDeps): Promise<void> {
 async function getOidcToken(core: Core, audience: string, remainingMs: number): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error('the runner did not hand out an OIDC token in time (`timeout-seconds`)')),
-      Math.max(0, remainingMs),
-    );
+    timer = setTimeout(() => reject(new Error('the runner did not hand out an OIDC token in time (`timeout-seconds`)')), Math.max(0, remainingMs));
   });
   try {
     return await Promise.race([core.getIDToken(audience), timeout]);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new Error(
-      `could not get an OIDC token from the runner (audience ${JSON.stringify(audience)}): ${reason.replace(/\s*\n\s*/g, ' ').trim()}`,
-    );
+    throw new Error(`could not get an OIDC token from the runner (audience ${JSON.stringify(audience)}): ${reason.replace(/\s*\n\s*/g, ' ').trim()}`);
   } finally {
     clearTimeout(timer);
   }
@@ -231,10 +220,7 @@ function giveUp(err: unknown, timeoutSeconds: number): Error {
   const last = err.last instanceof Error ? err.last.message : String(err.last);
   if (err.reason === 'final') return new Error(last);
   if (err.reason === 'deadline') {
-    return new Error(
-      `${last}\n(gave up after ${err.attempts} attempt${err.attempts === 1 ? '' : 's'}: ` +
-        `the \`timeout-seconds\` limit of ${timeoutSeconds} s leaves no time for another)`,
-    );
+    return new Error(`${last}\n(gave up after ${err.attempts} attempt${err.attempts === 1 ? '' : 's'}: ` + `the \`timeout-seconds\` limit of ${timeoutSeconds} s leaves no time for another)`);
   }
   if (err.attempts <= 1) return new Error(last);
   return new Error(`${last}\n(gave up after ${err.attempts} attempts; \`retries\` sets how many)`);

@@ -47,14 +47,5 @@ export function mintSummary(f: SummaryFacts): string {
     ['Revocation', f.revoke ? 'at the end of the job (post step)' : 'none (<code>revoke: false</code>): valid until it expires'],
   ];
   if (f.exportEnv) rows.push(['Exported to', `environment variable ${escapeCell(f.exportEnv)} (cleared at the end of the job)`]);
-  return [
-    '### ztmint: deploy token minted',
-    '',
-    '| | |',
-    '|---|---|',
-    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
-    '',
-    'The token itself is masked in the logs and not shown here.',
-    '',
-  ].join('\n');
+  return ['### ztmint: deploy token minted', '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '', 'The token itself is masked in the logs and not shown here.', ''].join('\n');
 }

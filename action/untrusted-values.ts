@@ -20,8 +20,7 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 // RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 // RFC 3339 section 5.6 date-time (T, Z case-insensitive as the RFC allows).
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](\d{2}):(\d{2}))$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](\d{2}):(\d{2}))$/;
 
 /** A compact JWS (three base64url parts), at most MAX_TOKEN_CHARS long. */
 export function isCompactJws(value: unknown): value is string {

@@ -55,7 +55,9 @@ async function main(): Promise<void> {
     else if (['--levels', '--duration', '--warmup', '--max-tokens', '--cpu-prof', '--slo-p99'].includes(a)) e2e.push(a, argv[++i] ?? '');
     else if (['--store-concurrency', '--store-duration', '--store-warmup'].includes(a)) store.push(a, argv[++i] ?? '');
     else if (a === '--help' || a === '-h') {
-      process.stderr.write('usage: node build/bench/all.js [--json] [--quick] [--skip-micro] [--skip-e2e] [--rounds N] [--primitives] [--levels 1,4,8,16,32] [--duration S] [--warmup S] [--max-tokens N] [--cpu-prof DIR] [--slo-p99 MS] [--skip-store] [--store-concurrency C] [--store-duration S] [--store-warmup S]\n');
+      process.stderr.write(
+        'usage: node build/bench/all.js [--json] [--quick] [--skip-micro] [--skip-e2e] [--rounds N] [--primitives] [--levels 1,4,8,16,32] [--duration S] [--warmup S] [--max-tokens N] [--cpu-prof DIR] [--slo-p99 MS] [--skip-store] [--store-concurrency C] [--store-duration S] [--store-warmup S]\n',
+      );
       return;
     } else throw new Error(`unknown argument ${a}`);
   }

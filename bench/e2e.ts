@@ -132,11 +132,7 @@ async function startStack(opts: E2eOptions): Promise<Stack> {
     env.ZTMINT_BENCH_CPU_PROF = opts.cpuProf;
   }
   const generous = '1000000/min,1000000';
-  const child = spawn(
-    process.execPath,
-    [CLI, 'dev', '--json', '--state', state, '--rate-repository', generous, '--rate-sub', generous],
-    { stdio: ['ignore', 'pipe', 'pipe'], env },
-  );
+  const child = spawn(process.execPath, [CLI, 'dev', '--json', '--state', state, '--rate-repository', generous, '--rate-sub', generous], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let printed = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     printed += chunk.toString();
@@ -340,10 +336,14 @@ export async function runE2e(opts: E2eOptions): Promise<E2eResult> {
     // Best: the highest throughput among the levels that meet the p99 bound (else the highest overall).
     const ok = sweep.filter((l) => l.p99_ms <= opts.sloP99Ms && l.mints > 0);
     const best = (ok.length ? ok : sweep).reduce((a, b) => (b.mints_per_s > a.mints_per_s ? b : a));
-    progress(`e2e: best ${best.mints_per_s} mints/s at concurrency ${best.concurrency} (p99 ${best.p99_ms} ms${ok.length ? ` ≤ ${opts.sloP99Ms}` : `, no level met p99 ≤ ${opts.sloP99Ms}`}); peak RSS coordinator ${rss_coordinator_mb} MB, signers ≤ ${rss_signers_mb} MB`);
+    progress(
+      `e2e: best ${best.mints_per_s} mints/s at concurrency ${best.concurrency} (p99 ${best.p99_ms} ms${ok.length ? ` ≤ ${opts.sloP99Ms}` : `, no level met p99 ≤ ${opts.sloP99Ms}`}); peak RSS coordinator ${rss_coordinator_mb} MB, signers ≤ ${rss_signers_mb} MB`,
+    );
     const cpu = best.cpu_ms_per_mint.coordinator + best.cpu_ms_per_mint.signers + best.cpu_ms_per_mint.loadgen;
     const cores = cpus().length;
-    progress(`e2e: at that level ${cpu.toFixed(2)} CPU ms per mint (all processes) → at most ${Math.round((cores * 1000) / cpu)} mints/s on ${cores} idle cores; load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}`);
+    progress(
+      `e2e: at that level ${cpu.toFixed(2)} CPU ms per mint (all processes) → at most ${Math.round((cores * 1000) / cpu)} mints/s on ${cores} idle cores; load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}`,
+    );
     return {
       mints_per_s: best.mints_per_s,
       p50_ms: best.p50_ms,

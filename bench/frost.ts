@@ -11,19 +11,7 @@
 // --primitives also times the libsodium calls one signature is made of (stderr only).
 // Method and results: docs/benchmarks.md.
 import { createPublicKey, generateKeyPairSync, sign as edSign, verify as edVerify } from 'node:crypto';
-import {
-  aggregate,
-  CIPHERSUITE,
-  commit,
-  commitmentFromWire,
-  frost,
-  identifierFromIndex,
-  signShare,
-  toFrostPublic,
-  verifyShare,
-  type GroupInfo,
-  type SecretShare,
-} from '../protocol/ciphersuite.js';
+import { aggregate, CIPHERSUITE, commit, commitmentFromWire, frost, identifierFromIndex, signShare, toFrostPublic, verifyShare, type GroupInfo, type SecretShare } from '../protocol/ciphersuite.js';
 import { b64url } from '../protocol/encoding.js';
 import { scalarMul } from '../protocol/frost/scalar.js';
 import { sodium } from '../protocol/frost/sodium.js';
@@ -100,9 +88,7 @@ function setup() {
   };
   const shares: SecretShare[] = [ids[0]!, ids[1]!].map((id) => deal.secretShares[id]!);
   // A JWT signing input of typical size (header.payload, ~700 bytes).
-  const message = new TextEncoder().encode(
-    `eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCIsImtpZCI6IjAxMjM0NTY3ODlhYmNkZWYifQ.${'x'.repeat(620)}`,
-  );
+  const message = new TextEncoder().encode(`eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCIsImtpZCI6IjAxMjM0NTY3ODlhYmNkZWYifQ.${'x'.repeat(620)}`);
   return { group, shares, message };
 }
 
@@ -195,10 +181,14 @@ function breakdown(group: GroupInfo, s1: SecretShare, s2: SecretShare, message: 
   // signShare consumes its nonces: measure commit + signShare, then subtract commit.
   const other = commit(s2);
   const signShareMs =
-    measure(() => {
-      const c1 = commit(s1);
-      signShare(s1, group, c1.nonces, [c1.commitment, other.commitment], message);
-    }, budgetMs, 10).cpuMs - commitMs;
+    measure(
+      () => {
+        const c1 = commit(s1);
+        signShare(s1, group, c1.nonces, [c1.commitment, other.commitment], message);
+      },
+      budgetMs,
+      10,
+    ).cpuMs - commitMs;
   const c1 = commit(s1);
   const c2 = commit(s2);
   const list = [c1.commitment, c2.commitment];

@@ -39,9 +39,31 @@ const CATEGORIES: Array<[string, (f: CallFrame, where: string) => boolean]> = [
   ['policy (opa-wasm)', (_f, w) => w.includes('opa') || w === 'protocol/policy-eval.js'],
   ['mint check / token building', (_f, w) => w === 'signers/mint-check.js' || w === 'protocol/token.js' || w === 'protocol/encoding.js'],
   ['audit log (hash, JSON, write, fdatasync)', (_f, w) => w === 'coordinator/audit.js' || w === 'protocol/canonical-json.js' || w === 'node:internal/fs/promises'],
-  ['sockets, TLS, streams', (f, w) => ['writev', 'writeBuffer', 'writeUtf8String', 'writeLatin1String'].includes(f.functionName) || ['node:net', 'node:_tls_wrap', 'node:internal/stream_base_commons', 'node:internal/streams/readable', 'node:internal/streams/writable'].includes(w)],
+  [
+    'sockets, TLS, streams',
+    (f, w) =>
+      ['writev', 'writeBuffer', 'writeUtf8String', 'writeLatin1String'].includes(f.functionName) ||
+      ['node:net', 'node:_tls_wrap', 'node:internal/stream_base_commons', 'node:internal/streams/readable', 'node:internal/streams/writable'].includes(w),
+  ],
   ['HTTP client (undici)', (_f, w) => w === 'undici' || w === 'coordinator/signer-client.js'],
-  ['HTTP server (fastify, node:http, JSON, schemas)', (_f, w) => ['fastify', 'find-my-way', 'secure-json-parse', 'ajv', 'fast-json-stringify', 'avvio', 'light-my-request', 'pino', 'node:_http_server', 'node:_http_common', 'node:_http_incoming', 'node:_http_outgoing'].includes(w)],
+  [
+    'HTTP server (fastify, node:http, JSON, schemas)',
+    (_f, w) =>
+      [
+        'fastify',
+        'find-my-way',
+        'secure-json-parse',
+        'ajv',
+        'fast-json-stringify',
+        'avvio',
+        'light-my-request',
+        'pino',
+        'node:_http_server',
+        'node:_http_common',
+        'node:_http_incoming',
+        'node:_http_outgoing',
+      ].includes(w),
+  ],
   ['signing run, pool, nonce store', (_f, w) => ['coordinator/signing.js', 'coordinator/commitment-pool.js', 'signers/nonce-store.js', 'signers/server.js'].includes(w)],
   ['mint route, metrics, rate limit', (_f, w) => w.startsWith('coordinator/') || w === 'prom-client'],
 ];
@@ -109,4 +131,4 @@ function summarise(file: string, top: number): void {
 const args = process.argv.slice(2);
 const topAt = args.indexOf('--top');
 const top = topAt >= 0 ? Number(args[topAt + 1]) : 25;
-for (const file of args.filter((a, i) => !a.startsWith("--") && (topAt < 0 || i !== topAt + 1))) summarise(file, top);
+for (const file of args.filter((a, i) => !a.startsWith('--') && (topAt < 0 || i !== topAt + 1))) summarise(file, top);

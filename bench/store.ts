@@ -140,7 +140,9 @@ async function measure(label: string, args: string[], opts: StoreBenchOptions): 
       p50_ms: Number(percentile(sorted, 50).toFixed(1)),
       p99_ms: Number(percentile(sorted, 99).toFixed(1)),
     };
-    progress(`store: ${label.padEnd(24)} ${run.mints_per_s.toFixed(0).padStart(4)} mints/s  p50 ${run.p50_ms} ms  p99 ${run.p99_ms} ms  (${run.mints} mints, ${run.errors} errors, c=${opts.concurrency})`);
+    progress(
+      `store: ${label.padEnd(24)} ${run.mints_per_s.toFixed(0).padStart(4)} mints/s  p50 ${run.p50_ms} ms  p99 ${run.p99_ms} ms  (${run.mints} mints, ${run.errors} errors, c=${opts.concurrency})`,
+    );
     return run;
   } finally {
     await Promise.all(pools.map((p) => p.close()));

@@ -37,7 +37,7 @@ export function registerDkgCommands(program: Command): void {
   program
     .command('dkg')
     .description('distributed key generation across signer processes (no trusted dealer): each signer seals its own share, this relay writes <state>/group.json')
-    .requiredOption('--state <dir>', 'state directory (its tls/ is created like keygen\'s if missing)')
+    .requiredOption('--state <dir>', "state directory (its tls/ is created like keygen's if missing)")
     .addOption(new Option('--signers <n>', 'number of signers').argParser(integer).default(3))
     .addOption(new Option('--threshold <t>', 'signers needed for a signature').argParser(integer).default(2))
     .option('--signer <name=url>', 'a running `ztmint signer dkg-serve`, e.g. signer-1=https://host:7001 (repeatable; default: start --signers local ones)', collect, [])
@@ -104,7 +104,7 @@ export function registerDkgCommands(program: Command): void {
     .option('--key-label <label>', 'pkcs11: CKA_LABEL of the key')
     .option('--key-id <hex>', 'pkcs11: CKA_ID of the key, hex')
     .option('--kms-key <ocid>', 'oci-kms: OCID of the Vault master encryption key')
-    .option('--crypto-endpoint <url>', 'oci-kms: the vault\'s crypto endpoint')
+    .option('--crypto-endpoint <url>', "oci-kms: the vault's crypto endpoint")
     .action(async (opts) => {
       const state = resolve(opts.state);
       const sharePath = join(state, 'signers', String(opts.index), 'share.sealed');

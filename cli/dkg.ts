@@ -28,11 +28,7 @@ export interface DkgOptions {
 }
 
 export function pkiEntities(signers: number): Array<{ name: string; role: CertRole }> {
-  return [
-    { name: 'coordinator', role: 'both' },
-    { name: 'admin', role: 'client' },
-    ...Array.from({ length: signers }, (_, i) => ({ name: `signer-${i + 1}`, role: 'server' as const })),
-  ];
+  return [{ name: 'coordinator', role: 'both' }, { name: 'admin', role: 'client' }, ...Array.from({ length: signers }, (_, i) => ({ name: `signer-${i + 1}`, role: 'server' as const }))];
 }
 
 /** Creates `<state>/tls/` like keygen does unless it exists; checks it covers n signers. */
@@ -80,13 +76,20 @@ export async function runDkg(opts: DkgOptions): Promise<DkgResult | undefined> {
         Array.from({ length: n }, (_, i) =>
           spawnService(
             [
-              'signer', 'dkg-serve',
-              '--state', state,
-              '--index', String(i + 1),
-              '--host', '127.0.0.1',
-              '--port', '0',
-              '--expect-signers', String(n),
-              '--expect-threshold', String(opts.threshold),
+              'signer',
+              'dkg-serve',
+              '--state',
+              state,
+              '--index',
+              String(i + 1),
+              '--host',
+              '127.0.0.1',
+              '--port',
+              '0',
+              '--expect-signers',
+              String(n),
+              '--expect-threshold',
+              String(opts.threshold),
               '--exit-when-done',
               ...(opts.force ? ['--replace'] : []),
             ],

@@ -52,11 +52,7 @@ export async function keygen(opts: KeygenOptions): Promise<GroupInfo> {
     log(`sealed share for signer ${i + 1}`);
   }
 
-  const entities = [
-    { name: 'coordinator', role: 'both' as const },
-    { name: 'admin', role: 'client' as const },
-    ...identifiers.map((_, i) => ({ name: `signer-${i + 1}`, role: 'server' as const })),
-  ];
+  const entities = [{ name: 'coordinator', role: 'both' as const }, { name: 'admin', role: 'client' as const }, ...identifiers.map((_, i) => ({ name: `signer-${i + 1}`, role: 'server' as const }))];
   await writeLocalPki(join(opts.state, 'tls'), entities);
   log(`local CA and ${entities.length} certificates in ${join(opts.state, 'tls')}`);
   return group;

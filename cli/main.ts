@@ -28,9 +28,7 @@ function closeOnSignal(close: () => Promise<unknown>): void {
   process.once('SIGINT', handler);
 }
 
-const program = new Command('ztmint')
-  .description('Trade a GitHub Actions OIDC identity for a short-lived deploy JWT co-signed by a FROST quorum')
-  .showHelpAfterError();
+const program = new Command('ztmint').description('Trade a GitHub Actions OIDC identity for a short-lived deploy JWT co-signed by a FROST quorum').showHelpAfterError();
 
 program
   .command('dev')
@@ -71,7 +69,10 @@ program
     closeOnSignal(() => app.close().finally(() => tracing.shutdown()));
     console.log(JSON.stringify({ ready: true, url, pid: process.pid, identifier, policy: policyHash, ...(metricsUrl ? { metrics: metricsUrl } : {}) }));
   });
-addServiceOptions(program.commands.find((c) => c.name() === 'signer')!, SIGNER_OPTIONS);
+addServiceOptions(
+  program.commands.find((c) => c.name() === 'signer')!,
+  SIGNER_OPTIONS,
+);
 
 addServiceOptions(program.command('coordinator'), COORDINATOR_OPTIONS)
   .description('run the coordinator (mint service); every option is also a config file key and an environment variable')
@@ -90,7 +91,7 @@ registerDkgCommands(program); // `dkg` and `signer dkg-serve`
 const audit = program.command('audit').description('audit log operations');
 audit
   .command('verify')
-  .description('check the audit log\'s hash chain end to end')
+  .description("check the audit log's hash chain end to end")
   .option('--state <dir>', 'state directory (file store)')
   .addOption(storeOption())
   .action(async (opts) => console.log(await verifyAudit(opts)));

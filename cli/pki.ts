@@ -80,11 +80,7 @@ async function issue(ca: Issued, name: string, role: CertRole, days: number): Pr
  * Writes `<tlsDir>/ca.pem` and `<name>.pem` / `<name>-key.pem` for each entity (keys mode 0600).
  * The CA private key is not kept: adding an entity later means re-running keygen.
  */
-export async function writeLocalPki(
-  tlsDir: string,
-  entities: Array<{ name: string; role: CertRole }>,
-  days = 30,
-): Promise<void> {
+export async function writeLocalPki(tlsDir: string, entities: Array<{ name: string; role: CertRole }>, days = 30): Promise<void> {
   await mkdir(tlsDir, { recursive: true, mode: 0o700 });
   const ca = await createCa(days);
   await writeFile(join(tlsDir, 'ca.pem'), ca.cert.toString('pem') + '\n');

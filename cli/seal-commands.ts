@@ -127,12 +127,7 @@ function describeProvider(p: Record<string, unknown>): string {
 export function registerSealCommands(signerCommandOrProgram: Command): Command {
   const signer = signerParentCommand(signerCommandOrProgram);
 
-  const reseal = whereOptions(
-    signer
-      .command('reseal')
-      .alias('seal')
-      .description('seal a signer\'s key share under another key provider (unseal, seal, unseal again to verify, replace atomically)'),
-  )
+  const reseal = whereOptions(signer.command('reseal').alias('seal').description("seal a signer's key share under another key provider (unseal, seal, unseal again to verify, replace atomically)"))
     .addOption(new Option('--to <provider>', 'key provider to seal under').choices(['file', 'pkcs11', 'oci-kms']).makeOptionMandatory())
     .option('--out <file>', 'write here instead of replacing the sealed share in place')
     .option('--key-file <path>', 'file: the 32-byte key file (default: seal.key beside the sealed share; created 0600 if missing)')
@@ -143,7 +138,7 @@ export function registerSealCommands(signerCommandOrProgram: Command): Command {
     .option('--key-label <label>', 'pkcs11: CKA_LABEL of the AES key (aes-gcm) or P-256 private key (ecdh-p256)')
     .option('--key-id <hex>', 'pkcs11: CKA_ID of the key, hex (ykcs11: 01 = 9a, 02 = 9c, 03 = 9d, 04 = 9e)')
     .option('--kms-key <ocid>', 'oci-kms: OCID of the Vault master encryption key')
-    .option('--crypto-endpoint <url>', 'oci-kms: the vault\'s crypto endpoint (https://…-crypto.kms.<region>.oraclecloud.com)')
+    .option('--crypto-endpoint <url>', "oci-kms: the vault's crypto endpoint (https://…-crypto.kms.<region>.oraclecloud.com)")
     .option('--remove-old-key-file', 'after moving away from the file provider, delete the old key file', false)
     .option('--json', 'print one JSON line', false)
     .action(async (opts) => {
@@ -166,7 +161,7 @@ export function registerSealCommands(signerCommandOrProgram: Command): Command {
       );
     });
 
-  whereOptions(signer.command('inspect').description('show which key provider seals a signer\'s share (no secret needed); --check also unseals it'))
+  whereOptions(signer.command('inspect').description("show which key provider seals a signer's share (no secret needed); --check also unseals it"))
     .option('--check', 'unseal (needs the PIN / credentials) and, with --state, compare with group.json; the share is zeroed at once', false)
     .option('--json', 'print one JSON line', false)
     .action(async (opts) => {

@@ -11,9 +11,7 @@ import type { Command } from 'commander';
  */
 export function signerParentCommand(signerOrProgram: Command): Command {
   const signer =
-    signerOrProgram.name() === 'signer'
-      ? signerOrProgram
-      : (signerOrProgram.commands.find((c) => c.name() === 'signer') ?? signerOrProgram.command('signer').description('signer operations'));
+    signerOrProgram.name() === 'signer' ? signerOrProgram : (signerOrProgram.commands.find((c) => c.name() === 'signer') ?? signerOrProgram.command('signer').description('signer operations'));
   signer.parent?.enablePositionalOptions();
   signer.enablePositionalOptions();
   const required = signer.options.filter((o) => o.mandatory);

@@ -7,8 +7,7 @@ import { AUDIT_FILE, verifyAuditText } from '../coordinator/audit.js';
 import { isPostgresUrl } from '../coordinator/store/open-store.js';
 
 export function storeOption(): Option {
-  return new Option('--store <store>', 'shared state: "file" (files in --state, one process) or postgres://… (replicas share it; sslmode etc. in the URL)')
-    .env('ZTMINT_STORE');
+  return new Option('--store <store>', 'shared state: "file" (files in --state, one process) or postgres://… (replicas share it; sslmode etc. in the URL)').env('ZTMINT_STORE');
 }
 
 /** Checks the audit chain end to end in the file store (--state) or PostgreSQL (--store); returns the summary line. */

@@ -45,7 +45,10 @@ function coerce(spec: OptionSpec, value: unknown): unknown {
     if (/^(false|0|no)$/i.test(value)) return false;
   }
   if (spec.type === 'string-list' && typeof value === 'string') {
-    return value.split(',').map((s) => s.trim()).filter(Boolean);
+    return value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   }
   return value;
 }

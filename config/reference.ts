@@ -17,9 +17,7 @@ function defaultOf(spec: OptionSpec): string {
 }
 
 function table(t: ServiceOptionTable): string {
-  const rows = t.options.map(
-    (o) => `| \`${o.key}\` | \`--${flagName(o)}\` | \`${envName(t.service, o)}\` | ${o.type} | ${defaultOf(o)} | ${cell(o.description)} |`,
-  );
+  const rows = t.options.map((o) => `| \`${o.key}\` | \`--${flagName(o)}\` | \`${envName(t.service, o)}\` | ${o.type} | ${defaultOf(o)} | ${cell(o.description)} |`);
   return [
     `### \`${t.title}\``,
     '',

@@ -3,11 +3,7 @@
 import type { AttestationGate } from './attestation-gate.js';
 import type { SignerClient } from './signer-client.js';
 
-export async function admittedSigners(
-  signers: SignerClient[],
-  gate: AttestationGate | undefined,
-  log?: (msg: string, fields: Record<string, unknown>) => void,
-): Promise<SignerClient[]> {
+export async function admittedSigners(signers: SignerClient[], gate: AttestationGate | undefined, log?: (msg: string, fields: Record<string, unknown>) => void): Promise<SignerClient[]> {
   if (!gate?.config.required) return signers;
   const verdicts = await Promise.all(
     signers.map(async (signer) => {

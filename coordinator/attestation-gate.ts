@@ -28,7 +28,10 @@ function amdChain(product: 'Milan' | 'Genoa'): string {
 export function attestationConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AttestationConfig {
   return {
     required: env.REQUIRE_SNP_ATTESTATION === 'true',
-    allowedMeasurements: (env.SNP_MEASUREMENTS ?? '').split(/[\s,]+/).filter(Boolean).map((m) => m.toLowerCase()),
+    allowedMeasurements: (env.SNP_MEASUREMENTS ?? '')
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map((m) => m.toLowerCase()),
     allowDebug: env.SNP_ALLOW_DEBUG === 'true',
   };
 }

@@ -41,10 +41,7 @@ export class AuditLog {
   ) {}
 
   /** The embedded store's log: `dir`/audit.jsonl, checked end to end (and `visit`ed) on open. */
-  static async open(
-    dir: string,
-    opts: { now?: () => Date; visit?: (record: AuditRecord) => void; onGroupCommit?: GroupCommitObserver } = {},
-  ): Promise<AuditLog> {
+  static async open(dir: string, opts: { now?: () => Date; visit?: (record: AuditRecord) => void; onGroupCommit?: GroupCommitObserver } = {}): Promise<AuditLog> {
     return new AuditLog(await FileAuditSink.open(dir, opts.visit), opts.now, opts.onGroupCommit);
   }
 

@@ -196,11 +196,12 @@ export class DkgRelay {
     const sealed = step === 'finalize' ? this.signers.filter((_, i) => settled[i]!.status === 'fulfilled').map((s) => s.name) : [];
     if (sealed.length && failed.reason instanceof DkgRelayError) {
       const e = failed.reason;
-      throw new DkgRelayError(
-        e.code,
-        `${e.message} (${sealed.join(', ')} already sealed a share of this incomplete key set: run a new ceremony, with --replace / --force)`,
-        { step: e.step, signer: e.signer, reason: e.reason, cause: e.cause },
-      );
+      throw new DkgRelayError(e.code, `${e.message} (${sealed.join(', ')} already sealed a share of this incomplete key set: run a new ceremony, with --replace / --force)`, {
+        step: e.step,
+        signer: e.signer,
+        reason: e.reason,
+        cause: e.cause,
+      });
     }
     throw failed.reason;
   }
@@ -211,27 +212,33 @@ export class DkgRelay {
     this.log(`DKG ceremony ${this.ceremony}: ${t}-of-${n}, ${this.signers.map((s) => s.name).join(', ')}`);
     let step: RelayStep = 'round1';
     try {
-      const r1 = await this.round<{ package: DkgRound1Package }>('round1', () => ({ ceremony: this.ceremony, threshold: t, signers: n }), (s, r) => {
-        const p = r?.package;
-        if (!p || p.ceremony !== this.ceremony || p.index !== s.index || p.identifier !== identifierFromIndex(s.index) || p.threshold !== t || p.signers !== n) {
-          throw new DkgRelayError('bad_answer', `${s.name} answered round 1 with a package for another ceremony, index or quorum`, { step: 'round1', signer: s.name });
-        }
-      });
+      const r1 = await this.round<{ package: DkgRound1Package }>(
+        'round1',
+        () => ({ ceremony: this.ceremony, threshold: t, signers: n }),
+        (s, r) => {
+          const p = r?.package;
+          if (!p || p.ceremony !== this.ceremony || p.index !== s.index || p.identifier !== identifierFromIndex(s.index) || p.threshold !== t || p.signers !== n) {
+            throw new DkgRelayError('bad_answer', `${s.name} answered round 1 with a package for another ceremony, index or quorum`, { step: 'round1', signer: s.name });
+          }
+        },
+      );
       const round1 = r1.map((r) => r.package);
 
       step = 'round2';
-      const r2 = await this.round<{ transcript: string; packages: DkgEnvelope[] }>('round2', () => ({ ceremony: this.ceremony, round1 }), (s, r) => {
-        if (!Array.isArray(r?.packages) || r.packages.length !== n - 1 || r.packages.some((e) => e.sender !== s.index)) {
-          throw new DkgRelayError('bad_answer', `${s.name} answered round 2 with a malformed set of encrypted packages`, { step: 'round2', signer: s.name });
-        }
-      });
+      const r2 = await this.round<{ transcript: string; packages: DkgEnvelope[] }>(
+        'round2',
+        () => ({ ceremony: this.ceremony, round1 }),
+        (s, r) => {
+          if (!Array.isArray(r?.packages) || r.packages.length !== n - 1 || r.packages.some((e) => e.sender !== s.index)) {
+            throw new DkgRelayError('bad_answer', `${s.name} answered round 2 with a malformed set of encrypted packages`, { step: 'round2', signer: s.name });
+          }
+        },
+      );
       const transcripts = new Set(r2.map((r) => r.transcript));
       if (transcripts.size !== 1) {
-        throw new DkgRelayError(
-          'signers_disagree',
-          `the signers saw different round-1 sets (${this.signers.map((s, i) => `${s.name}: ${r2[i]!.transcript.slice(0, 12)}…`).join(', ')})`,
-          { step: 'round2' },
-        );
+        throw new DkgRelayError('signers_disagree', `the signers saw different round-1 sets (${this.signers.map((s, i) => `${s.name}: ${r2[i]!.transcript.slice(0, 12)}…`).join(', ')})`, {
+          step: 'round2',
+        });
       }
       const transcript = r2[0]!.transcript;
       this.log(`  transcript ${transcript}`);
@@ -246,17 +253,24 @@ export class DkgRelay {
       const first = confirmations[0]!;
       for (const [i, c] of confirmations.entries()) {
         if (c?.index !== i + 1 || c.transcript !== transcript || c.group_public_key !== first.group_public_key) {
-          throw new DkgRelayError('signers_disagree', `${this.signers[i]!.name} confirmed another transcript or group key than ${this.signers[0]!.name}`, { step: 'round3', signer: this.signers[i]!.name });
+          throw new DkgRelayError('signers_disagree', `${this.signers[i]!.name} confirmed another transcript or group key than ${this.signers[0]!.name}`, {
+            step: 'round3',
+            signer: this.signers[i]!.name,
+          });
         }
       }
       this.log(`  group key ${first.group_public_key}`);
 
       step = 'finalize';
-      const finals = await this.round<DkgFinal>('finalize', () => ({ ceremony: this.ceremony, confirmations }), (s, r) => {
-        if (r?.group_public_key !== first.group_public_key || r.index !== s.index) {
-          throw new DkgRelayError('signers_disagree', `${s.name} sealed a share of another key set`, { step: 'finalize', signer: s.name });
-        }
-      });
+      const finals = await this.round<DkgFinal>(
+        'finalize',
+        () => ({ ceremony: this.ceremony, confirmations }),
+        (s, r) => {
+          if (r?.group_public_key !== first.group_public_key || r.index !== s.index) {
+            throw new DkgRelayError('signers_disagree', `${s.name} sealed a share of another key set`, { step: 'finalize', signer: s.name });
+          }
+        },
+      );
       for (const f of finals) this.log(`  ${this.signers[f.index - 1]!.name} sealed its share at ${f.sealed.path} (${String(f.sealed.provider.type)})`);
 
       const identifiers = this.signers.map((s) => identifierFromIndex(s.index));

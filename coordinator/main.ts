@@ -120,7 +120,14 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   const stopWatching = policy.watch();
   const watch = { intervalMs: opts.tlsPollMs, log };
   const stopTls = [
-    watchCredentials(mtlsPaths, mtls, (next) => { for (const s of signers) s.setCredentials({ key: next.key, cert: next.cert, ca: next.ca! }); }, watch),
+    watchCredentials(
+      mtlsPaths,
+      mtls,
+      (next) => {
+        for (const s of signers) s.setCredentials({ key: next.key, cert: next.cert, ca: next.ca! });
+      },
+      watch,
+    ),
     ...(opts.tls && https
       ? [watchCredentials(opts.tls, https, (next) => (app.server as unknown as HttpsServer).setSecureContext({ cert: next.cert, key: next.key, minVersion: 'TLSv1.2' }), watch)]
       : []),

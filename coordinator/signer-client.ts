@@ -86,8 +86,16 @@ const B64URL = /^[A-Za-z0-9_-]{1,128}$/;
 
 function isWireCommitment(c: unknown): c is WireCommitment {
   const w = c as WireCommitment | null;
-  return !!w && typeof w === 'object' && typeof w.identifier === 'string' && HEX64.test(w.identifier) &&
-    typeof w.hiding === 'string' && B64URL.test(w.hiding) && typeof w.binding === 'string' && B64URL.test(w.binding);
+  return (
+    !!w &&
+    typeof w === 'object' &&
+    typeof w.identifier === 'string' &&
+    HEX64.test(w.identifier) &&
+    typeof w.hiding === 'string' &&
+    B64URL.test(w.hiding) &&
+    typeof w.binding === 'string' &&
+    B64URL.test(w.binding)
+  );
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };

@@ -53,15 +53,17 @@ async function firstN<T>(tasks: Promise<T>[], needed: number): Promise<T[]> {
     let settled = 0;
     const finish = () => resolve(done.slice(0, needed));
     for (const task of tasks) {
-      task.then(
-        (value) => {
-          done.push(value);
-          if (done.length === needed) finish();
-        },
-        () => undefined,
-      ).finally(() => {
-        if (++settled === tasks.length) finish();
-      });
+      task
+        .then(
+          (value) => {
+            done.push(value);
+            if (done.length === needed) finish();
+          },
+          () => undefined,
+        )
+        .finally(() => {
+          if (++settled === tasks.length) finish();
+        });
     }
     if (tasks.length === 0 || needed <= 0) finish();
   });
@@ -78,11 +80,7 @@ interface Participant {
 let rotation = 0;
 
 /** Picks t participants: preprocessed commitments first, round 1 for the rest. */
-async function roundOne(
-  candidates: SignerClient[],
-  threshold: number,
-  onError: (signer: SignerClient, err: unknown) => void,
-): Promise<Participant[]> {
+async function roundOne(candidates: SignerClient[], threshold: number, onError: (signer: SignerClient, err: unknown) => void): Promise<Participant[]> {
   const start = rotation++ % candidates.length;
   const ordered = [...candidates.slice(start), ...candidates.slice(0, start)];
   const chosen: Participant[] = [];
@@ -114,18 +112,13 @@ async function roundOne(
  * Each attempt signs a freshly built message: signers never sign two tokens with the same jti,
  * so a retry after a failed or cheating signer needs a new one.
  */
-export async function frostSign<T>(
-  deps: SigningDeps,
-  build: () => { message: string; built: T },
-  context: MintContext,
-): Promise<SigningResult<T>> {
+export async function frostSign<T>(deps: SigningDeps, build: () => { message: string; built: T }, context: MintContext): Promise<SigningResult<T>> {
   const { group } = deps;
   const excluded = new Set<string>();
   const culprits = new Set<string>();
   /** Why each signer could not help (the latest reason per signer), for the problem document. */
   const reasons = new Map<string, string>();
-  const refuse = (detail: string): ProblemError =>
-    new ProblemError('quorum_unavailable', detail, reasons.size ? { reasons: [...reasons.values()] } : {});
+  const refuse = (detail: string): ProblemError => new ProblemError('quorum_unavailable', detail, reasons.size ? { reasons: [...reasons.values()] } : {});
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const candidates = deps.signers.filter((s) => !excluded.has(s.name));
@@ -193,9 +186,7 @@ export async function frostSign<T>(
     try {
       // One check of the aggregate, by node:crypto (OpenSSL), independent of the FROST code;
       // only when it fails are the shares checked one by one to name the culprits.
-      const signature = inSpanSync('ztmint.frost.aggregate', {}, () =>
-        aggregate(group, commitments, bytes, shares, (sig, msg) => verifyEd25519(deps.groupKey, msg, sig)),
-      );
+      const signature = inSpanSync('ztmint.frost.aggregate', {}, () => aggregate(group, commitments, bytes, shares, (sig, msg) => verifyEd25519(deps.groupKey, msg, sig)));
       return {
         signature,
         signers: participants.map((p) => p.signer.name).sort(),

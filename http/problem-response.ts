@@ -56,11 +56,7 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
     socket.destroy();
     return;
   }
-  const doc = err.code === 'HPE_HEADER_OVERFLOW'
-    ? problem('headers_too_large', 'request headers are too large')
-    : problem('invalid_request', 'malformed HTTP request');
+  const doc = err.code === 'HPE_HEADER_OVERFLOW' ? problem('headers_too_large', 'request headers are too large') : problem('invalid_request', 'malformed HTTP request');
   const body = JSON.stringify(doc);
-  socket.end(
-    `HTTP/1.1 ${doc.status} ${doc.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  socket.end(`HTTP/1.1 ${doc.status} ${doc.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -6,14 +6,7 @@
 // cannot be fetched. Optionally, RFC 7662 introspection for revocation on high-value routes.
 // One framework-neutral core, `(req) => claims`, and thin adapters for Express/Connect and
 // Fastify. Exported by the package as `ztmint/middleware`.
-import {
-  createRemoteJWKSet,
-  decodeProtectedHeader,
-  errors as joseErrors,
-  jwtVerify,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-} from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type {} from 'fastify';
 import type { KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
@@ -70,7 +63,13 @@ const STATUS: Record<ZtmintAuthCode, number> = {
   insufficient_scope: 403,
   issuer_unavailable: 503,
 };
-const PROBLEM = { missing_token: 'invalid_token', invalid_request: 'invalid_request', invalid_token: 'invalid_token', insufficient_scope: 'forbidden', issuer_unavailable: 'issuer_unavailable' } as const;
+const PROBLEM = {
+  missing_token: 'invalid_token',
+  invalid_request: 'invalid_request',
+  invalid_token: 'invalid_token',
+  insufficient_scope: 'forbidden',
+  issuer_unavailable: 'issuer_unavailable',
+} as const;
 
 /** Why a request was refused: the status, the headers (WWW-Authenticate) and a problem+json body. */
 export class ZtmintAuthError extends ZtmintError<ZtmintAuthCode> {
@@ -185,12 +184,15 @@ export function createZtmintTokenVerifier(opts: RequireZtmintTokenOptions): Ztmi
     } catch (err) {
       // Could not get the keys: not the token's fault, so not a 401.
       if (!(err instanceof joseErrors.JOSEError) || err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid) {
-        throw fail('issuer_unavailable', 'the issuer\'s keys cannot be fetched', err);
+        throw fail('issuer_unavailable', "the issuer's keys cannot be fetched", err);
       }
       const reason =
-        err instanceof joseErrors.JWTExpired ? 'the token has expired'
-          : err instanceof joseErrors.JWTClaimValidationFailed ? `claim ${err.claim} is not acceptable`
-            : err instanceof joseErrors.JWKSNoMatchingKey ? 'no key of the issuer has the token\'s kid'
+        err instanceof joseErrors.JWTExpired
+          ? 'the token has expired'
+          : err instanceof joseErrors.JWTClaimValidationFailed
+            ? `claim ${err.claim} is not acceptable`
+            : err instanceof joseErrors.JWKSNoMatchingKey
+              ? "no key of the issuer has the token's kid"
               : 'the token does not verify';
       throw fail('invalid_token', reason, err);
     }

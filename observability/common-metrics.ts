@@ -13,7 +13,7 @@ export function certificateNotAfter(pem: string): number {
 export function policyInfoGauge(registry: Registry, hash: () => string): Gauge<'hash'> {
   return new Gauge({
     name: 'ztmint_policy_info',
-    help: 'The policy bundle in force (label hash: its SHA-256, the tokens\' pol claim); always 1',
+    help: "The policy bundle in force (label hash: its SHA-256, the tokens' pol claim); always 1",
     labelNames: ['hash'] as const,
     registers: [registry],
     collect() {

@@ -139,7 +139,7 @@ export class OidcVerifier {
     try {
       keySet = await keys.forKid(kid);
     } catch {
-      throw new ProblemError('issuer_unavailable', 'cannot fetch the OIDC issuer\'s keys; try again shortly');
+      throw new ProblemError('issuer_unavailable', "cannot fetch the OIDC issuer's keys; try again shortly");
     }
     const skew = this.config.clockToleranceS ?? 60;
     let payload: JWTPayload;
@@ -159,9 +159,7 @@ export class OidcVerifier {
     checkClaimTypes(payload);
     const nowS = Math.floor(this.now() / 1000);
     if (payload.iat! > nowS + skew) throw new ProblemError('invalid_token', 'OIDC token was issued in the future (iat)');
-    const fresh = this.config.replay
-      ? await this.config.replay(issuer, payload.jti!, payload.exp! + skew)
-      : this.seenJti.add(payload.jti!, payload.exp! + skew, nowS, this.config.usesPerJti ?? 1);
+    const fresh = this.config.replay ? await this.config.replay(issuer, payload.jti!, payload.exp! + skew) : this.seenJti.add(payload.jti!, payload.exp! + skew, nowS, this.config.usesPerJti ?? 1);
     if (!fresh) {
       throw new ProblemError('token_replayed', 'this OIDC token was already used: request a new one for each mint');
     }
@@ -203,7 +201,7 @@ function describe(err: unknown): string {
     return err.claim === 'iat' ? 'OIDC token is too old (iat beyond the maximum age)' : 'OIDC token has expired';
   }
   if (err instanceof errors.JWTClaimValidationFailed) {
-    if (err.claim === 'aud') return 'OIDC token audience does not match this coordinator (set the action\'s oidc-audience)';
+    if (err.claim === 'aud') return "OIDC token audience does not match this coordinator (set the action's oidc-audience)";
     if (err.claim === 'nbf') return 'OIDC token is not yet valid (nbf)';
     if (err.claim === 'iat') return 'OIDC token is too old or its iat is invalid';
     return `OIDC token claim "${err.claim}" is invalid (${err.reason})`;

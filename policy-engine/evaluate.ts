@@ -21,13 +21,7 @@ function isStringArray(value: unknown): value is string[] {
 export function toDecision(result: unknown, failure = 'policy returned no decision'): MintDecision {
   const doc = (Array.isArray(result) ? (result[0] as { result?: unknown } | undefined)?.result : undefined) as Partial<MintDecision> | undefined;
   const reasons = isStringArray(doc?.reasons) ? doc.reasons : [];
-  const wellFormed =
-    !!doc &&
-    typeof doc.allow === 'boolean' &&
-    isStringArray(doc.scopes) &&
-    Number.isInteger(doc.ttl) &&
-    (doc.ttl as number) > 0 &&
-    typeof doc.audience === 'string';
+  const wellFormed = !!doc && typeof doc.allow === 'boolean' && isStringArray(doc.scopes) && Number.isInteger(doc.ttl) && (doc.ttl as number) > 0 && typeof doc.audience === 'string';
   if (!wellFormed) return { allow: false, scopes: [], ttl: 0, audience: '', reasons: reasons.length ? reasons : [failure] };
   if (doc.allow && (doc.scopes!.length === 0 || reasons.length > 0)) {
     return { allow: false, scopes: [], ttl: 0, audience: '', reasons: ['policy returned an inconsistent decision'] };

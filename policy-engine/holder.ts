@@ -14,12 +14,7 @@ export class PolicyHolder {
     private readonly pin?: string,
   ) {}
 
-  static async load(
-    wasmPath: string,
-    dataPath: string,
-    log: PolicyHolder['log'] = () => {},
-    opts: { pin?: string } = {},
-  ): Promise<PolicyHolder> {
+  static async load(wasmPath: string, dataPath: string, log: PolicyHolder['log'] = () => {}, opts: { pin?: string } = {}): Promise<PolicyHolder> {
     const policy = await loadPolicyFiles(wasmPath, dataPath);
     if (opts.pin && policy.hash !== opts.pin) {
       throw new Error(`policy bundle hash ${policy.hash} is not the pinned ${opts.pin}; deploy the pinned bundle or change the pin`);

@@ -32,9 +32,6 @@ export function toWellFormedJson<T>(value: T): T {
 }
 
 /** The policy input (verified OIDC claims and the mint request) as every evaluator must see it. */
-export function wellFormedPolicyInput(
-  claims: Record<string, unknown>,
-  request: MintRequest,
-): { claims: Record<string, unknown>; request: MintRequest } {
+export function wellFormedPolicyInput(claims: Record<string, unknown>, request: MintRequest): { claims: Record<string, unknown>; request: MintRequest } {
   return { claims: toWellFormedJson(claims), request: toWellFormedJson(request) };
 }

@@ -49,9 +49,7 @@ export function toFrostPublic(group: GroupInfo) {
   return {
     signers: { min: group.threshold, max: group.signers },
     commitments: group.commitments.map(fromB64url),
-    verifyingShares: Object.fromEntries(
-      Object.entries(group.verifying_shares).map(([id, share]) => [id, fromB64url(share)]),
-    ),
+    verifyingShares: Object.fromEntries(Object.entries(group.verifying_shares).map(([id, share]) => [id, fromB64url(share)])),
   };
 }
 
@@ -75,24 +73,12 @@ export function commit(share: SecretShare, rng?: (n?: number) => Uint8Array): { 
  * Round 2 (RFC 9591 §5.2). Consumes (zeroes) `nonces`; refuses all-zero nonces, a commitment list
  * whose entry for this signer is not its own round-1 commitment, and invalid group elements.
  */
-export function signShare(
-  share: SecretShare,
-  group: GroupInfo,
-  nonces: Nonces,
-  commitments: WireCommitment[],
-  message: Uint8Array,
-): Uint8Array {
+export function signShare(share: SecretShare, group: GroupInfo, nonces: Nonces, commitments: WireCommitment[], message: Uint8Array): Uint8Array {
   return sodiumFrost.signShare(share, group, nonces, commitments, message);
 }
 
 /** RFC 9591 §5.4: is one signer's share valid? Used to name a cheating signer. */
-export function verifyShare(
-  group: GroupInfo,
-  commitments: WireCommitment[],
-  message: Uint8Array,
-  identifier: Identifier,
-  share: Uint8Array,
-): boolean {
+export function verifyShare(group: GroupInfo, commitments: WireCommitment[], message: Uint8Array, identifier: Identifier, share: Uint8Array): boolean {
   try {
     return sodiumFrost.verifyShare(group, commitments, message, identifier, share);
   } catch {

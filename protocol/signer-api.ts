@@ -3,694 +3,694 @@
 // protocol/wire.ts names the types the code uses.
 
 export type paths = {
-    "/v1/info": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The signer's identifier, group key, verifying share and, under SEV-SNP, its attestation evidence */
-        get: operations["info"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+  '/v1/info': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/round1": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** FROST round 1: fresh nonces for a session, or `count` preprocessed commitments */
-        post: operations["round1"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** The signer's identifier, group key, verifying share and, under SEV-SNP, its attestation evidence */
+    get: operations['info'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/round1': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/round2": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** FROST round 2: a signature share, only for the token the mint context allows */
-        post: operations["round2"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** FROST round 1: fresh nonces for a session, or `count` preprocessed commitments */
+    post: operations['round1'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/round2': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/dkg/round1": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** DKG round 1: start (or repeat) a ceremony and answer this signer's signed package */
-        post: operations["dkgRound1"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** FROST round 2: a signature share, only for the token the mint context allows */
+    post: operations['round2'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/dkg/round1': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/dkg/round2": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** DKG round 2: check all round-1 packages, answer the transcript hash and encrypted shares */
-        post: operations["dkgRound2"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** DKG round 1: start (or repeat) a ceremony and answer this signer's signed package */
+    post: operations['dkgRound1'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/dkg/round2': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/dkg/round3": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** DKG round 3: decrypt and verify the shares, answer a signed confirmation */
-        post: operations["dkgRound3"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** DKG round 2: check all round-1 packages, answer the transcript hash and encrypted shares */
+    post: operations['dkgRound2'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/dkg/round3': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/dkg/finalize": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Check that all confirmations agree, then seal the key share */
-        post: operations["dkgFinalize"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** DKG round 3: decrypt and verify the shares, answer a signed confirmation */
+    post: operations['dkgRound3'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/dkg/finalize': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/dkg/abort": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Drop the ceremony's secrets (best effort, from the relay) */
-        post: operations["dkgAbort"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** Check that all confirmations agree, then seal the key share */
+    post: operations['dkgFinalize'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/dkg/abort': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/dkg/status": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The ceremony this signer is in and its step */
-        get: operations["dkgStatus"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** Drop the ceremony's secrets (best effort, from the relay) */
+    post: operations['dkgAbort'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/dkg/status': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/healthz": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Liveness */
-        get: operations["health"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** The ceremony this signer is in and its step */
+    get: operations['dkgStatus'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/healthz': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/openapi.json": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** This document */
-        get: operations["openapi"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Liveness */
+    get: operations['health'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/openapi.json': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
+    /** This document */
+    get: operations['openapi'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 };
 export type webhooks = Record<string, never>;
 export type components = {
-    schemas: {
-        /** @description A signer's round-1 commitment (RFC 9591), points base64url */
-        Commitment: {
-            identifier: string;
-            hiding: string;
-            binding: string;
-        };
-        /** @description The mint request as the coordinator received it */
-        MintRequest: {
-            scopes: string[];
-            ttl?: number;
-            audience?: string;
-        };
-        /** @description What the signer re-derives the token from (invariant I2) */
-        MintContext: {
-            oidc_token: string;
-            request: components["schemas"]["MintRequest"];
-        };
-        SignerInfo: {
-            identifier: string;
-            group_public_key: string;
-            verifying_share: string;
-            threshold: number;
-            signers: number;
-            /** @description SEV-SNP evidence whose REPORT_DATA binds this signer's TLS key and policy hash */
-            attestation?: {
-                /** @constant */
-                type: "sev-snp";
-                report: string;
-                vcek: string;
-            };
-        };
-        Round1Request: {
-            /** @description 128-bit random session id, base64url; accepted once, ever */
-            session: string;
-            /** @description Preprocessing: this many single-use commitments, for the sessions `${session}.${i}`, i = 0…count−1 */
-            count?: number;
-        };
-        Round1Response: {
-            session: string;
-            commitments: components["schemas"]["Commitment"];
-            /** @description Present exactly when the request had `count`: batch[i] is the commitment of `${session}.${i}` */
-            batch?: components["schemas"]["Commitment"][];
-        };
-        Round2Request: {
-            /** @description A round-1 session, or `${session}.${i}` from a preprocessing batch */
-            session: string;
-            /** @description The JWS signing input to sign */
-            message: string;
-            commitments: components["schemas"]["Commitment"][];
-            context: components["schemas"]["MintContext"];
-        };
-        Round2Response: {
-            share: string;
-        };
-        Health: {
-            /** @constant */
-            status: "ok";
-            /** @constant */
-            mode?: "dkg";
-        };
-        DkgRound1Request: {
-            /** @description 128+ random bits, base64url */
-            ceremony: string;
-            threshold: number;
-            signers: number;
-        };
-        /** @description A signer's signed round-1 package (docs/dkg.md) */
-        DkgRound1Package: {
-            /** @constant */
-            version: "ztmint-dkg-v1";
-            ciphersuite: string;
-            /** @description 128+ random bits, base64url */
-            ceremony: string;
-            threshold: number;
-            signers: number;
-            index: number;
-            identifier: string;
-            commitment: string[];
-            proof_of_knowledge: string;
-            encryption_key: string;
-            /** @description PEM certificate CN=signer-<index> issued by the state's CA (printable ASCII) */
-            certificate: string;
-            signature: string;
-        };
-        DkgRound2Request: {
-            /** @description 128+ random bits, base64url */
-            ceremony: string;
-            round1: components["schemas"]["DkgRound1Package"][];
-        };
-        /** @description A round-2 package in transit: only the recipient can open it */
-        DkgEnvelope: {
-            /** @constant */
-            version: "ztmint-dkg-v1";
-            /** @description 128+ random bits, base64url */
-            ceremony: string;
-            sender: number;
-            recipient: number;
-            transcript: string;
-            enc: string;
-            nonce: string;
-            ciphertext: string;
-        };
-        DkgRound2Response: {
-            transcript: string;
-            packages: components["schemas"]["DkgEnvelope"][];
-        };
-        DkgRound3Request: {
-            /** @description 128+ random bits, base64url */
-            ceremony: string;
-            packages: components["schemas"]["DkgEnvelope"][];
-        };
-        /** @description What a signer computed in round 3, signed: all must agree before anyone seals */
-        DkgConfirmation: {
-            /** @constant */
-            version: "ztmint-dkg-v1";
-            /** @description 128+ random bits, base64url */
-            ceremony: string;
-            index: number;
-            identifier: string;
-            transcript: string;
-            group_public_key: string;
-            commitments: string[];
-            verifying_shares: {
-                [key: string]: string;
-            };
-            /** @description PEM certificate CN=signer-<index> issued by the state's CA (printable ASCII) */
-            certificate: string;
-            signature: string;
-        };
-        DkgRound3Response: {
-            confirmation: components["schemas"]["DkgConfirmation"];
-        };
-        DkgFinalizeRequest: {
-            /** @description 128+ random bits, base64url */
-            ceremony: string;
-            confirmations: components["schemas"]["DkgConfirmation"][];
-        };
-        DkgFinal: {
-            /** @description 128+ random bits, base64url */
-            ceremony: string;
-            index: number;
-            identifier: string;
-            group_public_key: string;
-            verifying_share: string;
-            sealed: {
-                path: string;
-                /** @description The key provider's parameters stored in the sealed file (never secret) */
-                provider: {
-                    type: string;
-                } & {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        DkgAbortRequest: {
-            /** @description 128+ random bits, base64url */
-            ceremony: string;
-            reason?: string;
-        };
-        DkgAbortResponse: {
-            /** @description 128+ random bits, base64url */
-            ceremony: string;
-            /** @enum {unknown} */
-            state: "sealed" | "aborted";
-        };
-        DkgStatus: {
-            signer: string;
-            ceremony: string | null;
-            state: string;
-            reason?: string;
-        };
-        /** @description RFC 9457 problem document with a stable `code` (the coordinator's openapi.json lists the codes) */
-        Problem: {
-            type: string;
-            title: string;
-            status: number;
-            detail: string;
-            code: string;
-            reasons?: string[];
-            /** @description dkg_aborted only: why the ceremony was aborted at this signer */
-            reason?: string;
-        };
-        DkgRound1Response: {
-            package: components["schemas"]["DkgRound1Package"];
-        };
+  schemas: {
+    /** @description A signer's round-1 commitment (RFC 9591), points base64url */
+    Commitment: {
+      identifier: string;
+      hiding: string;
+      binding: string;
     };
-    responses: {
-        /** @description Problem document */
-        Problem: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description Problem document; 409 `dkg_aborted` carries `reason`, 409 `dkg_conflict` a request that does not fit the ceremony */
-        DkgProblem: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
+    /** @description The mint request as the coordinator received it */
+    MintRequest: {
+      scopes: string[];
+      ttl?: number;
+      audience?: string;
     };
-    parameters: never;
-    requestBodies: never;
-    headers: never;
-    pathItems: never;
+    /** @description What the signer re-derives the token from (invariant I2) */
+    MintContext: {
+      oidc_token: string;
+      request: components['schemas']['MintRequest'];
+    };
+    SignerInfo: {
+      identifier: string;
+      group_public_key: string;
+      verifying_share: string;
+      threshold: number;
+      signers: number;
+      /** @description SEV-SNP evidence whose REPORT_DATA binds this signer's TLS key and policy hash */
+      attestation?: {
+        /** @constant */
+        type: 'sev-snp';
+        report: string;
+        vcek: string;
+      };
+    };
+    Round1Request: {
+      /** @description 128-bit random session id, base64url; accepted once, ever */
+      session: string;
+      /** @description Preprocessing: this many single-use commitments, for the sessions `${session}.${i}`, i = 0…count−1 */
+      count?: number;
+    };
+    Round1Response: {
+      session: string;
+      commitments: components['schemas']['Commitment'];
+      /** @description Present exactly when the request had `count`: batch[i] is the commitment of `${session}.${i}` */
+      batch?: components['schemas']['Commitment'][];
+    };
+    Round2Request: {
+      /** @description A round-1 session, or `${session}.${i}` from a preprocessing batch */
+      session: string;
+      /** @description The JWS signing input to sign */
+      message: string;
+      commitments: components['schemas']['Commitment'][];
+      context: components['schemas']['MintContext'];
+    };
+    Round2Response: {
+      share: string;
+    };
+    Health: {
+      /** @constant */
+      status: 'ok';
+      /** @constant */
+      mode?: 'dkg';
+    };
+    DkgRound1Request: {
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      threshold: number;
+      signers: number;
+    };
+    /** @description A signer's signed round-1 package (docs/dkg.md) */
+    DkgRound1Package: {
+      /** @constant */
+      version: 'ztmint-dkg-v1';
+      ciphersuite: string;
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      threshold: number;
+      signers: number;
+      index: number;
+      identifier: string;
+      commitment: string[];
+      proof_of_knowledge: string;
+      encryption_key: string;
+      /** @description PEM certificate CN=signer-<index> issued by the state's CA (printable ASCII) */
+      certificate: string;
+      signature: string;
+    };
+    DkgRound2Request: {
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      round1: components['schemas']['DkgRound1Package'][];
+    };
+    /** @description A round-2 package in transit: only the recipient can open it */
+    DkgEnvelope: {
+      /** @constant */
+      version: 'ztmint-dkg-v1';
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      sender: number;
+      recipient: number;
+      transcript: string;
+      enc: string;
+      nonce: string;
+      ciphertext: string;
+    };
+    DkgRound2Response: {
+      transcript: string;
+      packages: components['schemas']['DkgEnvelope'][];
+    };
+    DkgRound3Request: {
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      packages: components['schemas']['DkgEnvelope'][];
+    };
+    /** @description What a signer computed in round 3, signed: all must agree before anyone seals */
+    DkgConfirmation: {
+      /** @constant */
+      version: 'ztmint-dkg-v1';
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      index: number;
+      identifier: string;
+      transcript: string;
+      group_public_key: string;
+      commitments: string[];
+      verifying_shares: {
+        [key: string]: string;
+      };
+      /** @description PEM certificate CN=signer-<index> issued by the state's CA (printable ASCII) */
+      certificate: string;
+      signature: string;
+    };
+    DkgRound3Response: {
+      confirmation: components['schemas']['DkgConfirmation'];
+    };
+    DkgFinalizeRequest: {
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      confirmations: components['schemas']['DkgConfirmation'][];
+    };
+    DkgFinal: {
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      index: number;
+      identifier: string;
+      group_public_key: string;
+      verifying_share: string;
+      sealed: {
+        path: string;
+        /** @description The key provider's parameters stored in the sealed file (never secret) */
+        provider: {
+          type: string;
+        } & {
+          [key: string]: unknown;
+        };
+      };
+    };
+    DkgAbortRequest: {
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      reason?: string;
+    };
+    DkgAbortResponse: {
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      /** @enum {unknown} */
+      state: 'sealed' | 'aborted';
+    };
+    DkgStatus: {
+      signer: string;
+      ceremony: string | null;
+      state: string;
+      reason?: string;
+    };
+    /** @description RFC 9457 problem document with a stable `code` (the coordinator's openapi.json lists the codes) */
+    Problem: {
+      type: string;
+      title: string;
+      status: number;
+      detail: string;
+      code: string;
+      reasons?: string[];
+      /** @description dkg_aborted only: why the ceremony was aborted at this signer */
+      reason?: string;
+    };
+    DkgRound1Response: {
+      package: components['schemas']['DkgRound1Package'];
+    };
+  };
+  responses: {
+    /** @description Problem document */
+    Problem: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem document; 409 `dkg_aborted` carries `reason`, 409 `dkg_conflict` a request that does not fit the ceremony */
+    DkgProblem: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+  };
+  parameters: never;
+  requestBodies: never;
+  headers: never;
+  pathItems: never;
 };
 export type $defs = Record<string, never>;
 export interface operations {
-    info: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SignerInfo"];
-                };
-            };
-            403: components["responses"]["Problem"];
-        };
+  info: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    round1: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["Round1Request"];
-            };
+        content: {
+          'application/json': components['schemas']['SignerInfo'];
         };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Round1Response"];
-                };
-            };
-            400: components["responses"]["Problem"];
-            403: components["responses"]["Problem"];
-            409: components["responses"]["Problem"];
-            413: components["responses"]["Problem"];
-            415: components["responses"]["Problem"];
-        };
+      };
+      403: components['responses']['Problem'];
     };
-    round2: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["Round2Request"];
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Round2Response"];
-                };
-            };
-            400: components["responses"]["Problem"];
-            403: components["responses"]["Problem"];
-            409: components["responses"]["Problem"];
-            413: components["responses"]["Problem"];
-            415: components["responses"]["Problem"];
-        };
+  };
+  round1: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    dkgRound1: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DkgRound1Request"];
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DkgRound1Response"];
-                };
-            };
-            400: components["responses"]["DkgProblem"];
-            403: components["responses"]["DkgProblem"];
-            409: components["responses"]["DkgProblem"];
-            413: components["responses"]["DkgProblem"];
-            415: components["responses"]["DkgProblem"];
-        };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['Round1Request'];
+      };
     };
-    dkgRound2: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DkgRound2Request"];
-            };
+        content: {
+          'application/json': components['schemas']['Round1Response'];
         };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DkgRound2Response"];
-                };
-            };
-            400: components["responses"]["DkgProblem"];
-            403: components["responses"]["DkgProblem"];
-            409: components["responses"]["DkgProblem"];
-            413: components["responses"]["DkgProblem"];
-            415: components["responses"]["DkgProblem"];
-        };
+      };
+      400: components['responses']['Problem'];
+      403: components['responses']['Problem'];
+      409: components['responses']['Problem'];
+      413: components['responses']['Problem'];
+      415: components['responses']['Problem'];
     };
-    dkgRound3: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DkgRound3Request"];
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DkgRound3Response"];
-                };
-            };
-            400: components["responses"]["DkgProblem"];
-            403: components["responses"]["DkgProblem"];
-            409: components["responses"]["DkgProblem"];
-            413: components["responses"]["DkgProblem"];
-            415: components["responses"]["DkgProblem"];
-        };
+  };
+  round2: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    dkgFinalize: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DkgFinalizeRequest"];
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DkgFinal"];
-                };
-            };
-            400: components["responses"]["DkgProblem"];
-            403: components["responses"]["DkgProblem"];
-            409: components["responses"]["DkgProblem"];
-            413: components["responses"]["DkgProblem"];
-            415: components["responses"]["DkgProblem"];
-        };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['Round2Request'];
+      };
     };
-    dkgAbort: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DkgAbortRequest"];
-            };
+        content: {
+          'application/json': components['schemas']['Round2Response'];
         };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DkgAbortResponse"];
-                };
-            };
-            400: components["responses"]["Problem"];
-            403: components["responses"]["Problem"];
-            413: components["responses"]["Problem"];
-            415: components["responses"]["Problem"];
-        };
+      };
+      400: components['responses']['Problem'];
+      403: components['responses']['Problem'];
+      409: components['responses']['Problem'];
+      413: components['responses']['Problem'];
+      415: components['responses']['Problem'];
     };
-    dkgStatus: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DkgStatus"];
-                };
-            };
-            403: components["responses"]["Problem"];
-        };
+  };
+  dkgRound1: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    health: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Health"];
-                };
-            };
-            403: components["responses"]["Problem"];
-        };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DkgRound1Request'];
+      };
     };
-    openapi: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description OpenAPI 3.1 document */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": Record<string, never>;
-                };
-            };
-            403: components["responses"]["Problem"];
+        content: {
+          'application/json': components['schemas']['DkgRound1Response'];
         };
+      };
+      400: components['responses']['DkgProblem'];
+      403: components['responses']['DkgProblem'];
+      409: components['responses']['DkgProblem'];
+      413: components['responses']['DkgProblem'];
+      415: components['responses']['DkgProblem'];
     };
+  };
+  dkgRound2: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DkgRound2Request'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DkgRound2Response'];
+        };
+      };
+      400: components['responses']['DkgProblem'];
+      403: components['responses']['DkgProblem'];
+      409: components['responses']['DkgProblem'];
+      413: components['responses']['DkgProblem'];
+      415: components['responses']['DkgProblem'];
+    };
+  };
+  dkgRound3: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DkgRound3Request'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DkgRound3Response'];
+        };
+      };
+      400: components['responses']['DkgProblem'];
+      403: components['responses']['DkgProblem'];
+      409: components['responses']['DkgProblem'];
+      413: components['responses']['DkgProblem'];
+      415: components['responses']['DkgProblem'];
+    };
+  };
+  dkgFinalize: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DkgFinalizeRequest'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DkgFinal'];
+        };
+      };
+      400: components['responses']['DkgProblem'];
+      403: components['responses']['DkgProblem'];
+      409: components['responses']['DkgProblem'];
+      413: components['responses']['DkgProblem'];
+      415: components['responses']['DkgProblem'];
+    };
+  };
+  dkgAbort: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DkgAbortRequest'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DkgAbortResponse'];
+        };
+      };
+      400: components['responses']['Problem'];
+      403: components['responses']['Problem'];
+      413: components['responses']['Problem'];
+      415: components['responses']['Problem'];
+    };
+  };
+  dkgStatus: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DkgStatus'];
+        };
+      };
+      403: components['responses']['Problem'];
+    };
+  };
+  health: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Health'];
+        };
+      };
+      403: components['responses']['Problem'];
+    };
+  };
+  openapi: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OpenAPI 3.1 document */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, never>;
+        };
+      };
+      403: components['responses']['Problem'];
+    };
+  };
 }

@@ -42,7 +42,7 @@ export function vcekFromCertTable(table: Buffer): Buffer {
       return table.subarray(offset, offset + length);
     }
   }
-  throw new Error('the host\'s certificate table has no VCEK; provision it (snphost import) or serve it with --snp-vcek');
+  throw new Error("the host's certificate table has no VCEK; provision it (snphost import) or serve it with --snp-vcek");
 }
 
 export function configfsTsmSource(root = '/sys/kernel/config/tsm/report', vcekPath?: string): AttestationSource {

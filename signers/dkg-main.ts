@@ -55,11 +55,7 @@ export async function startDkgSigner(opts: DkgSignerOptions) {
     throw new Error(`${sharePath} already exists: this signer already holds a share (pass --replace to replace it with the one this DKG produces)`);
   }
   const target: SealTarget = opts.sealTarget ?? { type: 'file', keyFile: join(opts.state, 'signers', String(opts.index), 'seal.key') };
-  const [key, cert, ca] = await Promise.all([
-    readFile(join(tlsDir, `${name}-key.pem`), 'utf8'),
-    readFile(join(tlsDir, `${name}.pem`), 'utf8'),
-    readFile(join(tlsDir, 'ca.pem'), 'utf8'),
-  ]);
+  const [key, cert, ca] = await Promise.all([readFile(join(tlsDir, `${name}-key.pem`), 'utf8'), readFile(join(tlsDir, `${name}.pem`), 'utf8'), readFile(join(tlsDir, 'ca.pem'), 'utf8')]);
   let resolveDone!: (r: DkgFinalResult) => void;
   const done = new Promise<DkgFinalResult>((r) => (resolveDone = r));
   const app = await buildDkgSignerServer({

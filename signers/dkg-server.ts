@@ -11,17 +11,7 @@ import { STRICT_AJV, installProblemHandlers, sendProblem } from '../http/problem
 import { PROBLEM_CONTENT_TYPE } from '../protocol/problem.js';
 import { createDkgMetrics, installDkgMetrics } from './dkg-metrics.js';
 import { requestSchema, serveOpenApi } from './openapi.js';
-import {
-  DkgAbort,
-  DkgParticipant,
-  DkgStepError,
-  signerName,
-  type DkgConfirmation,
-  type DkgEnvelope,
-  type DkgIdentity,
-  type DkgRound1Package,
-  type Rng,
-} from './dkg.js';
+import { DkgAbort, DkgParticipant, DkgStepError, signerName, type DkgConfirmation, type DkgEnvelope, type DkgIdentity, type DkgRound1Package, type Rng } from './dkg.js';
 
 export interface SealedResult {
   path: string;

@@ -61,14 +61,7 @@ export type Rng = (bytesLength?: number) => Uint8Array;
  */
 export type { DkgConfirmation, DkgEnvelope, DkgRound1Package } from '../protocol/wire.js';
 
-export type DkgAbortReason =
-  | 'round1_invalid'
-  | 'transcript_mismatch'
-  | 'round2_invalid'
-  | 'decrypt_failed'
-  | 'share_invalid'
-  | 'confirmation_mismatch'
-  | 'aborted';
+export type DkgAbortReason = 'round1_invalid' | 'transcript_mismatch' | 'round2_invalid' | 'decrypt_failed' | 'share_invalid' | 'confirmation_mismatch' | 'aborted';
 
 /**
  * The ceremony failed a check at this signer and is over; `code` is the abort reason the signer
@@ -172,10 +165,7 @@ interface EnvelopeKeyInput {
  */
 function envelopeKey(dh1: Buffer, dh2: Buffer, k: EnvelopeKeyInput): Buffer {
   const ikm = Buffer.concat([dh1, dh2]);
-  const info = Buffer.from(
-    SIGNED.key +
-      canonicalJson({ ceremony: k.ceremony, sender: k.sender, recipient: k.recipient, enc: k.enc, sender_key: k.senderKey, recipient_key: k.recipientKey }),
-  );
+  const info = Buffer.from(SIGNED.key + canonicalJson({ ceremony: k.ceremony, sender: k.sender, recipient: k.recipient, enc: k.enc, sender_key: k.senderKey, recipient_key: k.recipientKey }));
   try {
     return Buffer.from(hkdfSync('sha256', ikm, Buffer.from(k.transcript, 'hex'), info, 32));
   } finally {
@@ -430,7 +420,10 @@ export class DkgParticipant {
       const transcript = DkgParticipant.transcriptOf(this.ceremony, this.threshold, this.signers, sorted);
       if (this.round2Out) {
         if (transcript === this.round2Out.transcript) return this.round2Out;
-        throw new DkgAbort('transcript_mismatch', `round 2 was asked again with another set of round-1 packages (transcript ${short(transcript)} after ${short(this.round2Out.transcript)}): the relay equivocated`);
+        throw new DkgAbort(
+          'transcript_mismatch',
+          `round 2 was asked again with another set of round-1 packages (transcript ${short(transcript)} after ${short(this.round2Out.transcript)}): the relay equivocated`,
+        );
       }
       const others = sorted.filter((p) => p.index !== this.index);
       let shares;
@@ -517,7 +510,8 @@ export class DkgParticipant {
       const bySender = new Map<number, DkgEnvelope>();
       for (const e of envelopes) {
         if (e.version !== DKG_VERSION || e.ceremony !== this.ceremony) throw new DkgAbort('round2_invalid', `a round-2 package belongs to another ceremony or version`);
-        if (e.recipient !== this.index) throw new DkgAbort('round2_invalid', `a round-2 package from ${signerName(e.sender)} is addressed to ${signerName(e.recipient)}, not ${signerName(this.index)}`);
+        if (e.recipient !== this.index)
+          throw new DkgAbort('round2_invalid', `a round-2 package from ${signerName(e.sender)} is addressed to ${signerName(e.recipient)}, not ${signerName(this.index)}`);
         if (bySender.has(e.sender) || e.sender === this.index || !others.some((p) => p.index === e.sender)) {
           throw new DkgAbort('round2_invalid', `round-2 packages must come one from each other signer (${signerName(e.sender)} is unexpected or doubled)`);
         }
@@ -605,7 +599,10 @@ export class DkgParticipant {
         const cert = checkCertificate(c.certificate, this.ca, c.index, now, what, 'confirmation_mismatch');
         checkSignature(SIGNED.confirmation, c, cert, what, 'confirmation_mismatch');
         if (c.transcript !== mine.transcript) {
-          throw new DkgAbort('transcript_mismatch', `${signerName(c.index)} confirmed another set of round-1 packages (transcript ${short(c.transcript)}, here ${short(mine.transcript)}): the relay or a signer equivocated`);
+          throw new DkgAbort(
+            'transcript_mismatch',
+            `${signerName(c.index)} confirmed another set of round-1 packages (transcript ${short(c.transcript)}, here ${short(mine.transcript)}): the relay or a signer equivocated`,
+          );
         }
         if (c.group_public_key !== mine.group_public_key || !sameJson(c.commitments, mine.commitments) || !sameJson(c.verifying_shares, mine.verifying_shares)) {
           throw new DkgAbort('confirmation_mismatch', `${signerName(c.index)} computed another key set (group key ${c.group_public_key}, here ${mine.group_public_key}): a signer equivocated`);

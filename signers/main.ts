@@ -101,12 +101,12 @@ export async function startSigner(opts: SignerProcessOptions) {
   const stopWatching = policy.watch();
   // A renewed certificate is served to new connections. Not with SEV-SNP evidence: the report
   // binds the start-up certificate's key, so a renewed key is attested by a restart.
-  const stopTls = opts.snp ? () => {} : watchCredentials(
-    mtlsPaths,
-    mtls,
-    (next) => (app.server as unknown as HttpsServer).setSecureContext({ key: next.key, cert: next.cert, ca: next.ca, minVersion: 'TLSv1.3' }),
-    { intervalMs: opts.tlsPollMs, log },
-  );
+  const stopTls = opts.snp
+    ? () => {}
+    : watchCredentials(mtlsPaths, mtls, (next) => (app.server as unknown as HttpsServer).setSecureContext({ key: next.key, cert: next.cert, ca: next.ca, minVersion: 'TLSv1.3' }), {
+        intervalMs: opts.tlsPollMs,
+        log,
+      });
   const metricsServer = opts.metricsListen ? await startMetricsServer(metrics.registry, opts.metricsListen) : undefined;
   app.addHook('onClose', async () => {
     stopWatching();

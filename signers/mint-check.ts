@@ -15,14 +15,7 @@ import type { MintContext } from '../protocol/wire.js';
 export const MAX_CLOCK_SKEW_S = 60;
 
 /** Which check of invariant I2 refused the message. */
-export type ContextMismatchCode =
-  | 'not_signing_input'
-  | 'oidc_token_invalid'
-  | 'policy_denied'
-  | 'iat_not_fresh'
-  | 'jti_malformed'
-  | 'token_differs'
-  | 'jti_reused';
+export type ContextMismatchCode = 'not_signing_input' | 'oidc_token_invalid' | 'policy_denied' | 'iat_not_fresh' | 'jti_malformed' | 'token_differs' | 'jti_reused';
 
 /** The message is not the token the mint context allows (answered as problem `context_mismatch`). */
 export class ContextMismatch extends ZtmintError<ContextMismatchCode> {}
@@ -77,7 +70,7 @@ export class MintChecker {
     oidcClaims = input.claims;
     const policy = this.deps.policy.current;
     const decision = policy.evaluate(oidcClaims, input.request);
-    if (!decision.allow) throw new ContextMismatch('policy_denied', 'this signer\'s policy denies the request in the context');
+    if (!decision.allow) throw new ContextMismatch('policy_denied', "this signer's policy denies the request in the context");
 
     const { iat, jti } = claims;
     if (typeof iat !== 'number' || !Number.isSafeInteger(iat) || Math.abs(iat - nowS) > MAX_CLOCK_SKEW_S) {
@@ -96,10 +89,7 @@ export class MintChecker {
     });
     if (signingInput(expected.header, expected.claims) !== message) {
       const differing = differingClaims(claims, expected.claims);
-      throw new ContextMismatch(
-        'token_differs',
-        differing.length ? `claims differ from what the context allows: ${differing.join(', ')}` : 'header or encoding differs from the canonical token',
-      );
+      throw new ContextMismatch('token_differs', differing.length ? `claims differ from what the context allows: ${differing.join(', ')}` : 'header or encoding differs from the canonical token');
     }
     if (!this.signed.add(jti, expected.claims.exp, nowS)) throw new ContextMismatch('jti_reused', 'this signer already signed a token with that jti');
     return { jti, exp: expected.claims.exp };

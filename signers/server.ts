@@ -123,7 +123,7 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
     try {
       const mine = body.commitments.find((c) => c.identifier === share.identifier);
       if (!sameCommitment(entry.commitment, mine)) {
-        return sendProblem(reply, 'context_mismatch', 'commitment list does not hold this signer\'s round-1 commitment');
+        return sendProblem(reply, 'context_mismatch', "commitment list does not hold this signer's round-1 commitment");
       }
       const ids = new Set(body.commitments.map((c) => c.identifier));
       if (ids.size !== body.commitments.length || body.commitments.some((c) => !(c.identifier in group.verifying_shares))) {
@@ -149,4 +149,3 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
 
   return app;
 }
-

@@ -37,11 +37,12 @@ async function server(handler: RawHandler): Promise<RawServer> {
 }
 
 const head = (status: number, headers: Record<string, string>) =>
-  `HTTP/1.1 ${status} X\r\n${Object.entries({ connection: 'close', ...headers }).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+  `HTTP/1.1 ${status} X\r\n${Object.entries({ connection: 'close', ...headers })
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\r\n')}\r\n\r\n`;
 
 /** A JSON body that starts like a mint answer and never ends: a token that grows forever. */
-const startOfMint = (socket: Socket, status: number, headers: Record<string, string>) =>
-  endlessBody(socket, `${head(status, headers)}{"token":"${fakeJwt()}`, Buffer.alloc(64 * 1024, 'A'));
+const startOfMint = (socket: Socket, status: number, headers: Record<string, string>) => endlessBody(socket, `${head(status, headers)}{"token":"${fakeJwt()}`, Buffer.alloc(64 * 1024, 'A'));
 
 const inputs = { retries: '0', 'timeout-seconds': String(TIMEOUT_SECONDS) };
 
@@ -71,11 +72,7 @@ describe('mint: oversized and endless bodies', () => {
 
   it('an endless chunked 503 problem body is cut at 16 KiB', async () => {
     const s = await server((_req, socket) =>
-      endlessBody(
-        socket,
-        `${head(503, { 'content-type': 'application/problem+json', 'transfer-encoding': 'chunked' })}`,
-        Buffer.from(`4000\r\n${'{"detail":"'.padEnd(0x4000, 'x')}\r\n`),
-      ),
+      endlessBody(socket, `${head(503, { 'content-type': 'application/problem+json', 'transfer-encoding': 'chunked' })}`, Buffer.from(`4000\r\n${'{"detail":"'.padEnd(0x4000, 'x')}\r\n`)),
     );
     const run = await runHostile('main', oidc, s.url, inputs, { measureMemory: true });
     expectBounded(run.step, 1);
@@ -120,7 +117,11 @@ describe('revoke: oversized, endless and slow bodies', () => {
   it.each([
     // A 2xx is the revocation; its body is not needed, and is cut at 16 KiB.
     ['an endless 200 body', (socket: Socket) => endlessBody(socket, head(200, {}), Buffer.alloc(64 * 1024, 'A')), /^Revoked token jti=/m],
-    ['an endless 503 problem body', (socket: Socket) => endlessBody(socket, head(503, { 'content-type': 'application/problem+json' }), Buffer.alloc(64 * 1024, '{')), /^::warning::could not revoke the token jti=.*HTTP 503 X with a body larger than the Action reads/m],
+    [
+      'an endless 503 problem body',
+      (socket: Socket) => endlessBody(socket, head(503, { 'content-type': 'application/problem+json' }), Buffer.alloc(64 * 1024, '{')),
+      /^::warning::could not revoke the token jti=.*HTTP 503 X with a body larger than the Action reads/m,
+    ],
     ['a trickling body', (socket: Socket) => tricklingBody(socket, head(200, {}), 100), /^::warning::could not revoke the token jti=.*did not finish its answer in time/m],
   ] as const)('%s: the post step ends within `timeout-seconds`, with flat memory', async (_name, answer, outcome) => {
     const s = await server((_req, socket) => answer(socket));

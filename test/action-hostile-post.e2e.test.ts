@@ -82,24 +82,31 @@ describe('post step: hostile saved state', () => {
 
 describe('post step: hostile revocation answers', () => {
   it.each([
-    ['a problem whose detail and code are commands', (socket: Socket) =>
-      respond(socket, {
-        status: 400,
-        reason: 'Bad ##[stop-commands]legacy \u001b[31m',
-        headers: { 'content-type': 'application/problem+json' },
-        body: JSON.stringify({ code: HOSTILE, detail: HOSTILE, title: HOSTILE }),
-      })],
-    ['a non-problem answer with a hostile reason phrase', (socket: Socket) =>
-      respond(socket, { status: 500, reason: `Oops ${'##[stop-commands]legacy'} ::error::AT-START \u0007`, headers: { 'content-type': 'text/plain' }, body: HOSTILE })],
-    ['a redirect with a hostile Location', (socket: Socket) =>
-      respond(socket, { status: 307, reason: 'Temporary Redirect', headers: { location: 'http://127.0.0.1:1/##[stop-commands]legacy' } })],
-    ['a retried 503 that tries stop-commands', (socket: Socket) =>
-      respond(socket, {
-        status: 503,
-        reason: 'Busy ##[stop-commands]legacy',
-        headers: { 'content-type': 'application/problem+json', 'retry-after': '0' },
-        body: JSON.stringify({ code: 'audit_unavailable', detail: 'busy\r::stop-commands::pwned\n::error::INJECTED' }),
-      })],
+    [
+      'a problem whose detail and code are commands',
+      (socket: Socket) =>
+        respond(socket, {
+          status: 400,
+          reason: 'Bad ##[stop-commands]legacy \u001b[31m',
+          headers: { 'content-type': 'application/problem+json' },
+          body: JSON.stringify({ code: HOSTILE, detail: HOSTILE, title: HOSTILE }),
+        }),
+    ],
+    [
+      'a non-problem answer with a hostile reason phrase',
+      (socket: Socket) => respond(socket, { status: 500, reason: `Oops ${'##[stop-commands]legacy'} ::error::AT-START \u0007`, headers: { 'content-type': 'text/plain' }, body: HOSTILE }),
+    ],
+    ['a redirect with a hostile Location', (socket: Socket) => respond(socket, { status: 307, reason: 'Temporary Redirect', headers: { location: 'http://127.0.0.1:1/##[stop-commands]legacy' } })],
+    [
+      'a retried 503 that tries stop-commands',
+      (socket: Socket) =>
+        respond(socket, {
+          status: 503,
+          reason: 'Busy ##[stop-commands]legacy',
+          headers: { 'content-type': 'application/problem+json', 'retry-after': '0' },
+          body: JSON.stringify({ code: 'audit_unavailable', detail: 'busy\r::stop-commands::pwned\n::error::INJECTED' }),
+        }),
+    ],
   ] as const)('%s: a warning, escaped, and the token stays masked', async (_name, answer) => {
     const s = await server((_req, socket) => answer(socket));
     const { token, state } = goodState(s.url);

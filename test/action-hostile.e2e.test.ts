@@ -56,7 +56,7 @@ describe('mint answer: every field hostile', () => {
     ['jti of another token', { jti: 'AAAAAAAAAAAAAAAAAAAAAA' }, /`jti` is not the `jti` claim of the token/],
     ['expires_at that Date.parse accepts', { expires_at: 'Jan 1 2030 (\n::error::INJECTED\n)' }, /`expires_at` is not an RFC 3339 timestamp/],
     ['expires_at made of commands', { expires_at: HOSTILE }, /`expires_at` is not an RFC 3339 timestamp/],
-    ['expires_at not the token\'s exp', { expires_at: '2099-01-01T00:00:00Z' }, /`expires_at` is not the `exp` claim/],
+    ["expires_at not the token's exp", { expires_at: '2099-01-01T00:00:00Z' }, /`expires_at` is not the `exp` claim/],
     ['expires_in', { expires_in: HOSTILE }, /`expires_in` is not a whole number/],
     ['expires_in not the lifetime', { expires_in: 60 }, /`expires_in` is not the lifetime of the token/],
     ['scopes', { scopes: ['deploy:canary', HOSTILE] }, /`scopes` is not an array of at most 100 scope tokens/],
@@ -143,9 +143,7 @@ describe('problem details, reasons, codes and status text', () => {
   });
 
   it('a redirect is not followed, and its Location is escaped', async () => {
-    const s = await server((_req, socket) =>
-      respond(socket, { status: 302, reason: 'Found', headers: { location: 'http://127.0.0.1:1/##[stop-commands]legacy ::error::AT-START' } }),
-    );
+    const s = await server((_req, socket) => respond(socket, { status: 302, reason: 'Found', headers: { location: 'http://127.0.0.1:1/##[stop-commands]legacy ::error::AT-START' } }));
     const run = await runHostile('main', oidc, s.url, { retries: '0' });
     expect(run.step.status).toBe(1);
     expect(errorOf(run.step)).toMatch(/redirect \(HTTP 302 to http:\/\/127\.0\.0\.1:1\/##\\x5bstop-commands\]legacy/);

@@ -60,20 +60,7 @@ const actionSources = readdirSync(join(ROOT, 'action'))
 describe('action.yml', () => {
   it('declares exactly the inputs of issue #4, each with a description', () => {
     expect(Object.keys(inputs).sort()).toEqual(
-      [
-        'coordinator-url',
-        'scopes',
-        'ttl',
-        'audience',
-        'oidc-audience',
-        'export-env',
-        'revoke',
-        'ca-cert',
-        'client-cert',
-        'client-key',
-        'retries',
-        'timeout-seconds',
-      ].sort(),
+      ['coordinator-url', 'scopes', 'ttl', 'audience', 'oidc-audience', 'export-env', 'revoke', 'ca-cert', 'client-cert', 'client-key', 'retries', 'timeout-seconds'].sort(),
     );
     for (const [name, entry] of Object.entries(inputs)) {
       expect(entry.description?.length ?? 0, `${name} has no description`).toBeGreaterThan(20);
@@ -89,7 +76,7 @@ describe('action.yml', () => {
     }
   });
 
-  it('matches what the code reads and sets, and the code\'s defaults', () => {
+  it("matches what the code reads and sets, and the code's defaults", () => {
     const read = new Set([...actionSources.matchAll(/getInput\('([a-z-]+)'\)/g)].map((m) => m[1]));
     expect([...read].sort()).toEqual(Object.keys(inputs).sort());
     const set = new Set([...actionSources.matchAll(/setOutput\('([a-z-]+)'/g)].map((m) => m[1]));

@@ -67,7 +67,13 @@ function commands(stdout: string, kind: string): string[] {
   return stdout
     .split('\n')
     .filter((l) => l.startsWith(`::${kind}::`))
-    .map((l) => l.slice(kind.length + 4).replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%'));
+    .map((l) =>
+      l
+        .slice(kind.length + 4)
+        .replace(/%0D/g, '\r')
+        .replace(/%0A/g, '\n')
+        .replace(/%25/g, '%'),
+    );
 }
 
 /** A coordinator that answers the first responses from `script`, then mints. */
@@ -84,9 +90,7 @@ const bearer = (r: { headers: Record<string, unknown> }) => String(r.headers.aut
 describe('retries', () => {
   it('retries 503 twice, each time with a fresh OIDC token, then succeeds', async () => {
     const issuedBefore = oidc.issued.length;
-    const stub = await coordinator(
-      scripted([(res) => sendProblem(res, 503, 'quorum_unavailable'), (res) => sendProblem(res, 503, 'quorum_unavailable')]),
-    );
+    const stub = await coordinator(scripted([(res) => sendProblem(res, 503, 'quorum_unavailable'), (res) => sendProblem(res, 503, 'quorum_unavailable')]));
     const m = await main(stub.url);
     expect(m.status, m.stdout + m.stderr).toBe(0);
     expect(mints(stub)).toHaveLength(3);
@@ -119,7 +123,7 @@ describe('retries', () => {
     expect(commands(m.stdout, 'error')[0]).toContain(`(${code})`);
   });
 
-  it('lists the policy\'s reasons on a 403', async () => {
+  it("lists the policy's reasons on a 403", async () => {
     const stub = await coordinator((_req, res) =>
       sendProblem(res, 403, 'policy_denied', {
         detail: 'the policy does not allow this request',
@@ -128,9 +132,7 @@ describe('retries', () => {
     );
     const m = await main(stub.url, { scopes: 'deploy:prod', ttl: '7200' });
     const [error] = commands(m.stdout, 'error');
-    expect(error).toContain(
-      'Reasons:\n  - scope deploy:prod is not granted to acme/webapp@refs/heads/main\n  - ttl 7200 exceeds the maximum 1800',
-    );
+    expect(error).toContain('Reasons:\n  - scope deploy:prod is not granted to acme/webapp@refs/heads/main\n  - ttl 7200 exceeds the maximum 1800');
   });
 
   it('retries network errors (connection reset before any answer)', async () => {
@@ -192,7 +194,7 @@ describe('retries', () => {
 describe('TLS: custom CA and client certificates', () => {
   const serverTls = () => ({ cert: pki.server.cert, key: pki.server.key });
 
-  it('trusts the coordinator\'s private CA given in `ca-cert`', async () => {
+  it("trusts the coordinator's private CA given in `ca-cert`", async () => {
     const stub = await coordinator(scripted([]), serverTls());
     const m = await main(stub.url, { 'ca-cert': pki.ca });
     expect(m.status, m.stdout + m.stderr).toBe(0);
@@ -216,9 +218,7 @@ describe('TLS: custom CA and client certificates', () => {
     expect(m.status).toBe(1);
     expect(mints(stub)).toHaveLength(0);
     expect(m.stdout).not.toMatch(/Retrying/);
-    expect(commands(m.stdout, 'error')[0]).toMatch(
-      /could not reach the coordinator at https:\/\/127\.0\.0\.1:\d+\/v1\/mint: .*TLS certificate is not trusted: set the `ca-cert` input/,
-    );
+    expect(commands(m.stdout, 'error')[0]).toMatch(/could not reach the coordinator at https:\/\/127\.0\.0\.1:\d+\/v1\/mint: .*TLS certificate is not trusted: set the `ca-cert` input/);
   });
 
   it('says that `ca-cert` must be PEM text, not a path', async () => {

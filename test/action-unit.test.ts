@@ -57,15 +57,13 @@ const ID_ENV = {
 type Event = { kind: string; args: unknown[] };
 
 /** A fake @actions/core that records every call, in order. */
-function fakeCore(
-  inputs: Record<string, string>,
-  idToken: () => Promise<string> = async () => OIDC,
-  state: Record<string, string> = {},
-) {
+function fakeCore(inputs: Record<string, string>, idToken: () => Promise<string> = async () => OIDC, state: Record<string, string> = {}) {
   const events: Event[] = [];
-  const record = (kind: string) => (...args: unknown[]) => {
-    events.push({ kind, args });
-  };
+  const record =
+    (kind: string) =>
+    (...args: unknown[]) => {
+      events.push({ kind, args });
+    };
   const core: Core = {
     getInput: (name) => inputs[name] ?? '',
     getIDToken: async (audience) => {
@@ -139,16 +137,11 @@ const json = (body: unknown, status = 200, headers: Record<string, string> = {})
     headers: { 'content-type': 'application/json', ...headers },
   });
 
-const problem = (
-  status: number,
-  code: string,
-  extra: Record<string, unknown> = {},
-  headers: Record<string, string> = {},
-) =>
-  new Response(
-    JSON.stringify({ type: `urn:ztmint:error:${code}`, title: code, status, detail: `detail of ${code}`, code, ...extra }),
-    { status, headers: { 'content-type': 'application/problem+json', ...headers } },
-  );
+const problem = (status: number, code: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify({ type: `urn:ztmint:error:${code}`, title: code, status, detail: `detail of ${code}`, code, ...extra }), {
+    status,
+    headers: { 'content-type': 'application/problem+json', ...headers },
+  });
 
 const baseInputs = {
   'coordinator-url': 'https://ztmint.example.com/',
@@ -158,12 +151,7 @@ const baseInputs = {
 /** Everything the action wrote anywhere, for "no secret leaked" checks. */
 function everythingWritten(events: Event[]): string {
   return events
-    .filter(
-      (e) =>
-        e.kind !== 'setSecret' &&
-        e.kind !== 'exportVariable' &&
-        !((e.kind === 'setOutput' || e.kind === 'saveState') && e.args[0] === 'token'),
-    )
+    .filter((e) => e.kind !== 'setSecret' && e.kind !== 'exportVariable' && !((e.kind === 'setOutput' || e.kind === 'saveState') && e.args[0] === 'token'))
     .map((e) => JSON.stringify(e.args))
     .join('\n');
 }
@@ -301,7 +289,10 @@ describe('run', () => {
     });
     expect(c.of('exportVariable')).toEqual([]);
 
-    const info = c.of('info').map((e) => String(e.args[0])).join('\n');
+    const info = c
+      .of('info')
+      .map((e) => String(e.args[0]))
+      .join('\n');
     expect(info).toContain('b6f1c0de-jti');
     expect(info).toContain('read:logs,deploy:canary');
     expect(info).toContain('2030-01-01T00:15:00Z');
@@ -364,10 +355,7 @@ describe('run', () => {
     expect(String(c.of('warning')[0]?.args[0])).toContain('deploy:canary');
   });
 
-  it.each([
-    ['ACTIONS_ID_TOKEN_REQUEST_URL'],
-    ['ACTIONS_ID_TOKEN_REQUEST_TOKEN'],
-  ])('without %s it fails with the permissions hint', async (missing) => {
+  it.each([['ACTIONS_ID_TOKEN_REQUEST_URL'], ['ACTIONS_ID_TOKEN_REQUEST_TOKEN']])('without %s it fails with the permissions hint', async (missing) => {
     const c = fakeCore(baseInputs);
     const f = fakeFetch(() => json(okBody()));
     const env: Record<string, string | undefined> = { ...ID_ENV, [missing]: undefined };
@@ -426,20 +414,15 @@ describe('run: coordinator errors', () => {
   });
 
   it('invalid_token: audience mismatch points at oidc-audience, issuer mismatch at the issuer', async () => {
-    const message = await failWith(
-      () => problem(401, 'invalid_token', { detail: 'OIDC token claim "aud" is invalid (check_failed)' }),
-      { ...baseInputs, 'oidc-audience': 'wrong-aud' },
-    );
-    expect(message).toContain(
-      'does not accept the audience of this job\'s OIDC token (invalid_token): OIDC token claim "aud" is invalid (check_failed)',
-    );
+    const message = await failWith(() => problem(401, 'invalid_token', { detail: 'OIDC token claim "aud" is invalid (check_failed)' }), { ...baseInputs, 'oidc-audience': 'wrong-aud' });
+    expect(message).toContain('does not accept the audience of this job\'s OIDC token (invalid_token): OIDC token claim "aud" is invalid (check_failed)');
     expect(message).toContain('asked GitHub for an OIDC token with audience "wrong-aud"');
     expect(message).toContain('Set `oidc-audience` to the audience the coordinator is configured to expect');
     const issuer = await failWith(() => problem(401, 'invalid_token', { detail: 'OIDC token claim "iss" is invalid (check_failed)' }));
     expect(issuer).toContain('The token\'s issuer is "https://token.actions.githubusercontent.com"');
     expect(issuer).toContain('https://<host>/_services/token');
     const other = await failWith(() => problem(401, 'invalid_token', { detail: 'OIDC token has expired' }));
-    expect(other).toContain('rejected this job\'s OIDC token (invalid_token): OIDC token has expired');
+    expect(other).toContain("rejected this job's OIDC token (invalid_token): OIDC token has expired");
   });
 
   it('quorum_unavailable says to retry later', async () => {
@@ -482,9 +465,7 @@ describe('run: coordinator errors', () => {
   });
 
   it('does not quote a non-problem error body', async () => {
-    const message = await failWith(
-      () => new Response(`<html>${MINTED}</html>`, { status: 502, statusText: 'Bad Gateway', headers: { 'content-type': 'text/html' } }),
-    );
+    const message = await failWith(() => new Response(`<html>${MINTED}</html>`, { status: 502, statusText: 'Bad Gateway', headers: { 'content-type': 'text/html' } }));
     expect(message).toMatch(/HTTP 502 Bad Gateway without a problem\+json body.*check `coordinator-url`/);
   });
 
@@ -494,9 +475,7 @@ describe('run: coordinator errors', () => {
   });
 
   it('refuses to follow redirects', async () => {
-    const message = await failWith(
-      () => new Response(null, { status: 307, headers: { location: 'https://elsewhere.example/v1/mint' } }),
-    );
+    const message = await failWith(() => new Response(null, { status: 307, headers: { location: 'https://elsewhere.example/v1/mint' } }));
     expect(message).toMatch(/redirect \(HTTP 307 to https:\/\/elsewhere\.example\/v1\/mint\)/);
   });
 
@@ -506,8 +485,7 @@ describe('run: coordinator errors', () => {
       throw new TypeError('fetch failed', { cause });
     });
     expect(message).toBe(
-      'could not reach the coordinator at https://ztmint.example.com/v1/mint: connect ECONNREFUSED 127.0.0.1:9; ' +
-        'check `coordinator-url` and that the coordinator is reachable from the runner',
+      'could not reach the coordinator at https://ztmint.example.com/v1/mint: connect ECONNREFUSED 127.0.0.1:9; ' + 'check `coordinator-url` and that the coordinator is reachable from the runner',
     );
     const tls = await failWith(() => {
       throw new TypeError('fetch failed', { cause: new Error('self-signed certificate in certificate chain') });
@@ -632,7 +610,15 @@ describe('retry', () => {
     const retryable = Object.assign(new Error('503'), { retryable: true });
     const { clock, sleeps } = fakeClock(0, 0.5);
     let n = 0;
-    await expect(withRetries(async () => { n++; throw retryable; }, { retries: 2, deadline: 60_000, clock })).rejects.toMatchObject({
+    await expect(
+      withRetries(
+        async () => {
+          n++;
+          throw retryable;
+        },
+        { retries: 2, deadline: 60_000, clock },
+      ),
+    ).rejects.toMatchObject({
       reason: 'retries',
       attempts: 3,
       last: retryable,
@@ -641,12 +627,27 @@ describe('retry', () => {
     expect(sleeps).toEqual([500, 1000]);
 
     n = 0;
-    await expect(withRetries(async () => { n++; throw new Error('403'); }, { retries: 5, deadline: 60_000, clock })).rejects.toMatchObject({ reason: 'final', attempts: 1 });
+    await expect(
+      withRetries(
+        async () => {
+          n++;
+          throw new Error('403');
+        },
+        { retries: 5, deadline: 60_000, clock },
+      ),
+    ).rejects.toMatchObject({ reason: 'final', attempts: 1 });
     expect(n).toBe(1);
 
     const slow = Object.assign(new Error('429'), { retryable: true, retryAfterMs: 90_000 });
     const t = fakeClock(0);
-    await expect(withRetries(async () => { throw slow; }, { retries: 5, deadline: 60_000, clock: t.clock })).rejects.toMatchObject({ reason: 'deadline', attempts: 1 });
+    await expect(
+      withRetries(
+        async () => {
+          throw slow;
+        },
+        { retries: 5, deadline: 60_000, clock: t.clock },
+      ),
+    ).rejects.toMatchObject({ reason: 'deadline', attempts: 1 });
     expect(t.sleeps).toEqual([]);
 
     const r = fakeClock(0);
@@ -704,9 +705,7 @@ describe('run: retries, state, env, claims, summary', () => {
     });
     const f = fakeFetch(() => json(okBody()));
     await run(deps(c, f));
-    expect(c.failure()).toBe(
-      'could not get an OIDC token from the runner (audience "https://ztmint.example.com"): Error message: Failed to get ID Token. Error Code : 500',
-    );
+    expect(c.failure()).toBe('could not get an OIDC token from the runner (audience "https://ztmint.example.com"): Error message: Failed to get ID Token. Error Code : 500');
     expect(f.calls).toEqual([]);
   });
 
@@ -777,7 +776,17 @@ describe('run: retries, state, env, claims, summary', () => {
     expect(md).not.toContain(OIDC);
 
     const c2 = fakeCore(baseInputs);
-    await run(deps(c2, fakeFetch(() => json(okBody())), { appendSummary: async () => { throw new Error('Unable to access summary file'); } }));
+    await run(
+      deps(
+        c2,
+        fakeFetch(() => json(okBody())),
+        {
+          appendSummary: async () => {
+            throw new Error('Unable to access summary file');
+          },
+        },
+      ),
+    );
     expect(c2.failure()).toBeUndefined();
     expect(String(c2.of('warning')[0]?.args[0])).toContain('could not write the job summary');
   });
@@ -821,11 +830,7 @@ describe('post step', () => {
   });
 
   it('does not revoke with revoke: false, an expired token, or nothing minted', async () => {
-    for (const state of [
-      { ...STATE, revoke: 'false', token: '' },
-      { ...STATE, 'expires-at': '2001-01-01T00:00:00Z' },
-      {},
-    ]) {
+    for (const state of [{ ...STATE, revoke: 'false', token: '' }, { ...STATE, 'expires-at': '2001-01-01T00:00:00Z' }, {}]) {
       const c = fakeCore({}, undefined, state);
       const f = fakeFetch(() => new Response(null, { status: 204 }));
       await runPost({ core: c.core, fetch: f.fetch, clock: fakeClock(Date.now()).clock });

@@ -30,7 +30,7 @@ const ATTACKS = [
 ];
 
 describe('log-text', () => {
-  it.each(ATTACKS)('logSafe(%j) writes no command by the runner\'s rules', (attack) => {
+  it.each(ATTACKS)("logSafe(%j) writes no command by the runner's rules", (attack) => {
     for (const text of [attack, `prefix ${attack}`, `${attack}\n${attack}`]) {
       const out = logSafe(text);
       expect(ownCommandViolations(out, NO_COMMANDS)).toEqual([]);
@@ -77,7 +77,17 @@ describe('untrusted values', () => {
     expect(parseRfc3339('2030-01-01T00:15:00Z')).toBe(Date.parse('2030-01-01T00:15:00Z'));
     expect(parseRfc3339('2030-01-01t00:15:00.123456789+01:30')).toBe(Date.parse('2030-01-01T00:15:00.123+01:30'));
     expect(parseRfc3339('2028-02-29T00:00:00Z')).toBeDefined();
-    for (const bad of ['Jan 1 2030 (\n::error::x\n)', '2030-01-01', '2030-01-01 00:15:00Z', '2030-02-30T00:00:00Z', '2029-02-29T00:00:00Z', '2030-01-01T24:00:00Z', '2030-01-01T00:00:00', ' 2030-01-01T00:00:00Z', 1893456900]) {
+    for (const bad of [
+      'Jan 1 2030 (\n::error::x\n)',
+      '2030-01-01',
+      '2030-01-01 00:15:00Z',
+      '2030-02-30T00:00:00Z',
+      '2029-02-29T00:00:00Z',
+      '2030-01-01T24:00:00Z',
+      '2030-01-01T00:00:00',
+      ' 2030-01-01T00:00:00Z',
+      1893456900,
+    ]) {
       expect(parseRfc3339(bad), String(bad)).toBeUndefined();
     }
   });
@@ -165,7 +175,7 @@ describe('bounded body reads', () => {
 });
 
 describe('errors', () => {
-  it('the Action\'s errors are ZtmintErrors with stable codes and options objects', () => {
+  it("the Action's errors are ZtmintErrors with stable codes and options objects", () => {
     const cause = new Error('socket hang up');
     const e = new CoordinatorError('coordinator_unreachable', 'm', { retryable: true, status: 503, cause });
     expect(e).toBeInstanceOf(ZtmintError);

@@ -41,8 +41,7 @@ async function mintAs(jobClaims: Record<string, unknown>, scopes: string) {
   });
 }
 
-const errorOf = (stdout: string) =>
-  (stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '').replace(/%0A/g, '\n').replace(/%25/g, '%');
+const errorOf = (stdout: string) => (stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '').replace(/%0A/g, '\n').replace(/%25/g, '%');
 
 describe('examples/policy/data.json: deploy grants pinned to the reusable workflow', () => {
   it('the reusable workflow, and the action inside it, point at each other', () => {

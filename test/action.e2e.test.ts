@@ -42,7 +42,13 @@ function commands(stdout: string, kind: string): string[] {
   return stdout
     .split('\n')
     .filter((l) => l.startsWith(`::${kind}::`) || l.startsWith(`::${kind} `))
-    .map((l) => l.slice(l.indexOf('::', 2) + 2).replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%'));
+    .map((l) =>
+      l
+        .slice(l.indexOf('::', 2) + 2)
+        .replace(/%0D/g, '\r')
+        .replace(/%0A/g, '\n')
+        .replace(/%25/g, '%'),
+    );
 }
 
 async function introspect(token: string): Promise<Record<string, unknown>> {
@@ -202,7 +208,7 @@ describe('bundled action against the dev stack: main and post steps', () => {
 });
 
 describe('bundled action against the dev stack: errors that say what to do', () => {
-  it('policy denied: fails with the coordinator\'s reasons, sets no output and no state', async () => {
+  it("policy denied: fails with the coordinator's reasons, sets no output and no state", async () => {
     const m = await main({ scopes: 'deploy:prod', ttl: '7200' });
     expect(m.status).toBe(1);
     const [error] = commands(m.stdout, 'error');

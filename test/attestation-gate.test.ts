@@ -40,7 +40,9 @@ describe('coordinator attestation gate', () => {
     tampered[0x90]! ^= 1; // inside MEASUREMENT
     expect(reason(() => verifySignerEvidence({ info: { attestation: { ...evidence, report: b64url(tampered) } }, spki }, policyHash, config, now))).toMatch(/\(report_signature\)/);
     const otherVcek = readFileSync(new URL('vcek.der', DIR));
-    expect(reason(() => verifySignerEvidence({ info: { attestation: { ...evidence, vcek: b64url(otherVcek) } }, spki }, policyHash, config, now))).toMatch(/\((report_signature|vcek_tcb_mismatch|vcek_chain)\)/);
+    expect(reason(() => verifySignerEvidence({ info: { attestation: { ...evidence, vcek: b64url(otherVcek) } }, spki }, policyHash, config, now))).toMatch(
+      /\((report_signature|vcek_tcb_mismatch|vcek_chain)\)/,
+    );
     expect(reason(() => verifySignerEvidence({ info: {}, spki }, policyHash, config, now))).toMatch(/no SEV-SNP attestation/);
   });
 
@@ -49,7 +51,11 @@ describe('coordinator attestation gate', () => {
     const fetchPeer = async () => (fetches++, { info: { attestation: evidence }, spki });
     expect(await new AttestationGate({ required: false, allowedMeasurements: [] }, () => policyHash).admit('signer-1', fetchPeer)).toBe(true);
     expect(fetches).toBe(0);
-    const gate = new AttestationGate(config, () => policyHash, () => now.getTime());
+    const gate = new AttestationGate(
+      config,
+      () => policyHash,
+      () => now.getTime(),
+    );
     expect(await gate.admit('signer-1', fetchPeer)).toBe(false);
     expect(await gate.admit('signer-1', fetchPeer)).toBe(false);
     expect(fetches).toBe(1);

@@ -72,6 +72,11 @@ describe('audit log', () => {
     await log.close();
     const text = await readFile(path, 'utf8');
     expect(verifyAuditText(text).count).toBe(300);
-    expect(text.trim().split('\n').map((l) => JSON.parse(l).n)).toEqual(indices);
+    expect(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).n),
+    ).toEqual(indices);
   });
 });

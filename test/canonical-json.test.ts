@@ -15,16 +15,14 @@ function double(hex: string): number {
 }
 
 describe('RFC 8785 (JCS)', () => {
-  it('§3.2.2: the sample input serialises to the RFC\'s output', () => {
+  it("§3.2.2: the sample input serialises to the RFC's output", () => {
     // The RFC's input, parsed as JSON (its numbers and escapes are what is being tested).
     const input = JSON.parse(String.raw`{
       "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
       "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
       "literals": [null, true, false]
     }`) as unknown;
-    expect(canonicalJson(input)).toBe(
-      String.raw`{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}`,
-    );
+    expect(canonicalJson(input)).toBe(String.raw`{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}`);
   });
 
   it('§3.2.3: properties sort by UTF-16 code units, not code points or locale', () => {
@@ -49,7 +47,9 @@ describe('RFC 8785 (JCS)', () => {
       'Hebrew Letter Dalet With Dagesh',
     ]);
     // U+1F600 (surrogates D83D DE00) sorts before U+FB33 although its code point is larger.
-    expect(out).toBe('{"\\r":"Carriage Return","1":"One","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis","\u20ac":"Euro Sign","\ud83d\ude00":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}');
+    expect(out).toBe(
+      '{"\\r":"Carriage Return","1":"One","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis","\u20ac":"Euro Sign","\ud83d\ude00":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
+    );
   });
 
   it.each([

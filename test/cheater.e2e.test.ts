@@ -38,29 +38,33 @@ async function startMitm(state: string, name: string, target: string) {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     // The listener returns nothing: the async proxying answers 502 itself on any error.
-    req.on('end', () => void (async () => {
-      try {
-        forwarded++;
-        const up = await request(`${target}${req.url}`, {
-          method: req.method as 'GET' | 'POST',
-          dispatcher: upstream,
-          headers: req.headers['content-type'] ? { 'content-type': req.headers['content-type'] } : {},
-          body: chunks.length ? Buffer.concat(chunks) : undefined,
-        });
-        let body = Buffer.from(await up.body.arrayBuffer());
-        if (tamper && req.url === '/v1/round2' && up.statusCode === 200) {
-          const doc = JSON.parse(body.toString('utf8')) as { share: string };
-          const share = Buffer.from(doc.share, 'base64url');
-          share[0]! ^= 0x01; // still a canonical scalar: only the signature check can tell
-          doc.share = share.toString('base64url');
-          body = Buffer.from(JSON.stringify(doc));
-          tampered++;
-        }
-        res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? 'application/json') }).end(body);
-      } catch {
-        res.writeHead(502).end();
-      }
-    })());
+    req.on(
+      'end',
+      () =>
+        void (async () => {
+          try {
+            forwarded++;
+            const up = await request(`${target}${req.url}`, {
+              method: req.method as 'GET' | 'POST',
+              dispatcher: upstream,
+              headers: req.headers['content-type'] ? { 'content-type': req.headers['content-type'] } : {},
+              body: chunks.length ? Buffer.concat(chunks) : undefined,
+            });
+            let body = Buffer.from(await up.body.arrayBuffer());
+            if (tamper && req.url === '/v1/round2' && up.statusCode === 200) {
+              const doc = JSON.parse(body.toString('utf8')) as { share: string };
+              const share = Buffer.from(doc.share, 'base64url');
+              share[0]! ^= 0x01; // still a canonical scalar: only the signature check can tell
+              doc.share = share.toString('base64url');
+              body = Buffer.from(JSON.stringify(doc));
+              tampered++;
+            }
+            res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? 'application/json') }).end(body);
+          } catch {
+            res.writeHead(502).end();
+          }
+        })(),
+    );
   });
   await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
   const address = https.address();
@@ -99,7 +103,11 @@ async function coordinator() {
   const audit = await AuditLog.open(auditDir);
   const c = await inProcessCoordinator(stack, await signerClients(), audit);
   const auditRecords = async () =>
-    (await readFile(join(auditDir, AUDIT_FILE), 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    (await readFile(join(auditDir, AUDIT_FILE), 'utf8'))
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   return {
     ...c,
     auditRecords,

@@ -37,7 +37,10 @@ async function file(name: string, text: string): Promise<string> {
 }
 
 async function refusal(promise: Promise<unknown>): Promise<ConfigError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ConfigError);
   expect((err as ConfigError).code).toBe('invalid_config');
   return err as ConfigError;
@@ -74,7 +77,7 @@ describe('one option table for schema, flags and environment', () => {
     expect(between, 'run `npm run build && node build/config/write-generated.js`').toBe(configReference().trim());
   });
 
-  it('the rate-limit defaults in the table are the coordinator\'s built-in ones', () => {
+  it("the rate-limit defaults in the table are the coordinator's built-in ones", () => {
     const spec = (key: string) => COORDINATOR_OPTIONS.options.find((o) => o.key === key)!.default as string;
     expect(rateRule(spec('rateRepository'))).toEqual(DEFAULT_RATE_LIMITS.repository);
     expect(rateRule(spec('rateSub'))).toEqual(DEFAULT_RATE_LIMITS.sub);
@@ -102,7 +105,13 @@ describe('precedence: flag > environment > file > default', () => {
     expect(fromFlags.values.signers).toEqual(['signer-1=https://a:1', 'signer-2=https://b:2']);
     const fromEnv = await resolveConfig(SIGNER_OPTIONS, {
       flags: {},
-      env: { ZTMINT_SIGNER_STATE: '/s', ZTMINT_SIGNER_INDEX: '2', ZTMINT_SIGNER_TOKEN_ISSUER: 'https://c', ZTMINT_SIGNER_OIDC_AUDIENCE: 'https://c', ZTMINT_SIGNER_OIDC_ISSUERS: 'https://a.example, https://b.example' },
+      env: {
+        ZTMINT_SIGNER_STATE: '/s',
+        ZTMINT_SIGNER_INDEX: '2',
+        ZTMINT_SIGNER_TOKEN_ISSUER: 'https://c',
+        ZTMINT_SIGNER_OIDC_AUDIENCE: 'https://c',
+        ZTMINT_SIGNER_OIDC_ISSUERS: 'https://a.example, https://b.example',
+      },
     });
     expect(fromEnv.values).toMatchObject({ index: 2, oidcIssuers: ['https://a.example', 'https://b.example'], allowClients: ['coordinator'] });
   });
@@ -135,23 +144,34 @@ describe('invalid configuration fails at start, naming the key', () => {
   });
 
   it('a wrong type names the key, its flag, its variable and the source', async () => {
-    const err = await refusal(resolveConfig(COORDINATOR_OPTIONS, {
-      flags: flagValues(parsed(COORDINATOR_OPTIONS, COORDINATOR_MINIMAL), COORDINATOR_OPTIONS),
-      env: { ZTMINT_COORDINATOR_PORT: 'eighty' },
-    }));
+    const err = await refusal(
+      resolveConfig(COORDINATOR_OPTIONS, {
+        flags: flagValues(parsed(COORDINATOR_OPTIONS, COORDINATOR_MINIMAL), COORDINATOR_OPTIONS),
+        env: { ZTMINT_COORDINATOR_PORT: 'eighty' },
+      }),
+    );
     expect(err.message).toMatch(/port \(--port, ZTMINT_COORDINATOR_PORT\) \(from the environment\) must be integer/);
   });
 
   it('missing required keys, bad patterns, enums and pairs are each named', async () => {
     const config = await file('bad.yaml', 'snpSource: tpm\npolicyPin: abc\nport: 70000\n');
     const err = await refusal(resolveConfig(SIGNER_OPTIONS, { flags: {}, env: {}, file: config }));
-    for (const part of ['state (--state, ZTMINT_SIGNER_STATE) is required', 'index (--index, ZTMINT_SIGNER_INDEX) is required', 'snpSource', 'configfs, file', 'policyPin', 'port (--port, ZTMINT_SIGNER_PORT)']) {
+    for (const part of [
+      'state (--state, ZTMINT_SIGNER_STATE) is required',
+      'index (--index, ZTMINT_SIGNER_INDEX) is required',
+      'snpSource',
+      'configfs, file',
+      'policyPin',
+      'port (--port, ZTMINT_SIGNER_PORT)',
+    ]) {
       expect(err.message).toContain(part);
     }
-    const pair = await refusal(resolveConfig(COORDINATOR_OPTIONS, {
-      flags: flagValues(parsed(COORDINATOR_OPTIONS, [...COORDINATOR_MINIMAL, '--tls-cert', '/c.pem']), COORDINATOR_OPTIONS),
-      env: {},
-    }));
+    const pair = await refusal(
+      resolveConfig(COORDINATOR_OPTIONS, {
+        flags: flagValues(parsed(COORDINATOR_OPTIONS, [...COORDINATOR_MINIMAL, '--tls-cert', '/c.pem']), COORDINATOR_OPTIONS),
+        env: {},
+      }),
+    );
     expect(pair.message).toContain('tlsKey (--tls-key, ZTMINT_COORDINATOR_TLS_KEY) is required with tlsCert');
     const signer = await refusal(resolveConfig(COORDINATOR_OPTIONS, { flags: { ...flagValues(parsed(COORDINATOR_OPTIONS, COORDINATOR_MINIMAL), COORDINATOR_OPTIONS), signers: ['no-url'] }, env: {} }));
     expect(signer.message).toContain('signers (--signer, ZTMINT_COORDINATOR_SIGNERS) item 0');

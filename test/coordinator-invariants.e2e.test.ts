@@ -22,7 +22,11 @@ async function coordinatorWith(audit: AuditLog) {
   const tls = await signerTls(stack.state);
   // 15 s per signer request instead of the coordinator's 2 s: these invariants are not about slow
   // signers, and a loaded machine can be slower than 2 s.
-  return inProcessCoordinator(stack, stack.signers.map((s) => new SignerClient({ name: `signer-${s.id}`, url: s.url }, tls, { timeoutMs: 15_000 })), audit);
+  return inProcessCoordinator(
+    stack,
+    stack.signers.map((s) => new SignerClient({ name: `signer-${s.id}`, url: s.url }, tls, { timeoutMs: 15_000 })),
+    audit,
+  );
 }
 
 describe('I1: no durable audit record, no token', () => {

@@ -79,8 +79,16 @@ describe('DKG participants (in-process)', () => {
     const shares = out.map((o) => ({ identifier: o.share.identifier, signingShare: o.share.signingShare.slice() }));
     for (const s of shares) expect(b64url(ed25519.Point.BASE.multiply(bytesToNumberLE(s.signingShare)).toBytes())).toBe(group.verifying_shares[s.identifier]);
     const msg = new TextEncoder().encode('header.payload');
-    for (const pair of [[0, 1], [0, 2], [1, 2]]) {
-      const sig = signWith(group, pair.map((i) => shares[i]!), msg);
+    for (const pair of [
+      [0, 1],
+      [0, 2],
+      [1, 2],
+    ]) {
+      const sig = signWith(
+        group,
+        pair.map((i) => shares[i]!),
+        msg,
+      );
       expect(ed25519.verify(sig, msg, fromB64url(group.group_public_key))).toBe(true);
     }
     // The dealer-free secret is the sum of the signers' a_i0: nobody ever held it.
@@ -100,7 +108,11 @@ describe('DKG participants (in-process)', () => {
     const out = ps.map((p) => p.finalize(confirmations));
     expect(out[4]!.group.commitments).toHaveLength(3);
     const msg = new TextEncoder().encode('3-of-5');
-    const sig = signWith(out[0]!.group, [out[0]!, out[2]!, out[4]!].map((o) => o.share), msg);
+    const sig = signWith(
+      out[0]!.group,
+      [out[0]!, out[2]!, out[4]!].map((o) => o.share),
+      msg,
+    );
     expect(ed25519.verify(sig, msg, fromB64url(out[0]!.group.group_public_key))).toBe(true);
   });
 
@@ -108,7 +120,10 @@ describe('DKG participants (in-process)', () => {
     const ps = participants(3, 2);
     const r1 = ps.map((p) => p.round1());
     const { packages } = ps[0]!.round2(r1);
-    expect(packages.map((e) => [e.sender, e.recipient])).toEqual([[1, 2], [1, 3]]);
+    expect(packages.map((e) => [e.sender, e.recipient])).toEqual([
+      [1, 2],
+      [1, 3],
+    ]);
     for (const e of packages) {
       expect(Object.keys(e).sort()).toEqual(['ceremony', 'ciphertext', 'enc', 'nonce', 'recipient', 'sender', 'transcript', 'version']);
       expect(fromB64url(e.ciphertext)).toHaveLength(48);
@@ -119,7 +134,12 @@ describe('DKG participants (in-process)', () => {
 
   describe('a relay tampering with an encrypted round-2 package makes the recipient abort', () => {
     const cases: Array<[string, (e: DkgEnvelope) => void, string, RegExp]> = [
-      ['a flipped ciphertext bit', (e) => (e.ciphertext = flip(e.ciphertext, 3)), 'decrypt_failed', /round-2 package from signer-1 failed authenticated decryption at signer-2: it was modified in transit or not sealed by signer-1/],
+      [
+        'a flipped ciphertext bit',
+        (e) => (e.ciphertext = flip(e.ciphertext, 3)),
+        'decrypt_failed',
+        /round-2 package from signer-1 failed authenticated decryption at signer-2: it was modified in transit or not sealed by signer-1/,
+      ],
       ['a flipped tag bit', (e) => (e.ciphertext = flip(e.ciphertext, 40)), 'decrypt_failed', /failed authenticated decryption/],
       ['another nonce', (e) => (e.nonce = b64url(randomBytes(12))), 'decrypt_failed', /failed authenticated decryption/],
       ['another ephemeral key', (e) => (e.enc = b64url(ed25519.utils.randomSecretKey())), 'decrypt_failed', /failed authenticated decryption/],
@@ -160,7 +180,7 @@ describe('DKG participants (in-process)', () => {
   });
 
   describe('a relay giving different round-1 sets to different signers is detected', () => {
-    it('a forged round-1 package (the relay\'s own polynomial and encryption key) fails signer-3\'s signature', async () => {
+    it("a forged round-1 package (the relay's own polynomial and encryption key) fails signer-3's signature", async () => {
       const ps = participants(3, 2);
       const r1 = ps.map((p) => p.round1());
       // The relay plays signer 3 towards signer 1 with a package whose secrets it knows.
@@ -171,7 +191,7 @@ describe('DKG participants (in-process)', () => {
       expect(ps[1]!.round2(r1).packages).toHaveLength(2);
     });
 
-    it('a package signed with another signer\'s certificate, or one from another CA, is refused', async () => {
+    it("a package signed with another signer's certificate, or one from another CA, is refused", async () => {
       const ps = participants(3, 2);
       const r1 = ps.map((p) => p.round1());
       const asSigner2 = { ...r1[2]!, certificate: r1[1]!.certificate };
@@ -192,7 +212,7 @@ describe('DKG participants (in-process)', () => {
       expectAbort(() => ps2[0]!.round2([q[0]!, q[1]!, { ...q[2]!, threshold: 3 }]), 'round1_invalid', /signer-3 is for 3-of-3, not 2-of-3/);
     });
 
-    it('a modified copy of the signer\'s own package, or a missing package, is refused', () => {
+    it("a modified copy of the signer's own package, or a missing package, is refused", () => {
       const ps = participants(3, 2);
       const r1 = ps.map((p) => p.round1());
       expectAbort(() => ps[0]!.round2([{ ...r1[0]!, encryption_key: r1[1]!.encryption_key }, r1[1]!, r1[2]!]), 'round1_invalid', /modified copy of this signer's own round-1 package/);
@@ -212,7 +232,11 @@ describe('DKG participants (in-process)', () => {
       const from3 = p3a!.round2(setA);
       expect(toA.transcript).not.toBe(toB.transcript);
       const forP1 = [...toB.packages, ...from3.packages].filter((e) => e.recipient === 1);
-      expectAbort(() => p1!.round3(forP1), 'transcript_mismatch', /signer-2 saw a different set of round-1 packages \(transcript [0-9a-f]{12}…\) than signer-1 \([0-9a-f]{12}…\): the relay or a signer equivocated/);
+      expectAbort(
+        () => p1!.round3(forP1),
+        'transcript_mismatch',
+        /signer-2 saw a different set of round-1 packages \(transcript [0-9a-f]{12}…\) than signer-1 \([0-9a-f]{12}…\): the relay or a signer equivocated/,
+      );
       expectAbort(() => p2!.round2(setA), 'transcript_mismatch', /round 2 was asked again with another set of round-1 packages/);
     });
   });
@@ -312,7 +336,10 @@ describe('DKG over mTLS: in-process signer servers, the relay, and its transcrip
         return body;
       },
     });
-    const err = await relay.run().then(() => undefined, (e: unknown) => e);
+    const err = await relay.run().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     await relay.close();
     expect(err).toBeInstanceOf(DkgRelayError);
     expect((err as DkgRelayError).message).toMatch(
@@ -322,10 +349,15 @@ describe('DKG over mTLS: in-process signer servers, the relay, and its transcrip
     expect((err as DkgRelayError).reason).toBe('decrypt_failed');
     expect((err as DkgRelayError).code).toBe('signer_refused');
     // The relay told every signer to drop the ceremony.
-    expect(relay.transcript.filter((x) => x.step === 'abort').map((x) => x.signer).sort()).toEqual(['signer-1', 'signer-2', 'signer-3']);
+    expect(
+      relay.transcript
+        .filter((x) => x.step === 'abort')
+        .map((x) => x.signer)
+        .sort(),
+    ).toEqual(['signer-1', 'signer-2', 'signer-3']);
   });
 
-  it('a relay swapping signer-3\'s round-1 package for signer-1 only is detected at once', async () => {
+  it("a relay swapping signer-3's round-1 package for signer-1 only is detected at once", async () => {
     const forgerKey = (await tlsOf(state, 'relay-forger')).key;
     let forged: DkgRound1Package | undefined;
     const relay = new DkgRelay({
@@ -367,7 +399,10 @@ describe('DKG over mTLS: in-process signer servers, the relay, and its transcrip
     // … and each signer's secret polynomial and PoK nonce, recovered from the randomness noble drew.
     const secrets: Record<string, Uint8Array> = {};
     const polys: bigint[][] = [];
-    const r1 = relay.transcript.filter((x) => x.step === 'round1').map((x) => (x.response as { package: DkgRound1Package }).package).sort((a, b) => a.index - b.index);
+    const r1 = relay.transcript
+      .filter((x) => x.step === 'round1')
+      .map((x) => (x.response as { package: DkgRound1Package }).package)
+      .sort((a, b) => a.index - b.index);
     for (let i = 0; i < n; i++) {
       const scalars = scalarsFrom(draws[i]!);
       expect(scalars).toHaveLength(t + 1); // a_i0 … a_i(t-1), then the proof-of-knowledge nonce

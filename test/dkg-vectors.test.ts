@@ -92,7 +92,7 @@ describe('noble DKG against frost-rs vectors_dkg.json (FROST(Ed25519, SHA-512), 
     expect(() => frost.DKG.round2(secretFor(1), [bad, round1Of(3)])).toThrow(/proof of knowledge/);
   });
 
-  it('rejects a round-2 share that does not match its sender\'s VSS commitment', () => {
+  it("rejects a round-2 share that does not match its sender's VSS commitment", () => {
     const secret = secretFor(1);
     frost.DKG.round2(secret, [round1Of(2), round1Of(3)]);
     const shares = [2, 3].map((j) => ({ identifier: id(j), signingShare: bytes(participant(1).signing_shares[String(j)]!) }));
@@ -105,7 +105,11 @@ describe('noble DKG against frost-rs vectors_dkg.json (FROST(Ed25519, SHA-512), 
       const s = secretFor(i);
       const others = indices.filter((j) => j !== i);
       frost.DKG.round2(s, others.map(round1Of));
-      return frost.DKG.round3(s, others.map(round1Of), others.map((j) => ({ identifier: id(j), signingShare: bytes(participant(i).signing_shares[String(j)]!) })));
+      return frost.DKG.round3(
+        s,
+        others.map(round1Of),
+        others.map((j) => ({ identifier: id(j), signingShare: bytes(participant(i).signing_shares[String(j)]!) })),
+      );
     });
     const msg = new TextEncoder().encode('ztmint dkg vectors');
     const signers = [keys[0]!, keys[2]!];

@@ -72,9 +72,7 @@ describe('ProblemError', () => {
     // Neither the cause nor retryAfter leaks into the document.
     const limited = new ProblemError('rate_limited', 'slow down', { retryAfter: 7, cause: new Error('secret-ish') });
     expect(limited.retryAfter).toBe(7);
-    expect(JSON.stringify(limited)).toBe(
-      '{"type":"urn:ztmint:error:rate_limited","title":"Too many requests","status":429,"detail":"slow down","code":"rate_limited"}',
-    );
+    expect(JSON.stringify(limited)).toBe('{"type":"urn:ztmint:error:rate_limited","title":"Too many requests","status":429,"detail":"slow down","code":"rate_limited"}');
   });
 });
 

@@ -302,7 +302,12 @@ describe('sodium FROST vs noble FROST and the RFC 9591 formulas', () => {
       expect(ours).toBeInstanceOf(AggregationError);
       const nobleCulprits = (theirs as { cheaters?: string[] }).cheaters;
       expect((ours as AggregationError).culprits).toEqual(nobleCulprits);
-      expect([...(ours as AggregationError).culprits].sort()).toEqual(list.map((c) => c.identifier).filter((id) => victims.includes(id)).sort());
+      expect([...(ours as AggregationError).culprits].sort()).toEqual(
+        list
+          .map((c) => c.identifier)
+          .filter((id) => victims.includes(id))
+          .sort(),
+      );
       for (const s of signers) {
         const valid = !victims.includes(s.identifier);
         expect(verifyShare(fixture.group, list, message, s.identifier, shares[s.identifier]!)).toBe(valid);
@@ -337,13 +342,29 @@ describe('sodium FROST vs noble FROST and the RFC 9591 formulas', () => {
     const enc = (p: InstanceType<typeof P>) => p.toBytes();
     const bad: Array<[string, Uint8Array]> = [
       ['identity', enc(P.ZERO)],
-      ['identity, sign bit set', (() => { const b = enc(P.ZERO); b[31]! |= 0x80; return b; })()],
+      [
+        'identity, sign bit set',
+        (() => {
+          const b = enc(P.ZERO);
+          b[31]! |= 0x80;
+          return b;
+        })(),
+      ],
       ...smallOrder.slice(1).map((p, i): [string, Uint8Array] => [`small order (${i + 1}·T8)`, enc(p)]),
       ['torsioned (P + T8)', enc(valid.add(T8))],
       ['torsioned (P + 4·T8)', enc(valid.add(smallOrder[4]!))],
       ['non-canonical y = p', bigToLe(2n ** 255n - 19n)],
       ['non-canonical y = p + 1', bigToLe(2n ** 255n - 18n)],
-      ['not on the curve', (() => { const b = enc(valid); for (let i = 0; ; i++) { b[0] = i; if (!isOnCurve(b)) return b; } })()],
+      [
+        'not on the curve',
+        (() => {
+          const b = enc(valid);
+          for (let i = 0; ; i++) {
+            b[0] = i;
+            if (!isOnCurve(b)) return b;
+          }
+        })(),
+      ],
     ];
 
     function isOnCurve(b: Uint8Array): boolean {
@@ -362,9 +383,7 @@ describe('sodium FROST vs noble FROST and the RFC 9591 formulas', () => {
         const [me, other] = session.signers as [SecretShare, SecretShare];
         const list = session.list.map((c) => (c.identifier === other.identifier ? { ...c, [field]: b64url(point) } : c));
         expect(() => signShare(me, fixture.group, session.nonces.get(me.identifier)!, list, session.message)).toThrow();
-        expect(() =>
-          frost.signShare(me, fixture.pub, session.nobleNonces.get(me.identifier)!, list.map(commitmentFromWire), session.message),
-        ).toThrow();
+        expect(() => frost.signShare(me, fixture.pub, session.nobleNonces.get(me.identifier)!, list.map(commitmentFromWire), session.message)).toThrow();
         // Refused, so not consumed: the honest list still signs.
         const z = signShare(me, fixture.group, session.nonces.get(me.identifier)!, session.list, session.message);
         expect(verifyShare(fixture.group, list, session.message, me.identifier, z)).toBe(false);

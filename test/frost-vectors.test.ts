@@ -5,17 +5,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  aggregate,
-  AggregationError,
-  CIPHERSUITE,
-  commit,
-  identifierFromIndex,
-  signShare,
-  verifyShare,
-  type GroupInfo,
-  type WireCommitment,
-} from '../protocol/ciphersuite.js';
+import { aggregate, AggregationError, CIPHERSUITE, commit, identifierFromIndex, signShare, verifyShare, type GroupInfo, type WireCommitment } from '../protocol/ciphersuite.js';
 import { b64url, fromB64url, fromHex, hex } from '../protocol/encoding.js';
 
 const DIR = new URL('vectors/frost-ed25519/', import.meta.url);

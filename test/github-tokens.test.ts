@@ -91,7 +91,11 @@ describe('real GitHub Actions ID tokens', () => {
 
   it('does not trust github.com tokens when only a GHES issuer is configured', async () => {
     const token = read('token-2025-03-29-rgl.jwt');
-    const ghes = new OidcVerifier({ issuers: [{ issuer: 'https://ghe.example.com/_services/token', jwksUri: `${base}/jwks.json` }], audience: claimsOf(token).aud, now: () => (claimsOf(token).iat + 60) * 1000 });
+    const ghes = new OidcVerifier({
+      issuers: [{ issuer: 'https://ghe.example.com/_services/token', jwksUri: `${base}/jwks.json` }],
+      audience: claimsOf(token).aud,
+      now: () => (claimsOf(token).iat + 60) * 1000,
+    });
     expect(await codeOf(ghes.verify(token))).toMatch(/issuer this coordinator does not trust/);
   });
 

@@ -133,7 +133,10 @@ describe('a signer process unseals its share through its provider', () => {
 
   it('pkcs11 with the PIN typed at a terminal prompt (no echo), when stdin is a TTY', async () => {
     await ensureSealed(1);
-    for (const [pin, ok] of [['111111', false], [token.pin, true]] as const) {
+    for (const [pin, ok] of [
+      ['111111', false],
+      [token.pin, true],
+    ] as const) {
       // util-linux `script` gives the signer a pseudo-terminal and forwards our writes to it.
       const command = `${process.execPath} ${CLI} signer --state ${state} --index 1 --port 0 ${checks.join(' ')}`;
       const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...token.env, ZTMINT_PKCS11_PIN: undefined } });

@@ -125,7 +125,16 @@ describe('file provider', () => {
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     cipher.setAAD(Buffer.from(`ztmint-share-v1|${original.identifier}|${group.group_public_key}`));
     const ciphertext = Buffer.concat([cipher.update(original.signingShare), cipher.final()]);
-    const v1 = { version: 1, provider: 'file', alg: 'A256GCM', identifier: original.identifier, group_public_key: group.group_public_key, iv: b64url(iv), ciphertext: b64url(ciphertext), tag: b64url(cipher.getAuthTag()) };
+    const v1 = {
+      version: 1,
+      provider: 'file',
+      alg: 'A256GCM',
+      identifier: original.identifier,
+      group_public_key: group.group_public_key,
+      iv: b64url(iv),
+      ciphertext: b64url(ciphertext),
+      tag: b64url(cipher.getAuthTag()),
+    };
     await writeFile(join(dir, 'share.sealed'), JSON.stringify(v1));
     await expectSame(join(dir, 'share.sealed'));
     // ...and reseal migrates it to version 2.
@@ -425,7 +434,25 @@ describe('ztmint signer reseal / inspect (commander wiring)', () => {
 
   it('`signer reseal` moves signer 3 to pkcs11 and back; `signer inspect --check` unseals against group.json', async () => {
     process.env.ZTMINT_PKCS11_PIN = token.pin;
-    const out = await run(['signer', 'reseal', '--state', state, '--index', '3', '--to', 'pkcs11', '--mode', 'ecdh-p256', '--module', token.module, '--token-label', token.label, '--key-label', 'seal-ec', '--json']);
+    const out = await run([
+      'signer',
+      'reseal',
+      '--state',
+      state,
+      '--index',
+      '3',
+      '--to',
+      'pkcs11',
+      '--mode',
+      'ecdh-p256',
+      '--module',
+      token.module,
+      '--token-label',
+      token.label,
+      '--key-label',
+      'seal-ec',
+      '--json',
+    ]);
     const result = JSON.parse(out) as { to: Record<string, unknown>; from: Record<string, unknown>; removed_key_file: null };
     expect(result.from).toEqual({ type: 'file', key_file: 'seal.key' });
     expect(result.to).toEqual({ type: 'pkcs11', mode: 'ecdh-p256', module: token.module, token_label: token.label, key_label: 'seal-ec' });

@@ -27,7 +27,7 @@ describe('signer refusal reasons', () => {
     const texts = [...refusalTexts('signers/mint-check.ts'), ...refusalTexts('signers/server.ts')];
     expect(texts.length).toBeGreaterThanOrEqual(12);
     for (const text of texts) expect(refusalReason(text), text).not.toBe('other');
-    expect(refusalReason('the context\'s OIDC token does not verify here: OIDC token has expired')).toBe('oidc_not_verified');
+    expect(refusalReason("the context's OIDC token does not verify here: OIDC token has expired")).toBe('oidc_not_verified');
     expect(refusalReason('claims differ from what the context allows: iss')).toBe('claims_differ');
     expect(refusalReason('something new')).toBe('other');
     expect(refusalReason(undefined)).toBe('other');
@@ -35,16 +35,16 @@ describe('signer refusal reasons', () => {
 });
 
 describe('OIDC failure reasons', () => {
-  it('map the verifier\'s messages to fixed names', () => {
+  it("map the verifier's messages to fixed names", () => {
     const cases: Array<[string, string, string]> = [
       ['invalid_token', 'OIDC token is too large', 'too_large'],
       ['invalid_token', 'OIDC token is not a canonical compact JWS', 'malformed'],
       ['invalid_token', 'OIDC token is from an issuer this coordinator does not trust', 'untrusted_issuer'],
-      ['issuer_unavailable', 'cannot fetch the OIDC issuer\'s keys; try again shortly', 'issuer_unavailable'],
+      ['issuer_unavailable', "cannot fetch the OIDC issuer's keys; try again shortly", 'issuer_unavailable'],
       ['invalid_token', 'OIDC token has expired', 'expired'],
       ['invalid_token', 'OIDC token is too old (iat beyond the maximum age)', 'expired'],
       ['invalid_token', 'OIDC token was issued in the future (iat)', 'not_yet_valid'],
-      ['invalid_token', 'OIDC token audience does not match this coordinator (set the action\'s oidc-audience)', 'audience'],
+      ['invalid_token', "OIDC token audience does not match this coordinator (set the action's oidc-audience)", 'audience'],
       ['invalid_token', 'OIDC token signature is invalid', 'signature'],
       ['invalid_token', 'OIDC token is signed by a key the issuer does not publish', 'signature'],
       ['invalid_token', 'OIDC token must be signed with RS256', 'algorithm'],

@@ -208,7 +208,7 @@ describe('metrics after a known run match the audit log', () => {
     for (const secret of secrets) expect(text).not.toContain(secret);
   });
 
-  it('coordinator: quorum and the signers\' certificate expiry come from the background probe', async () => {
+  it("coordinator: quorum and the signers' certificate expiry come from the background probe", async () => {
     const m = await poll(
       'probe results',
       async () => parse((await scrape(`${stack.coordinatorUrl}/metrics`)).text),
@@ -241,7 +241,12 @@ describe('metrics after a known run match the audit log', () => {
       expect(value(m, 'ztmint_signer_shares_released_total', { signer: signer.name }), signer.name).toBe(used);
       released += used;
       expect(m.get('ztmint_signer_refusals_total')?.metrics ?? [], signer.name).toEqual([]);
-      expect(m.get('ztmint_signer_nonces_outstanding')!.metrics.map((s) => s.labels?.lane).sort()).toEqual(['interactive', 'preprocessed']);
+      expect(
+        m
+          .get('ztmint_signer_nonces_outstanding')!
+          .metrics.map((s) => s.labels?.lane)
+          .sort(),
+      ).toEqual(['interactive', 'preprocessed']);
       expect(value(m, 'ztmint_tls_certificate_expiry_seconds', { certificate: 'self' })).toBeGreaterThan(29 * 86_400);
       expect(m.get('ztmint_group_key_info')!.metrics[0]!.labels!.kid).toBe((await stack.jwks()).keys[0]!.kid);
       for (const secret of secrets) expect(text).not.toContain(secret);
@@ -331,7 +336,11 @@ describe('a quorum refusal names the signer and its reason', () => {
     expect(res.body.detail).toContain('signer-2');
     expect(res.body.reasons).toContain('signer-2 refused: context_mismatch: claims differ from what the context allows: iss');
 
-    const log = await poll('the log line', () => readFile(join(stack.state, 'logs', 'coordinator.log'), 'utf8'), (t) => t.includes('"code":"context_mismatch"'));
+    const log = await poll(
+      'the log line',
+      () => readFile(join(stack.state, 'logs', 'coordinator.log'), 'utf8'),
+      (t) => t.includes('"code":"context_mismatch"'),
+    );
     const line = log.split('\n').find((l) => l.includes('"code":"context_mismatch"'))!;
     expect(JSON.parse(line)).toMatchObject({ signer: 'signer-2', code: 'context_mismatch', reason: 'claims differ from what the context allows: iss' });
     for (const secret of secrets) expect(log).not.toContain(secret);

@@ -27,7 +27,9 @@ describe('mint over the dev stack', () => {
     const jwk = jwks.keys[0]!;
     expect(jwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' });
     // RFC 7638 thumbprint as kid
-    const thumb = createHash('sha256').update(JSON.stringify({ crv: 'Ed25519', kty: 'OKP', x: jwk.x })).digest('base64url');
+    const thumb = createHash('sha256')
+      .update(JSON.stringify({ crv: 'Ed25519', kty: 'OKP', x: jwk.x }))
+      .digest('base64url');
     expect(jwk.kid).toBe(thumb);
     expect(decodeProtectedHeader(token)).toEqual({ alg: 'EdDSA', typ: 'JWT', kid: thumb });
 

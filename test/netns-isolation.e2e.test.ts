@@ -118,10 +118,29 @@ describe.skipIf(!isRoot)('signers isolated as the NetworkPolicies say (network n
 
     const started = await Promise.allSettled(
       signers.map((s, i) =>
-        lab.startNode(s.ns, [
-          CLI, 'signer', '--state', state, '--index', String(i + 1), '--host', s.address, '--port', String(SIGNER_PORT),
-          '--token-issuer', coordinatorUrl, '--oidc-issuer', issuer.url, '--oidc-audience', coordinatorUrl,
-        ], `signer-${i + 1}`, join(work, 'logs', `signer-${i + 1}.log`)),
+        lab.startNode(
+          s.ns,
+          [
+            CLI,
+            'signer',
+            '--state',
+            state,
+            '--index',
+            String(i + 1),
+            '--host',
+            s.address,
+            '--port',
+            String(SIGNER_PORT),
+            '--token-issuer',
+            coordinatorUrl,
+            '--oidc-issuer',
+            issuer.url,
+            '--oidc-audience',
+            coordinatorUrl,
+          ],
+          `signer-${i + 1}`,
+          join(work, 'logs', `signer-${i + 1}.log`),
+        ),
       ),
     );
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -154,11 +173,26 @@ describe.skipIf(!isRoot)('signers isolated as the NetworkPolicies say (network n
     expect(rulesets[0]).toContain(`ip daddr ${issuerUrl.hostname} tcp dport ${issuerUrl.port} accept`);
     expect(rulesets[0]!.match(/accept/g)).toHaveLength(2 + 1 + 2 + 2 + 1); // lo+ct both ways, coordinator, DNS udp/tcp, issuer
 
-    await lab.startNode(coordinator.ns, [
-      CLI, 'coordinator', '--state', join(work, 'state'), '--host', coordinator.address, '--port', String(COORDINATOR_PORT),
-      '--oidc-issuer', issuer.url, '--oidc-audience', coordinatorUrl,
-      ...signers.flatMap((s, i) => ['--signer', `signer-${i + 1}=https://${s.address}:${SIGNER_PORT}`]),
-    ], 'coordinator', join(work, 'logs', 'coordinator.log'));
+    await lab.startNode(
+      coordinator.ns,
+      [
+        CLI,
+        'coordinator',
+        '--state',
+        join(work, 'state'),
+        '--host',
+        coordinator.address,
+        '--port',
+        String(COORDINATOR_PORT),
+        '--oidc-issuer',
+        issuer.url,
+        '--oidc-audience',
+        coordinatorUrl,
+        ...signers.flatMap((s, i) => ['--signer', `signer-${i + 1}=https://${s.address}:${SIGNER_PORT}`]),
+      ],
+      'coordinator',
+      join(work, 'logs', 'coordinator.log'),
+    );
 
     const jwks = (await (await fetch(`${coordinatorUrl}/.well-known/jwks.json`)).json()) as { keys: [] };
     for (let i = 0; i < 3; i++) {
@@ -190,7 +224,7 @@ describe.skipIf(!isRoot)('signers isolated as the NetworkPolicies say (network n
     expect(lab.canConnect(coordinator.ns, signers[2]!.address, SIGNER_PORT)).toBe(true);
   }, 120_000);
 
-  it('signers open connections only to the issuer\'s JWKS endpoint', () => {
+  it("signers open connections only to the issuer's JWKS endpoint", () => {
     const issuerUrl = new URL(issuer.url);
     expect(lab.canConnect(signers[0]!.ns, issuerUrl.hostname, Number(issuerUrl.port))).toBe(true);
     expect(lab.canConnect(signers[0]!.ns, coordinator.address, COORDINATOR_PORT), 'signer → coordinator service').toBe(false);

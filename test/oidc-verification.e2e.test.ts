@@ -50,7 +50,7 @@ describe('OIDC token verification', () => {
     await expectRefused(`${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`, 'invalid_token');
   });
 
-  it('refuses HS256 signed with the issuer\'s public key as the HMAC secret (algorithm confusion)', async () => {
+  it("refuses HS256 signed with the issuer's public key as the HMAC secret (algorithm confusion)", async () => {
     const jwk = await issuerJwk();
     const claims = await claimsOf(await stack.idToken());
     const input = `${b64({ alg: 'HS256', typ: 'JWT', kid: jwk.kid })}.${b64(claims)}`;

@@ -48,10 +48,26 @@ const SURROGATES = ['\ud800', '\udbff', '\udc00', '\udfff', '\ud800\ud800', '\ud
 const surrogate = fc.constantFrom(...SURROGATES);
 const GLOBBY = ['*', '**', '?', '[', ']', '{', '}', '\\', '/', '@', '.', ' ', '', '\u0000', '"'];
 const KNOWN = [
-  'acme/webapp', 'acme/other', 'evil/webapp', 'acme', 'refs/heads/main', 'refs/heads/release-1', 'refs/tags/v2.1',
-  'refs/tags/v2.1/evil', 'production', 'prod', 'github-hosted', 'self-hosted', 'push', 'pull_request_target',
-  'acme/webapp/.github/workflows/deploy.yml@refs/heads/main', 'repo:acme/webapp:environment:production',
-  'octocat', 'env[1]?{a}\\', 'https://deploy.example', 'aud-\ufffd',
+  'acme/webapp',
+  'acme/other',
+  'evil/webapp',
+  'acme',
+  'refs/heads/main',
+  'refs/heads/release-1',
+  'refs/tags/v2.1',
+  'refs/tags/v2.1/evil',
+  'production',
+  'prod',
+  'github-hosted',
+  'self-hosted',
+  'push',
+  'pull_request_target',
+  'acme/webapp/.github/workflows/deploy.yml@refs/heads/main',
+  'repo:acme/webapp:environment:production',
+  'octocat',
+  'env[1]?{a}\\',
+  'https://deploy.example',
+  'aud-\ufffd',
 ];
 /** Strings built from known values, glob metacharacters and (unpaired) surrogates. */
 const nastyString = fc.oneof(
@@ -65,16 +81,16 @@ const nastyNumber = fc.oneof(
   fc.double({ noNaN: true, noDefaultInfinity: true }),
 );
 const leaf = fc.oneof(nastyString, nastyNumber, fc.boolean(), fc.constant(null));
-const anyValue = fc.oneof(
-  { weight: 4, arbitrary: leaf },
-  { weight: 1, arbitrary: fc.array(leaf, { maxLength: 3 }) },
-  { weight: 1, arbitrary: fc.dictionary(nastyString, leaf, { maxKeys: 3 }) },
-);
+const anyValue = fc.oneof({ weight: 4, arbitrary: leaf }, { weight: 1, arbitrary: fc.array(leaf, { maxLength: 3 }) }, { weight: 1, arbitrary: fc.dictionary(nastyString, leaf, { maxKeys: 3 }) });
 const CLAIM_NAMES = ['repository', 'repository_owner', 'ref', 'ref_type', 'environment', 'event_name', 'job_workflow_ref', 'workflow_ref', 'runner_environment', 'sub', 'actor'];
 const claimName = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...CLAIM_NAMES) }, { weight: 1, arbitrary: nastyString });
 const PLAUSIBLE = {
-  repository: 'acme/webapp', repository_owner: 'acme', ref: 'refs/heads/main', runner_environment: 'github-hosted',
-  sub: 'repo:acme/webapp:ref:refs/heads/main', event_name: 'push',
+  repository: 'acme/webapp',
+  repository_owner: 'acme',
+  ref: 'refs/heads/main',
+  runner_environment: 'github-hosted',
+  sub: 'repo:acme/webapp:ref:refs/heads/main',
+  event_name: 'push',
 };
 const claims = fc.oneof(
   // mostly string claims, adversarial ones
@@ -96,7 +112,10 @@ const audience = fc.oneof(fc.constantFrom('https://deploy.example', 'aud-\ufffd'
 const request = fc.record({ scopes, ttl, audience }, { requiredKeys: ['scopes'] });
 // Near the allowed region: a grantable request from a plausible token, with at most small changes.
 const nearlyAllowed = fc.record({
-  claims: fc.oneof(fc.constant(PLAUSIBLE), fc.dictionary(fc.constantFrom(...CLAIM_NAMES), nastyString, { maxKeys: 1 }).map((over) => ({ ...PLAUSIBLE, ...over }))),
+  claims: fc.oneof(
+    fc.constant(PLAUSIBLE),
+    fc.dictionary(fc.constantFrom(...CLAIM_NAMES), nastyString, { maxKeys: 1 }).map((over) => ({ ...PLAUSIBLE, ...over })),
+  ),
   request: fc.record(
     {
       scopes: fc.uniqueArray(fc.constantFrom('read:logs', 'deploy:canary'), { minLength: 1 }),
@@ -136,11 +155,10 @@ async function opaDecisions(name: string, data: unknown, casesJson: string): Pro
   await writeFile(join(bundle, 'ztmint', 'data.json'), JSON.stringify(data)); // loaded as data.ztmint
   await writeFile(join(bundle, 'wrapper.rego'), WRAPPER);
   await writeFile(join(dir, `${name}-input.json`), `{"cases":${casesJson}}`);
-  const { stdout } = await promisify(execFile)(
-    OPA,
-    ['eval', '--format', 'json', '--data', REGO, '--data', bundle, '--input', join(dir, `${name}-input.json`), 'data.ztmint_differential.results'],
-    { timeout: 120_000, maxBuffer: 256 * 1024 * 1024 },
-  );
+  const { stdout } = await promisify(execFile)(OPA, ['eval', '--format', 'json', '--data', REGO, '--data', bundle, '--input', join(dir, `${name}-input.json`), 'data.ztmint_differential.results'], {
+    timeout: 120_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
   const out = JSON.parse(stdout) as { result?: Array<{ expressions: Array<{ value: unknown[] }> }> };
   const results = out.result?.[0]?.expressions[0]?.value;
   if (!Array.isArray(results)) throw new Error(`opa eval gave no results: ${stdout.slice(0, 500)}`);
@@ -172,15 +190,12 @@ async function differential(name: string, data: unknown): Promise<void> {
     const normalised = wellFormedPolicyInput(input.claims, input.request as unknown as MintRequest);
     const rawWasm = (raw.evaluate(normalised, DECISION_ENTRYPOINT) as Array<{ result: unknown }>)[0]?.result;
     if (!isDeepStrictEqual(viaCoordinator, viaOpa) || !isDeepStrictEqual(rawWasm, opa[i])) {
-      mismatches.push(
-        `case ${i}: input ${JSON.stringify(cases[i])}\n  opa-wasm: ${JSON.stringify(rawWasm)}\n  opa CLI:  ${JSON.stringify(opa[i])}`,
-      );
+      mismatches.push(`case ${i}: input ${JSON.stringify(cases[i])}\n  opa-wasm: ${JSON.stringify(rawWasm)}\n  opa CLI:  ${JSON.stringify(opa[i])}`);
     }
   });
   if (mismatches.length) {
     throw new Error(
-      `${mismatches.length} of ${parsed.length} inputs decided differently (data ${name}, seed ${SEED}, runs ${RUNS}; ` +
-        `rerun with ZTMINT_DIFF_SEED=${SEED}):\n${mismatches.slice(0, 5).join('\n')}`,
+      `${mismatches.length} of ${parsed.length} inputs decided differently (data ${name}, seed ${SEED}, runs ${RUNS}; ` + `rerun with ZTMINT_DIFF_SEED=${SEED}):\n${mismatches.slice(0, 5).join('\n')}`,
     );
   }
   // The generator must reach both outcomes, or the comparison proves little.

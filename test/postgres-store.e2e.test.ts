@@ -71,9 +71,7 @@ describe('PostgreSQL state store', () => {
   it('keeps one intact chain when replicas append concurrently', async () => {
     const url = await server.createDatabase('chain');
     const stores = await Promise.all([1, 2, 3].map(() => openPostgresStore({ state: '/nonexistent', url })));
-    const indices = (
-      await Promise.all(stores.flatMap((s, r) => Array.from({ length: 200 }, (_, n) => s.audit.append({ event: 'mint', replica: r, n }))))
-    ).sort((x, y) => x - y);
+    const indices = (await Promise.all(stores.flatMap((s, r) => Array.from({ length: 200 }, (_, n) => s.audit.append({ event: 'mint', replica: r, n }))))).sort((x, y) => x - y);
     expect(indices).toEqual(Array.from({ length: 600 }, (_, i) => i));
     const pool = new pg.Pool({ connectionString: url });
     expect((await verifyPostgresAudit(pool, 128)).count).toBe(600);

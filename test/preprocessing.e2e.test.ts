@@ -52,7 +52,11 @@ describe('NonceStore: preprocessed nonces (unit)', () => {
     const store = new NonceStore(60_000, 10_000, () => now, { preprocessedTtlMs: PREPROCESSED_TTL_S * 1000 });
     const batch = session();
     const nonces = [fakeNonces(), fakeNonces()];
-    store.putBatch(batch, 'c', nonces.map((n, i) => ({ nonces: n, commitment: fakeCommitment(i) })));
+    store.putBatch(
+      batch,
+      'c',
+      nonces.map((n, i) => ({ nonces: n, commitment: fakeCommitment(i) })),
+    );
     now += PREPROCESSED_TTL_S * 1000 - 1;
     expect(store.take(`${batch}.0`, 'c')).toBeDefined(); // still alive just before the end
     now += 1;
@@ -76,7 +80,11 @@ describe('NonceStore: preprocessed nonces (unit)', () => {
     store.putBatch(first, 'a', old);
     store.putBatch(session(), 'b', [{ nonces: fakeNonces(), commitment: fakeCommitment(0) }]);
     const second = session();
-    store.putBatch(second, 'a', [0, 1, 2].map((i) => ({ nonces: fakeNonces(), commitment: fakeCommitment(10 + i) })));
+    store.putBatch(
+      second,
+      'a',
+      [0, 1, 2].map((i) => ({ nonces: fakeNonces(), commitment: fakeCommitment(10 + i) })),
+    );
     expect(store.preprocessed('a')).toBe(5);
     expect(store.preprocessed('b')).toBe(1); // other clients are not affected
     expect(store.take(`${first}.0`, 'a')).toBeUndefined();
@@ -85,7 +93,13 @@ describe('NonceStore: preprocessed nonces (unit)', () => {
     expect(store.take(`${first}.2`, 'a')).toBeDefined();
     expect(store.take(`${second}.2`, 'a')).toBeDefined();
     // A batch larger than the bound is refused outright.
-    expect(store.putBatch(session(), 'a', Array.from({ length: 6 }, (_, i) => ({ nonces: fakeNonces(), commitment: fakeCommitment(i) })))).toBe(false);
+    expect(
+      store.putBatch(
+        session(),
+        'a',
+        Array.from({ length: 6 }, (_, i) => ({ nonces: fakeNonces(), commitment: fakeCommitment(i) })),
+      ),
+    ).toBe(false);
   });
 });
 
@@ -94,10 +108,13 @@ describe('CommitmentPool (unit)', () => {
 
   it('fills in the background up to its marks, hands out each entry once, oldest first', async () => {
     const asked: Array<[string, number]> = [];
-    const pool = new CommitmentPool(async (s, count) => {
-      asked.push([s, count]);
-      return Array.from({ length: count }, (_, i) => fakeCommitment(asked.length * 1000 + i));
-    }, { lowWater: 4, batch: 8, max: 10 });
+    const pool = new CommitmentPool(
+      async (s, count) => {
+        asked.push([s, count]);
+        return Array.from({ length: count }, (_, i) => fakeCommitment(asked.length * 1000 + i));
+      },
+      { lowWater: 4, batch: 8, max: 10 },
+    );
     try {
       await tick();
       expect(asked).toHaveLength(1);
@@ -125,7 +142,11 @@ describe('CommitmentPool (unit)', () => {
   it('drops entries older than its maximum age', async () => {
     let now = 0;
     const pool = new CommitmentPool(async (_s, count) => Array.from({ length: count }, (_, i) => fakeCommitment(i)), {
-      lowWater: 1, batch: 2, max: 2, maxAgeMs: 1000, now: () => now,
+      lowWater: 1,
+      batch: 2,
+      max: 2,
+      maxAgeMs: 1000,
+      now: () => now,
     });
     try {
       await tick();
@@ -147,12 +168,15 @@ describe('CommitmentPool (unit)', () => {
     let fail = true;
     let calls = 0;
     let release: () => void = () => {};
-    const pool = new CommitmentPool(async (_s, count) => {
-      calls++;
-      if (fail) throw new Error('down');
-      await new Promise<void>((r) => (release = r));
-      return Array.from({ length: count }, (_, i) => fakeCommitment(i));
-    }, { lowWater: 1, batch: 2, max: 2, retryMs: 1000, now: () => now });
+    const pool = new CommitmentPool(
+      async (_s, count) => {
+        calls++;
+        if (fail) throw new Error('down');
+        await new Promise<void>((r) => (release = r));
+        return Array.from({ length: count }, (_, i) => fakeCommitment(i));
+      },
+      { lowWater: 1, batch: 2, max: 2, retryMs: 1000, now: () => now },
+    );
     try {
       await tick();
       expect(calls).toBe(1);
@@ -177,11 +201,14 @@ describe('CommitmentPool (unit)', () => {
   it('retries at once, without waiting out the back-off, when told the signer answers again', async () => {
     let calls = 0;
     let fail = true;
-    const pool = new CommitmentPool(async (_s, count) => {
-      calls++;
-      if (fail) throw new Error('down');
-      return Array.from({ length: count }, (_, i) => fakeCommitment(i));
-    }, { lowWater: 1, batch: 2, max: 2, retryMs: 60_000 });
+    const pool = new CommitmentPool(
+      async (_s, count) => {
+        calls++;
+        if (fail) throw new Error('down');
+        return Array.from({ length: count }, (_, i) => fakeCommitment(i));
+      },
+      { lowWater: 1, batch: 2, max: 2, retryMs: 60_000 },
+    );
     try {
       await tick();
       expect(calls).toBe(1);

@@ -166,7 +166,11 @@ const someClaims = fc.oneof(claimsArb, nearMiss);
 const HOSTILE_PATTERNS = ['acme/[w]ebapp', 'acme/webap?', 'acme/{webapp,other}', 'acme\\/webapp', 'acme/*/x', 'acme/**', '*app', ''];
 /** Per-claim patterns: mostly ones the demo-like claims can meet (exact or glob), some hostile. */
 const pattern = (friendly: string[]) =>
-  fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...friendly) }, { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_PATTERNS) }, { weight: 1, arbitrary: fc.string({ unit: 'grapheme-ascii', maxLength: 8 }) });
+  fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...friendly) },
+    { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_PATTERNS) },
+    { weight: 1, arbitrary: fc.string({ unit: 'grapheme-ascii', maxLength: 8 }) },
+  );
 const matchArb = fc.record(
   {
     repository: pattern(['acme/webapp', 'acme/*', '*/webapp', 'acme/web*', '*', 'acme/other']),
@@ -197,7 +201,13 @@ const dataArb: fc.Arbitrary<PolicyData> = fc
       grants: fc.array(grantArb, { minLength: 1, maxLength: 4 }),
       require: fc.oneof(
         { weight: 3, arbitrary: fc.constant(undefined) },
-        { weight: 1, arbitrary: fc.record({ repository: fc.constantFrom('acme/*', 'acme/webapp', 'nope/*'), ref: fc.constantFrom('refs/heads/*', 'refs/tags/*'), event_name: fc.constantFrom('push', '*') }, { requiredKeys: [] }) },
+        {
+          weight: 1,
+          arbitrary: fc.record(
+            { repository: fc.constantFrom('acme/*', 'acme/webapp', 'nope/*'), ref: fc.constantFrom('refs/heads/*', 'refs/tags/*'), event_name: fc.constantFrom('push', '*') },
+            { requiredKeys: [] },
+          ),
+        },
       ),
     },
     { requiredKeys: ['ttlDefault', 'ttlMax', 'scopes', 'audiences', 'grants'] },
@@ -227,7 +237,10 @@ function nearAllowFor(d: PolicyData): fc.Arbitrary<[Record<string, unknown>, Req
           { weight: 4, arbitrary: fc.shuffledSubarray(pool, { minLength: 1 }) },
           { weight: 1, arbitrary: fc.shuffledSubarray([...new Set([...pool, 'deploy:prod', 'admin'])], { minLength: 1 }) },
         ),
-        ttl: fc.oneof(fc.constantFrom(1, cap - 1, cap, cap + 1).filter((t) => t >= 1), fc.integer({ min: 1, max: 4000 })),
+        ttl: fc.oneof(
+          fc.constantFrom(1, cap - 1, cap, cap + 1).filter((t) => t >= 1),
+          fc.integer({ min: 1, max: 4000 }),
+        ),
         audience: fc.constantFrom(...d.audiences, 'https://other.example'),
       },
       { requiredKeys: ['scopes'] },
@@ -236,9 +249,7 @@ function nearAllowFor(d: PolicyData): fc.Arbitrary<[Record<string, unknown>, Req
   });
 }
 
-const dataWithInputs = dataArb.chain((d) =>
-  fc.tuple(fc.constant(d), fc.array(fc.oneof(fc.tuple(someClaims, requestArb), nearAllowFor(d), nearAllowFor(d)), { minLength: 1, maxLength: 12 })),
-);
+const dataWithInputs = dataArb.chain((d) => fc.tuple(fc.constant(d), fc.array(fc.oneof(fc.tuple(someClaims, requestArb), nearAllowFor(d), nearAllowFor(d)), { minLength: 1, maxLength: 12 })));
 
 // --- checks ----------------------------------------------------------------------------------
 
@@ -318,9 +329,13 @@ describe('policy evaluator (policies/data.json)', () => {
       RUNS,
     );
     fc.assert(
-      fc.property(someClaims, fc.record({ scopes: fc.anything({ maxDepth: 2 }), ttl: fc.anything({ maxDepth: 1 }), audience: fc.anything({ maxDepth: 1 }) }, { requiredKeys: [] }), (claims, request) => {
-        expectWellFormed(policy.evaluate(claims, request as never));
-      }),
+      fc.property(
+        someClaims,
+        fc.record({ scopes: fc.anything({ maxDepth: 2 }), ttl: fc.anything({ maxDepth: 1 }), audience: fc.anything({ maxDepth: 1 }) }, { requiredKeys: [] }),
+        (claims, request) => {
+          expectWellFormed(policy.evaluate(claims, request as never));
+        },
+      ),
       RUNS,
     );
   });

@@ -119,7 +119,10 @@ describe('3 replicas, a replica SIGKILLed and the database restarted mid-run', (
     expect(outcomes, summary).toHaveLength(TOTAL);
     expect(granted.length, summary).toBeGreaterThan(TOTAL / 2);
     // The faults happened: some attempts met the killed replica or the missing database.
-    expect(outcomes.some((o) => o.status === 503 || o.error), summary).toBe(true);
+    expect(
+      outcomes.some((o) => o.status === 503 || o.error),
+      summary,
+    ).toBe(true);
 
     for (const o of outcomes) {
       if (o.status === 200 || o.status === undefined) continue;

@@ -152,21 +152,30 @@ describe.each([
   });
 
   const REFUSED: Array<[string, () => Promise<string>]> = [
-    ['a tampered payload', async () => {
-      const [h, p, s] = (await sign()).split('.');
-      const payload = Buffer.from(p!, 'base64url');
-      payload.writeUInt8(payload[payload.indexOf('canary')]! ^ 1, payload.indexOf('canary'));
-      return `${h}.${payload.toString('base64url')}.${s}`;
-    }],
+    [
+      'a tampered payload',
+      async () => {
+        const [h, p, s] = (await sign()).split('.');
+        const payload = Buffer.from(p!, 'base64url');
+        payload.writeUInt8(payload[payload.indexOf('canary')]! ^ 1, payload.indexOf('canary'));
+        return `${h}.${payload.toString('base64url')}.${s}`;
+      },
+    ],
     ['alg none', async () => `${b64({ alg: 'none', typ: 'JWT', kid: KID })}.${b64(claims())}.`],
-    ['HS256 keyed with the public key', async () => {
-      const input = `${b64({ alg: 'HS256', typ: 'JWT', kid: KID })}.${b64(claims())}`;
-      return `${input}.${createHmac('sha256', Buffer.from(jwk.x!, 'base64url')).update(input).digest('base64url')}`;
-    }],
-    ['RS256 in the header', async () => {
-      const [, p, s] = (await sign()).split('.');
-      return `${b64({ alg: 'RS256', typ: 'JWT', kid: KID })}.${p}.${s}`;
-    }],
+    [
+      'HS256 keyed with the public key',
+      async () => {
+        const input = `${b64({ alg: 'HS256', typ: 'JWT', kid: KID })}.${b64(claims())}`;
+        return `${input}.${createHmac('sha256', Buffer.from(jwk.x!, 'base64url')).update(input).digest('base64url')}`;
+      },
+    ],
+    [
+      'RS256 in the header',
+      async () => {
+        const [, p, s] = (await sign()).split('.');
+        return `${b64({ alg: 'RS256', typ: 'JWT', kid: KID })}.${p}.${s}`;
+      },
+    ],
     ['a key not in the JWKS', async () => sign({}, {}, otherKey)],
     ['a kid of another key', async () => sign({}, { kid: 'decoy' })],
     ['no kid', async () => sign({}, { kid: undefined })],

@@ -103,7 +103,7 @@ describe('signers/openapi.json', () => {
     ['/v1/round2', 'fewer than 2 commitments', { session: 'A'.repeat(22), message: 'a.b', commitments: [], context: { oidc_token: 'x', request: { scopes: ['s'] } } }],
     ['/v1/dkg/round1', 'threshold 0', { ceremony: 'A'.repeat(16), threshold: 0, signers: 3 }],
     ['/v1/dkg/abort', 'an unknown member', { ceremony: 'A'.repeat(16), extra: true }],
-  ])('%s refuses %s with invalid_request (the document\'s schema)', async (path, _what, body) => {
+  ])("%s refuses %s with invalid_request (the document's schema)", async (path, _what, body) => {
     const res = await call(path.startsWith('/v1/dkg/') ? dkgSigner : signer, path, body);
     expect(res.status).toBe(400);
     expect(res.type).toMatch(/^application\/problem\+json/);

@@ -156,23 +156,35 @@ describe('signer protocol', () => {
 
   it('no quorum of shares can be obtained for a forged token: every signer refuses it', async () => {
     const forgeries: Array<[string, () => Promise<{ message: string; oidc: string; request: { scopes: string[] } }>]> = [
-      ['scope the context does not ask for', async () => {
-        const c = await context();
-        return { message: signingInput(c.header, { ...c.claims, scope: 'deploy:prod' }), oidc: c.oidc, request: { scopes: ['deploy:canary'] } };
-      }],
-      ['request the policy denies, with a matching message', async () => {
-        const c = await context({ scopes: ['deploy:prod'] });
-        return { message: c.message, oidc: c.oidc, request: { scopes: ['deploy:prod'] } };
-      }],
-      ['OIDC token for a repository the policy does not know', async () => {
-        const c = await context({ scopes: ['deploy:canary'] }, { repository: 'evil/repo' });
-        return { message: c.message, oidc: c.oidc, request: { scopes: ['deploy:canary'] } };
-      }],
-      ['OIDC token with a forged signature', async () => {
-        const c = await context();
-        const [h, p] = c.oidc.split('.');
-        return { message: c.message, oidc: `${h}.${p}.${Buffer.alloc(256, 7).toString('base64url')}`, request: { scopes: ['deploy:canary'] } };
-      }],
+      [
+        'scope the context does not ask for',
+        async () => {
+          const c = await context();
+          return { message: signingInput(c.header, { ...c.claims, scope: 'deploy:prod' }), oidc: c.oidc, request: { scopes: ['deploy:canary'] } };
+        },
+      ],
+      [
+        'request the policy denies, with a matching message',
+        async () => {
+          const c = await context({ scopes: ['deploy:prod'] });
+          return { message: c.message, oidc: c.oidc, request: { scopes: ['deploy:prod'] } };
+        },
+      ],
+      [
+        'OIDC token for a repository the policy does not know',
+        async () => {
+          const c = await context({ scopes: ['deploy:canary'] }, { repository: 'evil/repo' });
+          return { message: c.message, oidc: c.oidc, request: { scopes: ['deploy:canary'] } };
+        },
+      ],
+      [
+        'OIDC token with a forged signature',
+        async () => {
+          const c = await context();
+          const [h, p] = c.oidc.split('.');
+          return { message: c.message, oidc: `${h}.${p}.${Buffer.alloc(256, 7).toString('base64url')}`, request: { scopes: ['deploy:canary'] } };
+        },
+      ],
     ];
     for (const [name, forge] of forgeries) {
       const forged = await forge();

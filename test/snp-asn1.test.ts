@@ -13,7 +13,7 @@ x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 const der = (...bytes: number[]) => new Uint8Array(bytes);
 
 describe('readUnsigned / readString', () => {
-  it('reads a DER INTEGER and AMD\'s string types', () => {
+  it("reads a DER INTEGER and AMD's string types", () => {
     expect(readUnsigned(der(0x02, 0x01, 0x08))).toBe(8);
     expect(readUnsigned(der(0x02, 0x02, 0x00, 0xff))).toBe(255);
     expect(readString(der(0x16, 0x08, ...Buffer.from('Milan-B0')))).toBe('Milan-B0'); // IA5String
@@ -51,10 +51,7 @@ describe('certFacts', () => {
       notBefore,
       notAfter,
       signingAlgorithm: { name: 'ECDSA', hash: 'SHA-384' },
-      extensions: [
-        new x509.Extension(VCEK_OID.blSpl, false, der(0x02, 0x01, 0x03)),
-        new x509.Extension(VCEK_OID.productName, false, der(0x16, 0x08, ...Buffer.from('Milan-B0'))),
-      ],
+      extensions: [new x509.Extension(VCEK_OID.blSpl, false, der(0x02, 0x01, 0x03)), new x509.Extension(VCEK_OID.productName, false, der(0x16, 0x08, ...Buffer.from('Milan-B0')))],
     });
     const facts = certFacts(new Uint8Array(cert.rawData));
     expect([facts.notBefore, facts.notAfter]).toEqual([notBefore, notAfter]);

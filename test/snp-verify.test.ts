@@ -3,27 +3,13 @@
 // attestation.bin + vcek.der and virtee/sev's report_milan.hex + vcek_milan.der, both Milan.
 import 'reflect-metadata'; // @peculiar/x509 (used to forge a look-alike AMD chain) needs it
 import * as x509 from '@peculiar/x509';
-import {
-  createHash,
-  generateKeyPairSync,
-  KeyObject,
-  sign as cryptoSign,
-  verify as cryptoVerify,
-  webcrypto,
-} from 'node:crypto';
+import { createHash, generateKeyPairSync, KeyObject, sign as cryptoSign, verify as cryptoVerify, webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { snpReportData, SNP_BINDING_LABEL } from '../attestation/sev-snp/binding.js';
 import { AMD_ARK_SHA256, parseVcek, VCEK_OID } from '../attestation/sev-snp/certs.js';
 import { parseSnpReport, SNP_REPORT_SIZE, SNP_SIGNED_LENGTH } from '../attestation/sev-snp/report.js';
-import {
-  checkVcekMatchesReport,
-  checkVerifiedReportClaims,
-  SnpVerifyError,
-  verifySnpAttestation,
-  type SnpFailure,
-  type SnpVerifyOptions,
-} from '../attestation/sev-snp/verify.js';
+import { checkVcekMatchesReport, checkVerifiedReportClaims, SnpVerifyError, verifySnpAttestation, type SnpFailure, type SnpVerifyOptions } from '../attestation/sev-snp/verify.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -169,9 +155,7 @@ describe('verifySnpAttestation with the real reports', () => {
   it('accepts the VCEK as PEM and the chain in either order, and upper-case measurements', () => {
     const pem = new x509.X509Certificate(GO.vcek).toString('pem');
     const [ask, ark] = splitPem(MILAN_CHAIN);
-    const result = verifySnpAttestation(
-      goOptions({ vcek: pem, amdChain: `${ark}${ask}`, allowedMeasurements: [GO.measurement.toUpperCase()] }),
-    );
+    const result = verifySnpAttestation(goOptions({ vcek: pem, amdChain: `${ark}${ask}`, allowedMeasurements: [GO.measurement.toUpperCase()] }));
     expect(result.ok).toBe(true);
   });
 
@@ -190,22 +174,21 @@ describe('verifySnpAttestation with the real reports', () => {
     // Each case costs one ECDSA P-384 verification plus three RSA-4096 chain checks.
     const started = performance.now();
     let cases = 0;
-    for (const [name, base] of [['go', goOptions()], ['virtee', virteeOptions()]] as const) {
+    for (const [name, base] of [
+      ['go', goOptions()],
+      ['virtee', virteeOptions()],
+    ] as const) {
       for (let offset = 0; offset < SNP_REPORT_SIZE; offset++) {
         const inSignature = offset >= SNP_SIGNED_LENGTH;
         // Every signed byte; of the signature, all of R and S and every 5th reserved byte.
         if (inSignature && offset >= SNP_SIGNED_LENGTH + 144 && offset % 5 !== 0) continue;
         const report = base.report;
         // Every byte inverted; for one report also a single bit per signed byte.
-        const masks = name === 'go' && !inSignature ? [0xff, 1 << offset % 8] : [0xff];
+        const masks = name === 'go' && !inSignature ? [0xff, 1 << (offset % 8)] : [0xff];
         for (const mask of masks) {
           const tampered = withByte(report, offset, report[offset]! ^ mask);
           const view = new DataView(tampered.buffer);
-          const expected: SnpFailure = ![2, 3, 5].includes(view.getUint32(0, true))
-            ? 'report_version'
-            : view.getUint32(0x34, true) !== 1
-              ? 'signature_algo'
-              : 'report_signature';
+          const expected: SnpFailure = ![2, 3, 5].includes(view.getUint32(0, true)) ? 'report_version' : view.getUint32(0x34, true) !== 1 ? 'signature_algo' : 'report_signature';
           const code = codeOf(() => verifySnpAttestation({ ...base, report: tampered }));
           if (code !== expected) throw new Error(`${name} offset 0x${offset.toString(16)} mask ${mask}: ${code}`);
           cases++;
@@ -250,7 +233,10 @@ describe('verifySnpAttestation with the real reports', () => {
   });
 
   it('pins the ARKs to the SHA-256 of the certificates in test/vectors/sev-snp', () => {
-    for (const [product, pem] of [['Milan', MILAN_CHAIN], ['Genoa', GENOA_CHAIN]] as const) {
+    for (const [product, pem] of [
+      ['Milan', MILAN_CHAIN],
+      ['Genoa', GENOA_CHAIN],
+    ] as const) {
       const ark = new x509.X509Certificate(splitPem(pem)[1]!);
       expect(ark.subject).toContain(`CN=ARK-${product}`);
       expect(createHash('sha256').update(new Uint8Array(ark.rawData)).digest('hex')).toBe(AMD_ARK_SHA256[product]);
@@ -289,8 +275,7 @@ describe('verifySnpAttestation with the real reports', () => {
 
 describe('a self-made chain that imitates AMD', () => {
   const algorithm = { name: 'ECDSA', namedCurve: 'P-384', hash: 'SHA-384' } as const;
-  const amdName = (cn: string) =>
-    `OU=Engineering, C=US, L=Santa Clara, ST=CA, O=Advanced Micro Devices, CN=${cn}`;
+  const amdName = (cn: string) => `OU=Engineering, C=US, L=Santa Clara, ST=CA, O=Advanced Micro Devices, CN=${cn}`;
   let forged: { report: Uint8Array; vcek: Uint8Array; chain: string; vcekKey: KeyObject };
 
   beforeAll(async () => {
@@ -327,9 +312,7 @@ describe('a self-made chain that imitates AMD', () => {
       signingKey: askKeys.privateKey,
       signingAlgorithm: algorithm,
       ...validity,
-      extensions: real.extensions
-        .filter((e) => e.type.startsWith('1.3.6.1.4.1.3704.'))
-        .map((e) => new x509.Extension(e.type, false, e.value)),
+      extensions: real.extensions.filter((e) => e.type.startsWith('1.3.6.1.4.1.3704.')).map((e) => new x509.Extension(e.type, false, e.value)),
     });
     const vcekKey = KeyObject.from(vcekKeys.privateKey as unknown as webcrypto.CryptoKey);
     // Re-sign the real report's signed bytes with the forged VCEK (R, S little-endian, 72 bytes each).
@@ -374,9 +357,7 @@ describe('a self-made chain that imitates AMD', () => {
   it('fails vcek_chain when a self-made ASK is put under the real ARK', () => {
     const [, milanArk] = splitPem(MILAN_CHAIN);
     const [forgedAsk] = splitPem(forged.chain);
-    const e = failure(() =>
-      verifySnpAttestation(goOptions({ report: forged.report, vcek: forged.vcek, amdChain: `${forgedAsk}${milanArk}` })),
-    );
+    const e = failure(() => verifySnpAttestation(goOptions({ report: forged.report, vcek: forged.vcek, amdChain: `${forgedAsk}${milanArk}` })));
     expect(e.code).toBe('vcek_chain');
     expect(e.message).toMatch(/ASK is not signed by ARK-Milan/);
   });
@@ -392,8 +373,7 @@ describe('checks on the contents of a verified report', () => {
     edit(new DataView(raw.buffer), raw);
     return parseSnpReport(raw);
   };
-  const check = (report: ReturnType<typeof parseSnpReport>, options = {}) =>
-    codeOf(() => checkVerifiedReportClaims(report, vcek, 'Milan', { ...base, ...options }));
+  const check = (report: ReturnType<typeof parseSnpReport>, options = {}) => codeOf(() => checkVerifiedReportClaims(report, vcek, 'Milan', { ...base, ...options }));
 
   it('passes the unedited report', () => {
     expect(() => checkVerifiedReportClaims(parseSnpReport(VIRTEE.report), vcek, 'Milan', base)).not.toThrow();
@@ -462,7 +442,10 @@ describe('checks on the contents of a verified report', () => {
   });
 
   it('VCEK extensions match the reports they signed', () => {
-    for (const [der, report] of [[GO.vcek, GO.report], [VIRTEE.vcek, VIRTEE.report]] as const) {
+    for (const [der, report] of [
+      [GO.vcek, GO.report],
+      [VIRTEE.vcek, VIRTEE.report],
+    ] as const) {
       const facts = parseVcek(der);
       expect(facts.productName).toBe('Milan-B0');
       expect(facts.extensions.has(VCEK_OID.hwId)).toBe(true);
@@ -472,9 +455,7 @@ describe('checks on the contents of a verified report', () => {
 });
 
 describe('snpReportData binding', () => {
-  const spki = new Uint8Array(
-    generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' }),
-  );
+  const spki = new Uint8Array(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' }));
   const pol = createHash('sha256').update('policy').digest('hex');
 
   it('is SHA-512 over label, length-prefixed SPKI and the policy hash bytes', () => {
@@ -499,9 +480,7 @@ describe('snpReportData binding', () => {
 
   it('changes with the key and with the policy', () => {
     const a = Buffer.from(snpReportData(spki, pol));
-    const otherKey = new Uint8Array(
-      generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' }),
-    );
+    const otherKey = new Uint8Array(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' }));
     expect(a.equals(Buffer.from(snpReportData(otherKey, pol)))).toBe(false);
     const otherPol = createHash('sha256').update('policy2').digest('hex');
     expect(a.equals(Buffer.from(snpReportData(spki, otherPol)))).toBe(false);
@@ -517,5 +496,4 @@ describe('snpReportData binding', () => {
 });
 
 // Computed independently (Python hashlib over the same encoding).
-const KNOWN_ANSWER =
-  '6ac020794dedede0404e6563079345648ecaa6da28ded8f759851233451b14d354630cd4f4afa049f64a382e4cc7e9ea8569f6af37e56566e7e3dfdb371c4c76';
+const KNOWN_ANSWER = '6ac020794dedede0404e6563079345648ecaa6da28ded8f759851233451b14d354630cd4f4afa049f64a382e4cc7e9ea8569f6af37e56566e7e3dfdb371c4c76';

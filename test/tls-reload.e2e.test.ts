@@ -88,25 +88,51 @@ beforeAll(async () => {
   coordinatorUrl = `https://${HOST}:${cPort}`;
   issuer = await startDevIssuer({ host: HOST, audience: () => coordinatorUrl });
   const mtls = (name: string) => ['--mtls-cert', live(`${name}.pem`), '--mtls-key', live(`${name}-key.pem`), '--mtls-ca', live('ca.pem')];
-  signers = sPorts.map((port, i) => new ManagedProcess(`signer-${i + 1}`, `https://${HOST}:${port}`, () => [
-    'signer', '--state', state, '--index', String(i + 1), '--host', HOST, '--port', String(port),
-    '--token-issuer', coordinatorUrl, '--oidc-issuer', issuer.url, '--oidc-audience', coordinatorUrl, ...mtls(`signer-${i + 1}`),
-  ], join(state, 'logs', `signer-${i + 1}.log`), {}));
+  signers = sPorts.map(
+    (port, i) =>
+      new ManagedProcess(
+        `signer-${i + 1}`,
+        `https://${HOST}:${port}`,
+        () => [
+          'signer',
+          '--state',
+          state,
+          '--index',
+          String(i + 1),
+          '--host',
+          HOST,
+          '--port',
+          String(port),
+          '--token-issuer',
+          coordinatorUrl,
+          '--oidc-issuer',
+          issuer.url,
+          '--oidc-audience',
+          coordinatorUrl,
+          ...mtls(`signer-${i + 1}`),
+        ],
+        join(state, 'logs', `signer-${i + 1}.log`),
+        {},
+      ),
+  );
   // The coordinator is configured through a config file and the environment, as in a container.
   const config = join(work, 'coordinator.yaml');
-  await writeFile(config, [
-    `state: ${state}`,
-    `host: ${HOST}`,
-    `port: ${cPort}`,
-    `oidcAudience: ${coordinatorUrl}`,
-    `oidcIssuers: [${issuer.url}]`,
-    `signers: [${signers.map((s) => `"${s.name}=${s.url}"`).join(', ')}]`,
-    `rateRepository: 100000/min,10000`,
-    `rateSub: 100000/min,10000`,
-    `mtlsCert: ${live('coordinator.pem')}`,
-    `mtlsKey: ${live('coordinator-key.pem')}`,
-    `mtlsCa: ${live('ca.pem')}`,
-  ].join('\n'));
+  await writeFile(
+    config,
+    [
+      `state: ${state}`,
+      `host: ${HOST}`,
+      `port: ${cPort}`,
+      `oidcAudience: ${coordinatorUrl}`,
+      `oidcIssuers: [${issuer.url}]`,
+      `signers: [${signers.map((s) => `"${s.name}=${s.url}"`).join(', ')}]`,
+      `rateRepository: 100000/min,10000`,
+      `rateSub: 100000/min,10000`,
+      `mtlsCert: ${live('coordinator.pem')}`,
+      `mtlsKey: ${live('coordinator-key.pem')}`,
+      `mtlsCa: ${live('ca.pem')}`,
+    ].join('\n'),
+  );
   coordinator = new ManagedProcess('coordinator', coordinatorUrl, () => ['coordinator', '--config', config], join(state, 'logs', 'coordinator.log'), {
     ZTMINT_COORDINATOR_TLS_CERT: live('https.pem'),
     ZTMINT_COORDINATOR_TLS_KEY: live('https-key.pem'),
@@ -168,7 +194,10 @@ describe('certificates renewed on disk are served without a restart', () => {
       await loop;
     }
     expect(statuses.length).toBeGreaterThan(5);
-    expect(statuses.filter((s) => s !== 200), `statuses ${JSON.stringify(statuses)}`).toEqual([]);
+    expect(
+      statuses.filter((s) => s !== 200),
+      `statuses ${JSON.stringify(statuses)}`,
+    ).toEqual([]);
     // A fresh connection after the renewal mints too (new HTTPS cert, new mTLS certs on both sides).
     await agent.close();
     agent = new Agent({ connect: { ca: await readFile(live('ca.pem'), 'utf8'), servername: 'https' } });

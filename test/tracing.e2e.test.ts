@@ -68,7 +68,7 @@ afterAll(async () => {
 });
 
 describe('traces across coordinator and signers', () => {
-  it('one mint is one trace: caller → coordinator steps → each signer\'s round 2', async () => {
+  it("one mint is one trace: caller → coordinator steps → each signer's round 2", async () => {
     const traceId = randomBytes(16).toString('hex');
     const callerSpan = randomBytes(8).toString('hex');
     const oidc = await stack.idToken();

@@ -3,19 +3,7 @@
 // verifies; any flipped byte, wrong index, size or root is refused).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  MemoryHashStore,
-  consistencyProof,
-  emptyRoot,
-  hashesToStore,
-  inclusionProof,
-  leafHash,
-  nodeHash,
-  splitPoint,
-  treeHash,
-  verifyConsistency,
-  verifyInclusion,
-} from '../transparency/merkle.js';
+import { MemoryHashStore, consistencyProof, emptyRoot, hashesToStore, inclusionProof, leafHash, nodeHash, splitPoint, treeHash, verifyConsistency, verifyInclusion } from '../transparency/merkle.js';
 import { TransparencyError } from '../transparency/errors.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -70,9 +58,7 @@ function path(m: number, d: Uint8Array[]): Uint8Array[] {
 function subproof(m: number, d: Uint8Array[], b: boolean): Uint8Array[] {
   if (m === d.length) return b ? [] : [mth(d)];
   const k = splitPoint(d.length);
-  return m <= k
-    ? [...subproof(m, d.slice(0, k), b), mth(d.slice(k))]
-    : [...subproof(m - k, d.slice(k), false), mth(d.slice(0, k))];
+  return m <= k ? [...subproof(m, d.slice(0, k), b), mth(d.slice(k))] : [...subproof(m - k, d.slice(k), false), mth(d.slice(0, k))];
 }
 
 function storeOf(n: number, seed = 0): { store: MemoryHashStore; leaves: Uint8Array[] } {
@@ -160,7 +146,7 @@ describe('proofs over stored hashes agree with the RFC definitions', () => {
       const rows = await hashesToStore(grown, i, leaves[i]!);
       grown.appendLeafHash(leaves[i]!);
       for (const r of rows) expect(hex(grown.readHash(r))).toBe(hex(r.hash));
-      expect(rows.length).toBe(1 + Math.log2(((i + 1) & -(i + 1))));
+      expect(rows.length).toBe(1 + Math.log2((i + 1) & -(i + 1)));
     }
   });
 });

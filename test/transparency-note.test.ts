@@ -6,17 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { formatCheckpoint, openCheckpoint, parseCheckpoint, signCheckpoint } from '../transparency/checkpoint.js';
 import { cosign, cosignedMessage, ed25519SeedCosigner, parseCosignerKey, verifyCosignatures } from '../transparency/cosignature.js';
 import { TransparencyError } from '../transparency/errors.js';
-import {
-  ED25519_TYPE,
-  addSignatureLines,
-  ed25519NoteVerifier,
-  ed25519SeedSigner,
-  formatVerifierKey,
-  keyId,
-  openNote,
-  parseNote,
-  parseVerifierKey,
-} from '../transparency/signed-note.js';
+import { ED25519_TYPE, addSignatureLines, ed25519NoteVerifier, ed25519SeedSigner, formatVerifierKey, keyId, openNote, parseNote, parseVerifierKey } from '../transparency/signed-note.js';
 
 const seed = (b: number) => new Uint8Array(32).fill(b);
 
@@ -32,8 +22,7 @@ function code(f: () => unknown): string | undefined {
 
 // The example of c2sp.org/signed-note (§ Verifier keys, Example), data only.
 const SPEC_VKEY = 'example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k';
-const SPEC_NOTE =
-  'This is an example message.\n\n— example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n';
+const SPEC_NOTE = 'This is an example message.\n\n— example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n';
 
 describe('C2SP signed-note', () => {
   it("verifies the spec's example under its verifier key", () => {
@@ -78,7 +67,10 @@ describe('C2SP signed-note', () => {
       'a NUL byte': 'x\u0000\n\n' + sigLine,
     };
     for (const [what, note] of Object.entries(cases)) {
-      expect(code(() => parseNote(note)), what).toBe('tlog_malformed');
+      expect(
+        code(() => parseNote(note)),
+        what,
+      ).toBe('tlog_malformed');
     }
     const tooMany = 'x\n\n' + '— a AAAAAAA=\n'.repeat(101);
     expect(code(() => parseNote(tooMany))).toBe('tlog_malformed');
@@ -123,7 +115,11 @@ describe('C2SP signed-note', () => {
       'unknown type': `${name}+${id}+${Buffer.from([0x09, ...parseVerifierKey(k).publicKey]).toString('base64')}`,
       'short key': `${name}+${id}+${Buffer.from([0x01, 1, 2, 3]).toString('base64')}`,
     };
-    for (const [what, vkey] of Object.entries(bad)) expect(code(() => parseVerifierKey(vkey)), what).toBe('tlog_malformed');
+    for (const [what, vkey] of Object.entries(bad))
+      expect(
+        code(() => parseVerifierKey(vkey)),
+        what,
+      ).toBe('tlog_malformed');
   });
 });
 
@@ -152,9 +148,13 @@ describe('C2SP tlog-checkpoint', () => {
       'root not canonical': `o\n1\n${r.slice(0, -2)}d=\n`,
       'missing root': `o\n1\n`,
       'empty extension line': `o\n1\n${r}\n\n`,
-      'CRLF': `o\r\n1\r\n${r}\r\n`,
+      CRLF: `o\r\n1\r\n${r}\r\n`,
     };
-    for (const [what, text] of Object.entries(bad)) expect(code(() => parseCheckpoint(text)), what).toBe('tlog_malformed');
+    for (const [what, text] of Object.entries(bad))
+      expect(
+        code(() => parseCheckpoint(text)),
+        what,
+      ).toBe('tlog_malformed');
     expect(parseCheckpoint(`o\n0\n${r}\n`).size).toBe(0);
   });
 
@@ -214,7 +214,10 @@ describe('random notes round-trip', () => {
     const { signNote } = await import('../transparency/signed-note.js');
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.string({ unit: 'grapheme', minLength: 1 }).filter((l) => !/[\u0000-\u001f]/.test(l)), { minLength: 1, maxLength: 4 }),
+        fc.array(
+          fc.string({ unit: 'grapheme', minLength: 1 }).filter((l) => !/[\u0000-\u001f]/.test(l)),
+          { minLength: 1, maxLength: 4 },
+        ),
         fc.nat(),
         async (lines, at) => {
           const text = lines.join('\n') + '\n';

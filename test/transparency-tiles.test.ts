@@ -5,18 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { TransparencyError } from '../transparency/errors.js';
 import { MemoryHashStore, treeHash } from '../transparency/merkle.js';
-import {
-  decodeEntryBundle,
-  encodeEntryBundle,
-  encodeTileIndex,
-  entryBundlePath,
-  exportTiles,
-  newTiles,
-  parseTilePath,
-  readTreeFromTiles,
-  tilePath,
-  tilesForTree,
-} from '../transparency/tiles.js';
+import { decodeEntryBundle, encodeEntryBundle, encodeTileIndex, entryBundlePath, exportTiles, newTiles, parseTilePath, readTreeFromTiles, tilePath, tilesForTree } from '../transparency/tiles.js';
 
 function code(f: () => unknown): string | undefined {
   try {
@@ -87,7 +76,10 @@ describe('tile paths', () => {
       'tile/data/001',
       'tile/8/0/001',
     ]) {
-      expect(code(() => parseTilePath(p)), p).toBe('tlog_malformed');
+      expect(
+        code(() => parseTilePath(p)),
+        p,
+      ).toBe('tlog_malformed');
     }
   });
 });
@@ -97,7 +89,11 @@ describe('the tiles of a tree', () => {
     const t = tilesForTree(70_000);
     const level = (l: number) => t.filter((x) => x.level === l);
     expect(level(0).filter((x) => x.width === 256)).toHaveLength(273);
-    expect(level(0).filter((x) => x.width < 256).map((x) => x.width)).toEqual([112]);
+    expect(
+      level(0)
+        .filter((x) => x.width < 256)
+        .map((x) => x.width),
+    ).toEqual([112]);
     expect(level(1).map((x) => x.width)).toEqual([256, 17]);
     expect(level(2).map((x) => x.width)).toEqual([1]);
     expect(tilesForTree(256).map(tilePath)).toEqual(['tile/0/000', 'tile/1/000.p/1']);

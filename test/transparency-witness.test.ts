@@ -6,12 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { signCheckpoint } from '../transparency/checkpoint.js';
 import { MemoryHashStore, consistencyProof, treeHash } from '../transparency/merkle.js';
 import { ed25519NoteVerifier, ed25519SeedSigner } from '../transparency/signed-note.js';
-import {
-  decideAddCheckpoint,
-  formatAddCheckpointRequest,
-  parseAddCheckpointRequest,
-  type WitnessState,
-} from '../transparency/witness.js';
+import { decideAddCheckpoint, formatAddCheckpointRequest, parseAddCheckpointRequest, type WitnessState } from '../transparency/witness.js';
 
 const ORIGIN = 'ztmint.test/log';
 const log = ed25519SeedSigner(ORIGIN, new Uint8Array(32).fill(1));
@@ -43,8 +38,7 @@ describe('add-checkpoint', () => {
     const store = new MemoryHashStore();
     await grow(store, 9, 'a');
     let state: WitnessState | undefined;
-    const decide = (oldSize: number, proof: Uint8Array[], note: string) =>
-      decideAddCheckpoint(parseAddCheckpointRequest(formatAddCheckpointRequest({ oldSize, proof, note })), known, () => state);
+    const decide = (oldSize: number, proof: Uint8Array[], note: string) => decideAddCheckpoint(parseAddCheckpointRequest(formatAddCheckpointRequest({ oldSize, proof, note })), known, () => state);
 
     const first = decide(0, [], await checkpointAt(store, 5));
     expect(first.ok).toBe(true);

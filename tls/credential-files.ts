@@ -31,14 +31,12 @@ export class TlsCredentialError extends ZtmintError<'tls_credentials_invalid'> {
 export async function readCredentials(paths: CredentialPaths): Promise<Credentials> {
   let creds: Credentials;
   try {
-    const [cert, key, ca] = await Promise.all([
-      readFile(paths.cert, 'utf8'),
-      readFile(paths.key, 'utf8'),
-      paths.ca ? readFile(paths.ca, 'utf8') : Promise.resolve(undefined),
-    ]);
+    const [cert, key, ca] = await Promise.all([readFile(paths.cert, 'utf8'), readFile(paths.key, 'utf8'), paths.ca ? readFile(paths.ca, 'utf8') : Promise.resolve(undefined)]);
     creds = { cert, key, ...(ca !== undefined ? { ca } : {}) };
   } catch (err) {
-    throw new TlsCredentialError(`cannot read TLS credentials (${paths.cert}, ${paths.key}${paths.ca ? `, ${paths.ca}` : ''}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw new TlsCredentialError(`cannot read TLS credentials (${paths.cert}, ${paths.key}${paths.ca ? `, ${paths.ca}` : ''}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      cause: err,
+    });
   }
   try {
     createSecureContext(creds); // throws on unparsable PEM or a key that does not match the certificate

@@ -14,7 +14,10 @@ function routeName(request: FastifyRequest): string {
 /** One span per request, named `${prefix} ${METHOD} ${route}`, ended when the answer is sent. */
 export function traceRequests(app: FastifyInstance, prefix: string): void {
   app.addHook('onRequest', async (request) => {
-    spans.set(request, startSpan(`${prefix} ${request.method} ${routeName(request)}`, { 'http.request.method': request.method, 'http.route': routeName(request) }, extractTraceContext(request.headers)));
+    spans.set(
+      request,
+      startSpan(`${prefix} ${request.method} ${routeName(request)}`, { 'http.request.method': request.method, 'http.route': routeName(request) }, extractTraceContext(request.headers)),
+    );
   });
   app.addHook('onResponse', async (request, reply) => {
     const span = spans.get(request);
@@ -26,10 +29,7 @@ export function traceRequests(app: FastifyInstance, prefix: string): void {
 }
 
 /** Wraps a route handler in an active span (parent: the request's `traceparent`), so its awaits carry it. */
-export function tracedHandler<Req extends FastifyRequest, R>(
-  name: string,
-  handler: (request: Req, reply: FastifyReply) => Promise<R>,
-): (request: Req, reply: FastifyReply) => Promise<R> {
+export function tracedHandler<Req extends FastifyRequest, R>(name: string, handler: (request: Req, reply: FastifyReply) => Promise<R>): (request: Req, reply: FastifyReply) => Promise<R> {
   return (request, reply) =>
     inSpan(
       name,

@@ -17,7 +17,11 @@ export interface Tracing {
 export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.OTEL_SDK_DISABLED === 'true') return false;
   const exporter = env.OTEL_TRACES_EXPORTER?.trim();
-  if (exporter) return exporter.split(',').map((e) => e.trim()).includes('otlp');
+  if (exporter)
+    return exporter
+      .split(',')
+      .map((e) => e.trim())
+      .includes('otlp');
   return !!(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }
 

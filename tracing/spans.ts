@@ -7,7 +7,7 @@ const tracer = trace.getTracer('ztmint');
 
 function fail(span: Span, err: unknown): void {
   const code = (err as { code?: unknown })?.code;
-  span.setStatus({ code: SpanStatusCode.ERROR, message: typeof code === 'string' ? code : (err as Error)?.name ?? 'error' });
+  span.setStatus({ code: SpanStatusCode.ERROR, message: typeof code === 'string' ? code : ((err as Error)?.name ?? 'error') });
   if (typeof code === 'string') span.setAttribute('ztmint.code', code);
 }
 

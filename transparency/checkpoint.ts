@@ -57,11 +57,7 @@ export interface OpenedCheckpoint {
 }
 
 /** Verifies a signed checkpoint against the log's keys and checks it is for `origin`. */
-export function openCheckpoint(
-  note: Uint8Array | string,
-  verifiers: readonly NoteVerifier[],
-  origin: string,
-): OpenedCheckpoint {
+export function openCheckpoint(note: Uint8Array | string, verifiers: readonly NoteVerifier[], origin: string): OpenedCheckpoint {
   const opened = openNote(note, verifiers);
   const checkpoint = parseCheckpoint(opened.text);
   if (checkpoint.origin !== origin) {

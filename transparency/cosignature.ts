@@ -5,16 +5,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { parseCheckpoint } from './checkpoint.js';
 import { TransparencyError } from './errors.js';
-import {
-  COSIGNATURE_TYPE,
-  ed25519Verify,
-  formatSignatureLine,
-  formatVerifierKey,
-  keyId,
-  parseNote,
-  parseVerifierKey,
-  type VerifierKey,
-} from './signed-note.js';
+import { COSIGNATURE_TYPE, ed25519Verify, formatSignatureLine, formatVerifierKey, keyId, parseNote, parseVerifierKey, type VerifierKey } from './signed-note.js';
 
 export const COSIGNATURE_HEADER = 'cosignature/v1\n';
 const MAX_TIMESTAMP = 2n ** 63n - 1n;
@@ -70,11 +61,7 @@ export interface CosignatureCheckOptions {
  * line that does not verify refuses the note. Returns the verified ones (possibly none): a caller
  * requiring k of n witnesses counts them.
  */
-export function verifyCosignatures(
-  note: Uint8Array | string,
-  cosigners: readonly VerifierKey[],
-  options: CosignatureCheckOptions = {},
-): VerifiedCosignature[] {
+export function verifyCosignatures(note: Uint8Array | string, cosigners: readonly VerifierKey[], options: CosignatureCheckOptions = {}): VerifiedCosignature[] {
   const parsed = parseNote(note);
   parseCheckpoint(parsed.text);
   const out: VerifiedCosignature[] = [];

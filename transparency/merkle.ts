@@ -212,13 +212,7 @@ function checkProofHashes(proof: readonly Uint8Array[]): void {
  * RFC 9162 §2.1.3.2: checks that `leaf` (a leaf hash) is at `index` in the tree of `size` leaves
  * whose root is `root`. Throws tlog_bad_proof on any mismatch.
  */
-export function verifyInclusion(
-  index: number,
-  size: number,
-  leaf: Uint8Array,
-  proof: readonly Uint8Array[],
-  root: Uint8Array,
-): void {
+export function verifyInclusion(index: number, size: number, leaf: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array): void {
   assertSize(index, 'leaf index');
   assertSize(size, 'tree size');
   checkProofHashes(proof);
@@ -253,13 +247,7 @@ export function verifyInclusion(
  * the tree of `newSize` leaves with root `newRoot`. The empty tree is a prefix of every tree (the
  * C2SP tlog-witness rule: old size 0 takes an empty proof). Throws tlog_bad_proof on any mismatch.
  */
-export function verifyConsistency(
-  oldSize: number,
-  newSize: number,
-  oldRoot: Uint8Array,
-  newRoot: Uint8Array,
-  proof: readonly Uint8Array[],
-): void {
+export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Uint8Array, newRoot: Uint8Array, proof: readonly Uint8Array[]): void {
   assertSize(oldSize, 'old size');
   assertSize(newSize, 'new size');
   checkProofHashes(proof);
@@ -314,11 +302,7 @@ export function verifyConsistency(
  * subtree it completes. `readHash` gives the already-stored left siblings. A file or PostgreSQL
  * store writes exactly these rows, in one transaction with the entry.
  */
-export async function hashesToStore(
-  reader: HashReader,
-  index: number,
-  leaf: Uint8Array,
-): Promise<Array<NodeId & { hash: Uint8Array }>> {
+export async function hashesToStore(reader: HashReader, index: number, leaf: Uint8Array): Promise<Array<NodeId & { hash: Uint8Array }>> {
   assertSize(index, 'leaf index');
   const out: Array<NodeId & { hash: Uint8Array }> = [{ level: 0, index, hash: leaf }];
   const siblings: NodeId[] = [];

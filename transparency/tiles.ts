@@ -61,7 +61,13 @@ export function parseTilePath(path: string): TileId & { entries: boolean } {
   if (m === null) throw new TransparencyError('tlog_malformed', 'not a tlog-tiles path');
   const entries = m[1] === 'entries';
   const level = entries ? 0 : Number(m[1]);
-  const groups = [...(m[2] ?? '').split('/').filter((g) => g !== '').map((g) => g.slice(1)), m[3]!];
+  const groups = [
+    ...(m[2] ?? '')
+      .split('/')
+      .filter((g) => g !== '')
+      .map((g) => g.slice(1)),
+    m[3]!,
+  ];
   // A leading group of 000 would be a second spelling of the same index.
   if (groups.length > 1 && groups[0] === '000') throw new TransparencyError('tlog_malformed', 'tile index has a leading zero group');
   let index = 0;
@@ -197,11 +203,7 @@ async function fetchChecked(fetch: TileFetch, path: string): Promise<Uint8Array>
  * verified checkpoint): every tile at every level, the root, and (with `entries`) every entry.
  * Deleting, reordering, editing or truncating anything in the copy makes it throw tlog_inconsistent.
  */
-export async function readTreeFromTiles(
-  fetch: TileFetch,
-  trusted: { size: number; rootHash: Uint8Array },
-  options: { entries?: boolean } = {},
-): Promise<VerifiedCopy> {
+export async function readTreeFromTiles(fetch: TileFetch, trusted: { size: number; rootHash: Uint8Array }, options: { entries?: boolean } = {}): Promise<VerifiedCopy> {
   const store = new MemoryHashStore();
   const entries: Uint8Array[] | undefined = options.entries ? [] : undefined;
   const tiles = tilesForTree(trusted.size);

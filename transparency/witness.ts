@@ -56,8 +56,7 @@ export interface WitnessState {
 }
 
 export type WitnessDecision =
-  | { ok: true; checkpoint: Checkpoint; text: string }
-  | { ok: false; status: 400 | 403 | 404 | 409 | 422; reason: string; /** for 409: the size the witness holds */ size?: number };
+  { ok: true; checkpoint: Checkpoint; text: string } | { ok: false; status: 400 | 403 | 404 | 409 | 422; reason: string; /** for 409: the size the witness holds */ size?: number };
 
 /**
  * The add-checkpoint checks of c2sp.org/tlog-witness, in its order and with its status codes.
@@ -65,11 +64,7 @@ export type WitnessDecision =
  * origin (undefined when never cosigned). On ok, the caller cosigns and persists the new state
  * atomically with the check.
  */
-export function decideAddCheckpoint(
-  req: AddCheckpointRequest,
-  known: ReadonlyMap<string, readonly NoteVerifier[]>,
-  last: (origin: string) => WitnessState | undefined,
-): WitnessDecision {
+export function decideAddCheckpoint(req: AddCheckpointRequest, known: ReadonlyMap<string, readonly NoteVerifier[]>, last: (origin: string) => WitnessState | undefined): WitnessDecision {
   let origin: string;
   try {
     origin = parseNote(req.note).text.split('\n', 1)[0]!;

@@ -33,11 +33,6 @@ export function snpReportData(tlsPublicKeySpkiDer: Uint8Array, policyHashHex: st
   }
   const length = Buffer.alloc(4);
   length.writeUInt32BE(tlsPublicKeySpkiDer.length);
-  const digest = createHash('sha512')
-    .update(SNP_BINDING_LABEL, 'latin1')
-    .update(length)
-    .update(tlsPublicKeySpkiDer)
-    .update(Buffer.from(policyHashHex, 'hex'))
-    .digest();
+  const digest = createHash('sha512').update(SNP_BINDING_LABEL, 'latin1').update(length).update(tlsPublicKeySpkiDer).update(Buffer.from(policyHashHex, 'hex')).digest();
   return new Uint8Array(digest);
 }

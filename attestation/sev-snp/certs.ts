@@ -132,10 +132,7 @@ function checkValidity(name: string, der: Uint8Array, now: Date): void {
     fail('vcek_chain', `${name} certificate could not be read: ${(e as Error).message}`, e);
   }
   if (now < facts.notBefore || now > facts.notAfter) {
-    fail(
-      'vcek_chain',
-      `${name} certificate is not valid at ${now.toISOString()} (valid ${facts.notBefore.toISOString()} to ${facts.notAfter.toISOString()})`,
-    );
+    fail('vcek_chain', `${name} certificate is not valid at ${now.toISOString()} (valid ${facts.notBefore.toISOString()} to ${facts.notAfter.toISOString()})`);
   }
 }
 
@@ -152,12 +149,7 @@ function signs(issuer: X509Certificate, subject: X509Certificate): boolean {
  * ASK and the ARK (either order; AMD's KDS cert_chain serves ASK then ARK). With `product` 'auto',
  * the product is the one whose pinned ARK is in the chain. Returns the product.
  */
-export function verifyAmdChain(
-  vcek: VcekFacts,
-  amdChain: string,
-  product: SnpProduct | 'auto',
-  now: Date,
-): SnpProduct {
+export function verifyAmdChain(vcek: VcekFacts, amdChain: string, product: SnpProduct | 'auto', now: Date): SnpProduct {
   const certs = parsePemChain(amdChain);
   if (certs.length !== 2) fail('vcek_chain', `amdChain must hold exactly 2 certificates (ASK, ARK), found ${certs.length}`);
   const candidates = product === 'auto' ? SNP_PRODUCTS : SNP_PRODUCTS.includes(product) ? [product] : [];
@@ -187,10 +179,7 @@ export function verifyAmdChain(
   checkValidity(`ARK-${chosen}`, new Uint8Array(ark.raw), now);
   checkValidity('ASK', new Uint8Array(ask.raw), now);
   if (now < vcek.notBefore || now > vcek.notAfter) {
-    fail(
-      'vcek_chain',
-      `VCEK is not valid at ${now.toISOString()} (valid ${vcek.notBefore.toISOString()} to ${vcek.notAfter.toISOString()})`,
-    );
+    fail('vcek_chain', `VCEK is not valid at ${now.toISOString()} (valid ${vcek.notBefore.toISOString()} to ${vcek.notAfter.toISOString()})`);
   }
   return chosen;
 }

@@ -246,7 +246,7 @@ export function reservedFieldProblems(report: SnpReport): string[] {
   const mbz = (from: number, to: number) => {
     if (nonZero(raw, from, to)) problems.push(`reserved bytes ${hexRange(from, to)} are not zero`);
   };
-  if ((new DataView(raw.buffer, raw.byteOffset).getUint32(0x48, true) >>> 5) !== 0) {
+  if (new DataView(raw.buffer, raw.byteOffset).getUint32(0x48, true) >>> 5 !== 0) {
     problems.push('reserved bits 31:5 at 0x48 are not zero');
   }
   if (report.signingKey > SIGNING_KEY_VLEK && report.signingKey < SIGNING_KEY_NONE) {

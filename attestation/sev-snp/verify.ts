@@ -5,16 +5,7 @@
 import { timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
 import { fail } from './errors.js';
 import { parseVcek, verifyAmdChain, type SnpProduct, type VcekFacts } from './certs.js';
-import {
-  parseSnpReport,
-  reservedFieldProblems,
-  SIG_ALGO_ECDSA_P384_SHA384,
-  SIGNING_KEY_VCEK,
-  SNP_SIGNATURE_OFFSET,
-  SNP_SIGNED_LENGTH,
-  type SnpReport,
-  type SnpTcb,
-} from './report.js';
+import { parseSnpReport, reservedFieldProblems, SIG_ALGO_ECDSA_P384_SHA384, SIGNING_KEY_VCEK, SNP_SIGNATURE_OFFSET, SNP_SIGNED_LENGTH, type SnpReport, type SnpTcb } from './report.js';
 
 export { SnpVerifyError, SNP_FAILURES, type SnpFailure } from './errors.js';
 export type { SnpProduct } from './certs.js';
@@ -159,12 +150,7 @@ export function verifySnpAttestation(options: SnpVerifyOptions): SnpVerified {
   const signature = p1363Signature(report);
   let signed: boolean;
   try {
-    signed = cryptoVerify(
-      'sha384',
-      report.raw.subarray(0, SNP_SIGNED_LENGTH),
-      { key: vcek.publicKey, dsaEncoding: 'ieee-p1363' },
-      signature,
-    );
+    signed = cryptoVerify('sha384', report.raw.subarray(0, SNP_SIGNED_LENGTH), { key: vcek.publicKey, dsaEncoding: 'ieee-p1363' }, signature);
   } catch {
     signed = false;
   }
@@ -183,12 +169,7 @@ export function verifySnpAttestation(options: SnpVerifyOptions): SnpVerified {
  * VCEK chain have ALREADY been verified (exported so tests can exercise them on edited reports;
  * calling it on an unverified report proves nothing).
  */
-export function checkVerifiedReportClaims(
-  report: SnpReport,
-  vcek: VcekFacts,
-  product: SnpProduct,
-  options: Omit<SnpVerifyOptions, 'report' | 'vcek' | 'amdChain'>,
-): void {
+export function checkVerifiedReportClaims(report: SnpReport, vcek: VcekFacts, product: SnpProduct, options: Omit<SnpVerifyOptions, 'report' | 'vcek' | 'amdChain'>): void {
   const { measurements, maxVmpl } = checkOptions(options);
 
   // 4. Reserved fields, signing key, product named by the CPUID fields.

@@ -33,12 +33,7 @@ class EmbeddedReplayGuard implements ReplayGuard {
   };
 }
 
-export async function openEmbeddedStore(opts: {
-  state: string;
-  rateLimits?: RateLimitConfig;
-  now?: () => number;
-  onGroupCommit?: GroupCommitObserver;
-}): Promise<StateStore> {
+export async function openEmbeddedStore(opts: { state: string; rateLimits?: RateLimitConfig; now?: () => number; onGroupCommit?: GroupCommitObserver }): Promise<StateStore> {
   const now = opts.now ?? (() => Date.now());
   const nowS = () => Math.floor(now() / 1000);
   const lock = lockStateDirectory(opts.state);

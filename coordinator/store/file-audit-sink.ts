@@ -42,7 +42,7 @@ export class FileAuditSink {
     try {
       // write() may write part of the group (full disk, file-size limit): loop until all of it
       // is down, or fail and cut the part that was written.
-      for (let done = 0; done < bytes.length; ) {
+      for (let done = 0; done < bytes.length;) {
         const { bytesWritten } = await this.file.write(bytes, done, bytes.length - done);
         if (bytesWritten === 0) throw new Error('audit write made no progress');
         done += bytesWritten;

@@ -44,10 +44,10 @@ export class PostgresAuditSink {
 export async function verifyPostgresAudit(pool: Pool, pageSize = 5000): Promise<{ count: number; head: string }> {
   const verifier = new ChainVerifier();
   for (;;) {
-    const { rows } = await pool.query<{ idx: string; prev: string; hash: string; record: string }>(
-      'SELECT idx, prev, hash, record FROM ztmint_audit WHERE idx >= $1 ORDER BY idx LIMIT $2',
-      [verifier.count, pageSize],
-    );
+    const { rows } = await pool.query<{ idx: string; prev: string; hash: string; record: string }>('SELECT idx, prev, hash, record FROM ztmint_audit WHERE idx >= $1 ORDER BY idx LIMIT $2', [
+      verifier.count,
+      pageSize,
+    ]);
     for (const row of rows) {
       if (Number(row.idx) !== verifier.count) throw new Error(`record ${verifier.count}: missing (next stored index is ${row.idx})`);
       const record = verifier.push(row.record);

@@ -61,9 +61,7 @@ export function migrate(pool: Pool): Promise<{ from: number; to: number }> {
   return withClient(pool, async (client) => {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
-      await client.query(
-        'CREATE TABLE IF NOT EXISTS ztmint_schema_version (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
-      );
+      await client.query('CREATE TABLE IF NOT EXISTS ztmint_schema_version (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
       const { rows } = await client.query<{ version: number }>('SELECT coalesce(max(version), 0)::integer AS version FROM ztmint_schema_version');
       const from = rows[0]!.version;
       if (from > SCHEMA_VERSION) {

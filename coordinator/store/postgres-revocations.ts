@@ -56,10 +56,7 @@ export class PostgresRevocations implements RevocationSet {
   }
 
   private async resync(): Promise<void> {
-    const { rows } = await this.pool.query<{ jti: string; expires_at: string }>(
-      'SELECT jti, expires_at FROM ztmint_revocations WHERE expires_at >= $1',
-      [this.nowS()],
-    );
+    const { rows } = await this.pool.query<{ jti: string; expires_at: string }>('SELECT jti, expires_at FROM ztmint_revocations WHERE expires_at >= $1', [this.nowS()]);
     for (const row of rows) this.revoked.add(row.jti, Number(row.expires_at), this.nowS());
   }
 

@@ -26,8 +26,7 @@ export function lockStateDirectory(state: string): StateLock {
     if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') throw err;
     throw new ZtmintError(
       'state_locked',
-      `state directory ${state} is in use by another coordinator (${describeHolder(path)}); ` +
-        'stop it first, or run replicas on a shared database with --store postgres://…',
+      `state directory ${state} is in use by another coordinator (${describeHolder(path)}); ` + 'stop it first, or run replicas on a shared database with --store postgres://…',
     );
   }
   ftruncateSync(fd, 0);

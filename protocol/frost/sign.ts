@@ -12,16 +12,7 @@
 import { ZtmintError, type ZtmintErrorOptions } from '../../errors/ztmint-error.js';
 import type { GroupInfo, Nonces, SecretShare, WireCommitment } from '../ciphersuite.js';
 import { b64url } from '../encoding.js';
-import {
-  decodePoint,
-  groupState,
-  lagrangeCoefficients,
-  parseIdentifier,
-  POINT_BYTES,
-  verifyingShare,
-  type GroupState,
-  type ParsedId,
-} from './group.js';
+import { decodePoint, groupState, lagrangeCoefficients, parseIdentifier, POINT_BYTES, verifyingShare, type GroupState, type ParsedId } from './group.js';
 import { hashToScalar, isCanonicalScalar, SCALAR_BYTES, scalarMul } from './scalar.js';
 import { sodium } from './sodium.js';
 
@@ -276,13 +267,7 @@ function challenge(R: Uint8Array, gpk: Uint8Array, message: Uint8Array): Uint8Ar
 // round 2
 
 /** Round 2 (RFC 9591 §5.2). Consumes (zeroes) `nonces` on success. */
-export function signShare(
-  share: SecretShare,
-  group: GroupInfo,
-  nonces: Nonces,
-  commitments: readonly WireCommitment[],
-  message: Uint8Array,
-): Uint8Array {
+export function signShare(share: SecretShare, group: GroupInfo, nonces: Nonces, commitments: readonly WireCommitment[], message: Uint8Array): Uint8Array {
   checkSecret(share);
   const state = groupState(group);
   checkNonces(nonces);
@@ -336,14 +321,7 @@ export function signShare(
 // share verification and aggregation (public data)
 
 /** RFC 9591 §5.4: z_i·G == D_i + rho_i·E_i + (c·lambda_i)·Y_i. Needs e.term (groupCommitment). */
-function shareMatches(
-  state: GroupState,
-  group: GroupInfo,
-  sorted: Entry[],
-  e: Entry,
-  c: Uint8Array,
-  z: Uint8Array,
-): boolean {
+function shareMatches(state: GroupState, group: GroupInfo, sorted: Entry[], e: Entry, c: Uint8Array, z: Uint8Array): boolean {
   const Y = verifyingShare(state, group, e.id.hex);
   const lhs = new Uint8Array(POINT_BYTES);
   if (sodium.sodium_is_zero(z)) lhs.set(IDENTITY);
@@ -359,13 +337,7 @@ function shareMatches(
 const wellFormedShare = (z: unknown): z is Uint8Array => z instanceof Uint8Array && isCanonicalScalar(z);
 
 /** RFC 9591 §5.4. Throws on malformed input (the caller maps that to `false`). */
-export function verifyShare(
-  group: GroupInfo,
-  commitments: readonly WireCommitment[],
-  message: Uint8Array,
-  identifier: string,
-  share: Uint8Array,
-): boolean {
+export function verifyShare(group: GroupInfo, commitments: readonly WireCommitment[], message: Uint8Array, identifier: string, share: Uint8Array): boolean {
   const state = groupState(group);
   checkMessage(message);
   parseIdentifier(identifier);

@@ -7,14 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import {
-  SealError,
-  type ContentKey,
-  type OciKmsParams,
-  type OciKmsTarget,
-  type SealContext,
-  type SecretOptions,
-} from './types.js';
+import { SealError, type ContentKey, type OciKmsParams, type OciKmsTarget, type SealContext, type SecretOptions } from './types.js';
 
 type OciCommon = typeof import('oci-common');
 type OciKeyManagement = typeof import('oci-keymanagement');
@@ -100,8 +93,7 @@ function authProvider(common: OciCommon, env: NodeJS.ProcessEnv) {
   }
   throw new SealError(
     'no_secret',
-    `oci-kms: no OCI credentials: set ${direct.join(', ')} (and ${OCI_ENV.passphrase} for an encrypted key), ` +
-      `or ${OCI_ENV.configFile} [${OCI_ENV.profile}], or create ~/.oci/config`,
+    `oci-kms: no OCI credentials: set ${direct.join(', ')} (and ${OCI_ENV.passphrase} for an encrypted key), ` + `or ${OCI_ENV.configFile} [${OCI_ENV.profile}], or create ~/.oci/config`,
   );
 }
 
@@ -113,8 +105,7 @@ const LEGACY_GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
 const REPEATED_LENGTH = /^\s*(\d+)(?:\s*,\s*\1)+\s*$/;
 
 function collapseContentLength(headers: unknown): unknown {
-  const fix = (name: unknown, value: unknown) =>
-    typeof name === 'string' && name.toLowerCase() === 'content-length' && typeof value === 'string' ? value.replace(REPEATED_LENGTH, '$1') : value;
+  const fix = (name: unknown, value: unknown) => (typeof name === 'string' && name.toLowerCase() === 'content-length' && typeof value === 'string' ? value.replace(REPEATED_LENGTH, '$1') : value);
   if (Array.isArray(headers)) {
     if (headers.every((h) => Array.isArray(h))) return (headers as unknown[][]).map(([k, v]) => [k, fix(k, v)]);
     return headers.map((v, i) => (i % 2 === 1 ? fix(headers[i - 1], v) : v));
@@ -167,7 +158,9 @@ function mapError(err: unknown, op: 'encrypt' | 'decrypt', p: { key_id: string; 
   if (err instanceof SealError) return err;
   const e = err as { statusCode?: number; serviceCode?: string; message?: string; code?: string };
   const detail = `${e.statusCode ?? ''} ${e.serviceCode ?? ''}`.trim();
-  const said = String(e.message ?? '').split('\n', 1)[0]!.slice(0, 200);
+  const said = String(e.message ?? '')
+    .split('\n', 1)[0]!
+    .slice(0, 200);
   switch (e.statusCode) {
     case 401:
       return new SealError('not_authenticated', `OCI KMS at ${p.crypto_endpoint} rejected the request signature (${detail}): check the tenancy, user, fingerprint and API key`);
@@ -179,8 +172,7 @@ function mapError(err: unknown, op: 'encrypt' | 'decrypt', p: { key_id: string; 
       if (op === 'decrypt') {
         return new SealError(
           'unseal_failed',
-          `cannot unseal: OCI KMS did not decrypt the data key with key ${p.key_id} (${detail}: ${said}): ` +
-            'it is not the key this share was sealed with, or the sealed share was tampered with',
+          `cannot unseal: OCI KMS did not decrypt the data key with key ${p.key_id} (${detail}: ${said}): ` + 'it is not the key this share was sealed with, or the sealed share was tampered with',
         );
       }
       return new SealError('provider_unavailable', `OCI KMS refused to encrypt with key ${p.key_id} (${detail}: ${said})`);

@@ -70,7 +70,7 @@ function describeKey(loc: Pkcs11Location): string {
 }
 
 export function validateLocation(loc: Pkcs11Location): void {
-  if (!loc.module) throw new SealError('config', 'pkcs11: the module path is required (the token vendor\'s PKCS#11 .so)');
+  if (!loc.module) throw new SealError('config', "pkcs11: the module path is required (the token vendor's PKCS#11 .so)");
   if (loc.token_label === undefined && loc.slot === undefined) throw new SealError('config', 'pkcs11: set the token label or the slot ID');
   if (loc.key_label === undefined && loc.key_id === undefined) throw new SealError('config', 'pkcs11: set the key label or the key ID');
   if (loc.key_id !== undefined && !/^(?:[0-9a-fA-F]{2})+$/.test(loc.key_id)) throw new SealError('config', `pkcs11: key ID must be hex (got ${loc.key_id})`);
@@ -142,8 +142,7 @@ class TokenSession {
       const present = this.labelsOf(cls);
       throw new SealError(
         'key_not_found',
-        `no ${what} with ${describeKey(this.loc)} on ${this.tokenName}` +
-          (present.length ? ` (${what}s there: ${present.map((l) => `"${l}"`).join(', ')})` : ` (it holds no ${what})`),
+        `no ${what} with ${describeKey(this.loc)} on ${this.tokenName}` + (present.length ? ` (${what}s there: ${present.map((l) => `"${l}"`).join(', ')})` : ` (it holds no ${what})`),
       );
     }
     throw new SealError('config', `${found.length} ${what}s match ${describeKey(this.loc)} on ${this.tokenName}: set the key ID to pick one`);
@@ -200,10 +199,7 @@ function withToken<T>(loc: Pkcs11Location, pin: string | undefined, fn: (t: Toke
     session = p.C_OpenSession(token.slot, lib.CKF_SERIAL_SESSION);
     if (pin === undefined && token.flags & lib.CKF_PROTECTED_AUTHENTICATION_PATH) pin = '';
     if (pin === undefined && token.flags & lib.CKF_LOGIN_REQUIRED) {
-      throw new SealError(
-        'no_secret',
-        `no PIN for PKCS#11 ${tokenName}: set ${PIN_ENV} or ${PIN_FILE_ENV}, or run on a terminal to be prompted`,
-      );
+      throw new SealError('no_secret', `no PIN for PKCS#11 ${tokenName}: set ${PIN_ENV} or ${PIN_FILE_ENV}, or run on a terminal to be prompted`);
     }
     if (pin !== undefined) {
       try {
@@ -357,9 +353,16 @@ function ecKey(t: TokenSession): { priv: Handle; point: Buffer | undefined } {
   // else same label, else CKA_EC_POINT on the private key object itself.
   const id = t.attr(priv, lib.CKA_ID);
   let pubs: Handle[] = [];
-  if (id && id.length) pubs = t.find([{ type: lib.CKA_CLASS, value: lib.CKO_PUBLIC_KEY }, { type: lib.CKA_ID, value: id }]);
+  if (id && id.length)
+    pubs = t.find([
+      { type: lib.CKA_CLASS, value: lib.CKO_PUBLIC_KEY },
+      { type: lib.CKA_ID, value: id },
+    ]);
   if (pubs.length !== 1 && t.loc.key_label !== undefined) {
-    pubs = t.find([{ type: lib.CKA_CLASS, value: lib.CKO_PUBLIC_KEY }, { type: lib.CKA_LABEL, value: t.loc.key_label }]);
+    pubs = t.find([
+      { type: lib.CKA_CLASS, value: lib.CKO_PUBLIC_KEY },
+      { type: lib.CKA_LABEL, value: t.loc.key_label },
+    ]);
   }
   const point = pubs.length === 1 ? ecPoint(t.attr(pubs[0]!, lib.CKA_EC_POINT)) : ecPoint(t.attr(priv, lib.CKA_EC_POINT));
   return { priv, point };
@@ -377,12 +380,7 @@ function deriveSecret(t: TokenSession, priv: Handle, peer: Buffer): Buffer {
     { type: lib.CKA_KEY_TYPE, value: lib.CKK_GENERIC_SECRET },
     { type: lib.CKA_TOKEN, value: false },
   ];
-  const full: P11.Template = [
-    ...base,
-    { type: lib.CKA_SENSITIVE, value: false },
-    { type: lib.CKA_EXTRACTABLE, value: true },
-    { type: lib.CKA_VALUE_LEN, value: 32 },
-  ];
+  const full: P11.Template = [...base, { type: lib.CKA_SENSITIVE, value: false }, { type: lib.CKA_EXTRACTABLE, value: true }, { type: lib.CKA_VALUE_LEN, value: 32 }];
   let derived: Handle;
   try {
     derived = p.C_DeriveKey(session, mechanism, priv, full);
@@ -461,10 +459,7 @@ function unsealEcdh(params: Pkcs11EcdhParams, pin: string | undefined, ctx: Seal
     const { priv, point } = ecKey(t);
     const recipient = Buffer.from(fromB64url(params.recipient_public_key));
     if (point && !point.equals(recipient)) {
-      throw new SealError(
-        'unseal_failed',
-        `cannot unseal: the key with ${describeKey(t.loc)} on ${t.tokenName} is not the key this share was sealed to`,
-      );
+      throw new SealError('unseal_failed', `cannot unseal: the key with ${describeKey(t.loc)} on ${t.tokenName} is not the key this share was sealed to`);
     }
     const ephemeral = Buffer.from(fromB64url(params.ephemeral_public_key));
     let z: Buffer;

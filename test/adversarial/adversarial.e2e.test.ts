@@ -43,7 +43,7 @@ function failures(results: CaseResult[]): string[] {
 }
 
 describe('adversarial corpus', () => {
-  it('control: the honest path works, so the refusals below are the forgery\'s doing', async () => {
+  it("control: the honest path works, so the refusals below are the forgery's doing", async () => {
     expect(env.setupProblem, 'genuine tokens for revoke/introspect').toBeUndefined();
     const b = await honestBase(env);
     const res = await round2(env, b.body);

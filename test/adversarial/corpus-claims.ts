@@ -56,12 +56,11 @@ const PROD_WORKFLOW = 'acme/webapp/.github/workflows/deploy.yml@refs/heads/main'
 
 export function claimsCorpus(): Case[] {
   const cases: Case[] = [];
-  const claim = (cls: string, name: string, claims: (env: Env) => Record<string, unknown>, code: ProblemCode, body?: unknown) =>
-    cases.push(claimCase(cls, name, claims, code, body));
+  const claim = (cls: string, name: string, claims: (env: Env) => Record<string, unknown>, code: ProblemCode, body?: unknown) => cases.push(claimCase(cls, name, claims, code, body));
 
   // --- issuer pinning (iss may be overridden at the dev issuer) -----------------------------
   const issuers: Array<[string, (env: Env) => unknown]> = [
-    ['GitHub\'s real issuer (not trusted here)', () => 'https://token.actions.githubusercontent.com'],
+    ["GitHub's real issuer (not trusted here)", () => 'https://token.actions.githubusercontent.com'],
     ['trusted issuer + "/"', (env) => `${env.issuer}/`],
     ['trusted issuer in upper case', (env) => env.issuer.toUpperCase()],
     ['the coordinator itself', (env) => env.coordinator],
@@ -83,7 +82,7 @@ export function claimsCorpus(): Case[] {
     ['coordinator in upper case', (env) => env.coordinator.toUpperCase()],
     ['nested array [[coordinator]]', (env) => [[env.coordinator]]],
     ['object {"0": coordinator}', (env) => ({ 0: env.coordinator })],
-    ['the minted tokens\' audience', () => 'https://deploy.example'],
+    ["the minted tokens' audience", () => 'https://deploy.example'],
     ['number', () => 1],
   ];
   for (const [what, aud] of audiences) claim('claims.audience', `aud = ${what}`, (env) => ({ aud: aud(env) }), 'invalid_token');
@@ -156,9 +155,21 @@ export function claimsCorpus(): Case[] {
   for (const environment of ['Production', 'production ', 'prod*', '*', 'staging']) {
     claim('claims.grant-conditions', `environment "${environment}" for deploy:prod`, () => ({ environment }), 'policy_denied', PROD);
   }
-  claim('claims.grant-conditions', 'deploy:prod from a workflow on another branch', () => ({ ...prod, job_workflow_ref: 'acme/webapp/.github/workflows/deploy.yml@refs/heads/feature' }), 'policy_denied', PROD);
+  claim(
+    'claims.grant-conditions',
+    'deploy:prod from a workflow on another branch',
+    () => ({ ...prod, job_workflow_ref: 'acme/webapp/.github/workflows/deploy.yml@refs/heads/feature' }),
+    'policy_denied',
+    PROD,
+  );
   claim('claims.grant-conditions', 'deploy:prod with a glob job_workflow_ref', () => ({ ...prod, job_workflow_ref: 'acme/webapp/.github/workflows/*.yml@refs/heads/main' }), 'policy_denied', PROD);
-  claim('claims.grant-conditions', 'deploy:prod from another repository\'s reusable workflow', () => ({ ...prod, job_workflow_ref: 'acme/other/.github/workflows/deploy.yml@refs/heads/main' }), 'policy_denied', PROD);
+  claim(
+    'claims.grant-conditions',
+    "deploy:prod from another repository's reusable workflow",
+    () => ({ ...prod, job_workflow_ref: 'acme/other/.github/workflows/deploy.yml@refs/heads/main' }),
+    'policy_denied',
+    PROD,
+  );
   claim('claims.grant-conditions', 'deploy:prod from acme/webapp2 with the right workflow', () => ({ ...prod, repository: 'acme/webapp2', job_workflow_ref: PROD_WORKFLOW }), 'policy_denied', PROD);
   claim('claims.grant-conditions', 'pull_request_target event for deploy:canary', () => ({ event_name: 'pull_request_target' }), 'policy_denied');
   claim('claims.grant-conditions', 'pull_request_target event for deploy:prod', () => ({ ...prod, event_name: 'pull_request_target' }), 'policy_denied', PROD);

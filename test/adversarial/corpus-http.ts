@@ -61,7 +61,13 @@ export function httpCorpus(): Case[] {
   ];
   for (const [what, type, expect, knownBug] of types) {
     cases.push(
-      rawCase('request.content-type', `Content-Type ${what}`, expect, async (env) => rawRequest('POST', '/v1/mint', [await validAuth(env), ...(type === null ? [] : [`Content-Type: ${type}`])], BODY), knownBug ? { knownBug } : {}),
+      rawCase(
+        'request.content-type',
+        `Content-Type ${what}`,
+        expect,
+        async (env) => rawRequest('POST', '/v1/mint', [await validAuth(env), ...(type === null ? [] : [`Content-Type: ${type}`])], BODY),
+        knownBug ? { knownBug } : {},
+      ),
     );
   }
 
@@ -72,7 +78,8 @@ export function httpCorpus(): Case[] {
   cases.push(rawCase('request.size', '1 MiB body', problem('payload_too_large'), async (env) => rawRequest('POST', '/v1/mint', [await auth(env), CT], big(MiB))));
   cases.push(
     rawCase('request.size', '1 MiB chunked body', problem('payload_too_large'), async (env) =>
-      rawRequest('POST', '/v1/mint', [await auth(env), CT, 'Transfer-Encoding: chunked'], `${MiB.toString(16)}\r\n${'a'.repeat(MiB)}\r\n0\r\n\r\n`)),
+      rawRequest('POST', '/v1/mint', [await auth(env), CT, 'Transfer-Encoding: chunked'], `${MiB.toString(16)}\r\n${'a'.repeat(MiB)}\r\n0\r\n\r\n`),
+    ),
   );
   cases.push(
     rawCase('request.size', '4 MiB in 1 KiB chunks', problem('payload_too_large'), async (env) => {
@@ -80,19 +87,43 @@ export function httpCorpus(): Case[] {
       return rawRequest('POST', '/v1/mint', [await auth(env), CT, 'Transfer-Encoding: chunked'], `${chunk.repeat(4096)}0\r\n\r\n`);
     }),
   );
-  cases.push(rawCase('request.size', 'Content-Length of 100 MB with a tiny body', problem('payload_too_large'), async (env) => rawRequest('POST', '/v1/mint', [await auth(env), CT, 'Content-Length: 100000000'], BODY), { raw: { timeoutMs: 5_000 } }));
-  cases.push(rawCase('request.size', '64 KiB of nested objects', problem('payload_too_large'), async (env) => rawRequest('POST', '/v1/mint', [await auth(env), CT], '{"a":'.repeat(13_000) + '1' + '}'.repeat(13_000))));
+  cases.push(
+    rawCase(
+      'request.size',
+      'Content-Length of 100 MB with a tiny body',
+      problem('payload_too_large'),
+      async (env) => rawRequest('POST', '/v1/mint', [await auth(env), CT, 'Content-Length: 100000000'], BODY),
+      { raw: { timeoutMs: 5_000 } },
+    ),
+  );
+  cases.push(
+    rawCase('request.size', '64 KiB of nested objects', problem('payload_too_large'), async (env) =>
+      rawRequest('POST', '/v1/mint', [await auth(env), CT], '{"a":'.repeat(13_000) + '1' + '}'.repeat(13_000)),
+    ),
+  );
 
   // --- slow clients (bounded: each at most ~1.5 s) -----------------------------------------
   cases.push(
-    rawCase('request.slow-client', 'body trickled byte by byte (forged token)', problem('invalid_token'), async (env) => rawRequest('POST', '/v1/mint', [await auth(env), CT, `Content-Length: ${BODY.length}`], ''), {
-      raw: { trickle: BODY, trickleEveryMs: 40, timeoutMs: 8_000 },
-    }),
+    rawCase(
+      'request.slow-client',
+      'body trickled byte by byte (forged token)',
+      problem('invalid_token'),
+      async (env) => rawRequest('POST', '/v1/mint', [await auth(env), CT, `Content-Length: ${BODY.length}`], ''),
+      {
+        raw: { trickle: BODY, trickleEveryMs: 40, timeoutMs: 8_000 },
+      },
+    ),
   );
   cases.push(
-    rawCase('request.slow-client', 'body trickled byte by byte (policy-denied request)', problem('policy_denied'), async (env) => rawRequest('POST', '/v1/mint', [await validAuth(env), CT, 'Content-Length: 26'], ''), {
-      raw: { trickle: '{"scopes":["deploy:prod"]}', trickleEveryMs: 40, timeoutMs: 8_000 },
-    }),
+    rawCase(
+      'request.slow-client',
+      'body trickled byte by byte (policy-denied request)',
+      problem('policy_denied'),
+      async (env) => rawRequest('POST', '/v1/mint', [await validAuth(env), CT, 'Content-Length: 26'], ''),
+      {
+        raw: { trickle: '{"scopes":["deploy:prod"]}', trickleEveryMs: 40, timeoutMs: 8_000 },
+      },
+    ),
   );
   cases.push(
     rawCase('request.slow-client', 'headers never finished (slowloris), client gives up', { kind: 'no_response' }, async () => 'POST /v1/mint HTTP/1.1\r\nHost: 127.0.0.1\r\n', {
@@ -101,10 +132,16 @@ export function httpCorpus(): Case[] {
     }),
   );
   cases.push(
-    rawCase('request.slow-client', 'body shorter than its Content-Length, client gives up', { kind: 'no_response' }, async (env) => rawRequest('POST', '/v1/mint', [await auth(env), CT, 'Content-Length: 100'], '{"scopes":'), {
-      raw: { abortAfterMs: 1_000 },
-      post: healthy,
-    }),
+    rawCase(
+      'request.slow-client',
+      'body shorter than its Content-Length, client gives up',
+      { kind: 'no_response' },
+      async (env) => rawRequest('POST', '/v1/mint', [await auth(env), CT, 'Content-Length: 100'], '{"scopes":'),
+      {
+        raw: { abortAfterMs: 1_000 },
+        post: healthy,
+      },
+    ),
   );
   cases.push(
     rawCase('request.slow-client', 'trickled body announcing 1 MiB', problem('payload_too_large'), async (env) => rawRequest('POST', '/v1/mint', [await auth(env), CT, `Content-Length: ${MiB}`], ''), {
@@ -113,16 +150,27 @@ export function httpCorpus(): Case[] {
   );
 
   // --- headers --------------------------------------------------------------------------------
-  cases.push(rawCase('request.headers', '500 extra headers', problem('invalid_token'), async (env) => rawRequest('POST', '/v1/mint', [await auth(env), CT, ...Array.from({ length: 500 }, (_, i) => `X-H${i}: v`)], BODY)));
+  cases.push(
+    rawCase('request.headers', '500 extra headers', problem('invalid_token'), async (env) =>
+      rawRequest('POST', '/v1/mint', [await auth(env), CT, ...Array.from({ length: 500 }, (_, i) => `X-H${i}: v`)], BODY),
+    ),
+  );
   cases.push(rawCase('request.headers', 'one 14 KiB header', problem('invalid_token'), async (env) => rawRequest('POST', '/v1/mint', [await auth(env), CT, `X-Big: ${'a'.repeat(14 * 1024)}`], BODY)));
-  cases.push(rawCase('request.headers', '14 KiB Authorization header', problem('invalid_token'), async () => rawRequest('POST', '/v1/mint', [`Authorization: Bearer ${'a'.repeat(14 * 1024)}`, CT], BODY)));
+  cases.push(
+    rawCase('request.headers', '14 KiB Authorization header', problem('invalid_token'), async () => rawRequest('POST', '/v1/mint', [`Authorization: Bearer ${'a'.repeat(14 * 1024)}`, CT], BODY)),
+  );
   cases.push(rawCase('request.headers', 'one 17 KiB header', { kind: 'problem_4xx' }, async (env) => rawRequest('POST', '/v1/mint', [await auth(env), CT, `X-Big: ${'a'.repeat(17 * 1024)}`], BODY)));
-  cases.push(rawCase('request.headers', '3000 headers', { kind: 'problem_4xx' }, async (env) => rawRequest('POST', '/v1/mint', [await auth(env), CT, ...Array.from({ length: 3000 }, (_, i) => `X-${i}: v`)], BODY)));
+  cases.push(
+    rawCase('request.headers', '3000 headers', { kind: 'problem_4xx' }, async (env) =>
+      rawRequest('POST', '/v1/mint', [await auth(env), CT, ...Array.from({ length: 3000 }, (_, i) => `X-${i}: v`)], BODY),
+    ),
+  );
   cases.push(rawCase('request.headers', 'NUL byte in a header value', { kind: 'problem_4xx' }, async (env) => rawRequest('POST', '/v1/mint', [await auth(env), CT, 'X-Nul: a\u0000b'], BODY)));
   cases.push(rawCase('request.headers', 'obs-fold continuation line', { kind: 'problem_4xx' }, async (env) => rawRequest('POST', '/v1/mint', [await auth(env), CT, 'X-Fold: a', ' b'], BODY)));
   cases.push(
     rawCase('request.headers', 'Transfer-Encoding and Content-Length together (smuggling)', { kind: 'problem_4xx' }, async (env) =>
-      rawRequest('POST', '/v1/mint', [await auth(env), CT, 'Transfer-Encoding: chunked', 'Content-Length: 5'], `${BODY.length.toString(16)}\r\n${BODY}\r\n0\r\n\r\n`)),
+      rawRequest('POST', '/v1/mint', [await auth(env), CT, 'Transfer-Encoding: chunked', 'Content-Length: 5'], `${BODY.length.toString(16)}\r\n${BODY}\r\n0\r\n\r\n`),
+    ),
   );
 
   // --- methods ------------------------------------------------------------------------------
@@ -130,13 +178,32 @@ export function httpCorpus(): Case[] {
     cases.push(rawCase('request.method', `${method} /v1/mint`, problem('not_found'), async (env) => rawRequest(method, '/v1/mint', [await auth(env), CT], BODY)));
   }
   cases.push(rawCase('request.method', 'HEAD /v1/mint', { kind: 'status', status: 404, problemType: true }, async (env) => rawRequest('HEAD', '/v1/mint', [await auth(env)])));
-  cases.push(rawCase('request.method', 'GET /v1/mint with X-HTTP-Method-Override: POST', problem('not_found'), async (env) => rawRequest('GET', '/v1/mint', [await validAuth(env), 'X-HTTP-Method-Override: POST', CT], BODY)));
+  cases.push(
+    rawCase('request.method', 'GET /v1/mint with X-HTTP-Method-Override: POST', problem('not_found'), async (env) =>
+      rawRequest('GET', '/v1/mint', [await validAuth(env), 'X-HTTP-Method-Override: POST', CT], BODY),
+    ),
+  );
   cases.push(rawCase('request.method', 'GET /v1/revoke', problem('not_found'), async (env) => rawRequest('GET', '/v1/revoke', [await auth(env)])));
   cases.push(rawCase('request.method', 'GET /v1/introspect?token=', problem('not_found'), async (env) => rawRequest('GET', `/v1/introspect?token=${await forged(env)}`, [])));
   cases.push(rawCase('request.method', 'unknown method FOO', { kind: 'problem_4xx' }, async (env) => rawRequest('FOO', '/v1/mint', [await auth(env), CT], BODY)));
 
   // --- paths (forged token: a route that reaches /v1/mint answers 401, others 404) -----------
-  const notFound = ['/v1//mint', '/v1/mint/', '/v1/%2e/mint', '/v1/./mint', '/v1/../v1/mint', '//v1/mint', '/V1/MINT', '/v1/mint;x', '/v1/mint%00', '/v1/mint%2f', '/v1%2fmint', '/v1/mint/..', '/v1/mint%20', '/v1/mint\\'];
+  const notFound = [
+    '/v1//mint',
+    '/v1/mint/',
+    '/v1/%2e/mint',
+    '/v1/./mint',
+    '/v1/../v1/mint',
+    '//v1/mint',
+    '/V1/MINT',
+    '/v1/mint;x',
+    '/v1/mint%00',
+    '/v1/mint%2f',
+    '/v1%2fmint',
+    '/v1/mint/..',
+    '/v1/mint%20',
+    '/v1/mint\\',
+  ];
   for (const path of notFound) {
     cases.push(rawCase('request.path', `POST ${path}`, problem('not_found'), async (env) => rawRequest('POST', path, [await auth(env), CT], BODY)));
   }
@@ -165,7 +232,9 @@ export function httpCorpus(): Case[] {
   for (const [what, headers] of authCases) {
     cases.push(rawCase('request.authorization', what, problem(['invalid_token', 'invalid_request']), async (env) => rawRequest('POST', '/v1/mint', [...(await headers(env)), CT], BODY)));
   }
-  cases.push(rawCase('request.authorization', 'token in the query string only', problem('invalid_token'), async (env) => rawRequest('POST', `/v1/mint?access_token=${await env.idToken()}`, [CT], BODY)));
+  cases.push(
+    rawCase('request.authorization', 'token in the query string only', problem('invalid_token'), async (env) => rawRequest('POST', `/v1/mint?access_token=${await env.idToken()}`, [CT], BODY)),
+  );
 
   return cases;
 }

@@ -101,7 +101,9 @@ export function jwtCorpus(): Case[] {
   for (const [what, kid] of kids) {
     add('jwt.kid-injection', `kid ${what} (attacker RS256)`, async (env) => jws(rsHeader(env, { kid: kid(env) }), (await env.fresh()).claims, 'RS256', env.attacker.rsa));
   }
-  add('jwt.kid-injection', 'kid /dev/null with HS256 and an empty secret', async (env) => jws({ alg: 'HS256', typ: 'JWT', kid: '../../../../../../dev/null' }, (await env.fresh()).claims, 'HS256', ''));
+  add('jwt.kid-injection', 'kid /dev/null with HS256 and an empty secret', async (env) =>
+    jws({ alg: 'HS256', typ: 'JWT', kid: '../../../../../../dev/null' }, (await env.fresh()).claims, 'HS256', ''),
+  );
 
   // --- jku / x5u / x5c: keys from elsewhere -------------------------------------------------
   const certB64 = (env: Env) => env.attacker.foreignCertPem.replace(/-----[^-]+-----|\s/g, '');
@@ -124,13 +126,17 @@ export function jwtCorpus(): Case[] {
     return jws({ alg: 'RS256', typ: 'JWT', jwk }, (await env.fresh()).claims, 'RS256', env.attacker.rsa);
   });
   add('jwt.embedded-jwk', 'jwk = attacker RSA key under the issuer kid', async (env) =>
-    jws({ alg: 'RS256', typ: 'JWT', kid: env.issuerJwk.kid, jwk: { ...env.attacker.rsaPublicJwk, kid: env.issuerJwk.kid } }, (await env.fresh()).claims, 'RS256', env.attacker.rsa));
+    jws({ alg: 'RS256', typ: 'JWT', kid: env.issuerJwk.kid, jwk: { ...env.attacker.rsaPublicJwk, kid: env.issuerJwk.kid } }, (await env.fresh()).claims, 'RS256', env.attacker.rsa),
+  );
   add('jwt.embedded-jwk', 'jwk = attacker Ed25519 key with EdDSA', async (env) =>
-    jws({ alg: 'EdDSA', typ: 'JWT', jwk: env.attacker.edPublicJwk }, (await env.fresh()).claims, 'EdDSA', env.attacker.ed));
+    jws({ alg: 'EdDSA', typ: 'JWT', jwk: env.attacker.edPublicJwk }, (await env.fresh()).claims, 'EdDSA', env.attacker.ed),
+  );
   add('jwt.embedded-jwk', 'jwk = symmetric oct key with HS256', async (env) =>
-    jws({ alg: 'HS256', typ: 'JWT', jwk: { kty: 'oct', k: Buffer.from('attacker').toString('base64url') } }, (await env.fresh()).claims, 'HS256', 'attacker'));
-  add('jwt.embedded-jwk', 'jwk = the issuer\'s own key, attacker signature', async (env) =>
-    jws({ alg: 'RS256', typ: 'JWT', kid: env.issuerJwk.kid, jwk: env.issuerJwk }, (await env.fresh()).claims, 'RS256', env.attacker.rsa));
+    jws({ alg: 'HS256', typ: 'JWT', jwk: { kty: 'oct', k: Buffer.from('attacker').toString('base64url') } }, (await env.fresh()).claims, 'HS256', 'attacker'),
+  );
+  add('jwt.embedded-jwk', "jwk = the issuer's own key, attacker signature", async (env) =>
+    jws({ alg: 'RS256', typ: 'JWT', kid: env.issuerJwk.kid, jwk: env.issuerJwk }, (await env.fresh()).claims, 'RS256', env.attacker.rsa),
+  );
 
   // --- crit --------------------------------------------------------------------------------
   const crits: Array<[string, Record<string, unknown>]> = [
@@ -150,10 +156,12 @@ export function jwtCorpus(): Case[] {
 
   // --- duplicate JSON keys -----------------------------------------------------------------
   add('jwt.duplicate-keys', 'header {"alg":"none",...,"alg":"RS256"} (attacker key)', async (env) =>
-    jws(withDuplicate(rsHeader(env), 'alg', 'none', 'RS256'), (await env.fresh()).claims, 'RS256', env.attacker.rsa));
+    jws(withDuplicate(rsHeader(env), 'alg', 'none', 'RS256'), (await env.fresh()).claims, 'RS256', env.attacker.rsa),
+  );
   add('jwt.duplicate-keys', 'header {"alg":"RS256",...,"alg":"none"}', async (env) => unsigned(withDuplicate(rsHeader(env), 'alg', 'RS256', 'none'), (await env.fresh()).claims));
   add('jwt.duplicate-keys', 'header with two kids (attacker, issuer)', async (env) =>
-    jws(withDuplicate(rsHeader(env), 'kid', 'attacker-rsa', env.issuerJwk.kid), (await env.fresh()).claims, 'RS256', env.attacker.rsa));
+    jws(withDuplicate(rsHeader(env), 'kid', 'attacker-rsa', env.issuerJwk.kid), (await env.fresh()).claims, 'RS256', env.attacker.rsa),
+  );
   const dupPayload: Array<[string, string, (env: Env) => unknown, (env: Env) => unknown]> = [
     ['two "aud" (other, then coordinator)', 'aud', () => 'https://other.example', (env) => env.coordinator],
     ['two "aud" (coordinator, then other)', 'aud', (env) => env.coordinator, () => 'https://other.example'],
@@ -228,7 +236,9 @@ export function jwtCorpus(): Case[] {
     const f = await env.fresh();
     return `${f.header}.${f.payload}.${Buffer.alloc(4500, 7).toString('base64url')}`;
   });
-  add('jwt.oversized', 'payload of 200 nested arrays', async (env) => jws(rsHeader(env), { ...(await env.fresh()).claims, deep: JSON.parse('['.repeat(200) + ']'.repeat(200)) }, 'RS256', env.attacker.rsa));
+  add('jwt.oversized', 'payload of 200 nested arrays', async (env) =>
+    jws(rsHeader(env), { ...(await env.fresh()).claims, deep: JSON.parse('['.repeat(200) + ']'.repeat(200)) }, 'RS256', env.attacker.rsa),
+  );
 
   // --- segment count / JWE shapes ----------------------------------------------------------
   const shapes: Array<[string, (f: Awaited<ReturnType<Env['fresh']>>, env: Env) => string]> = [

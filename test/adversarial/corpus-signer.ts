@@ -162,8 +162,7 @@ const ORDER_LE = 'edd3f55c1a631258d69cf7a2def9de14000000000000000000000000000000
 
 export function signerCorpus(): Case[] {
   const cases: Case[] = [];
-  const add = (cls: string, name: string, expect: Expectation, forge: Parameters<typeof forgeCase>[3], opts?: Parameters<typeof forgeCase>[4]) =>
-    cases.push(forgeCase(cls, name, expect, forge, opts));
+  const add = (cls: string, name: string, expect: Expectation, forge: Parameters<typeof forgeCase>[3], opts?: Parameters<typeof forgeCase>[4]) => cases.push(forgeCase(cls, name, expect, forge, opts));
 
   // --- sessions (I3) ---------------------------------------------------------------------------
   add('signer.session', 'round 2 for a session that never had a round 1', problem('session_unknown'), (b) => ({ ...b.body, session: newSession() }));
@@ -231,11 +230,14 @@ export function signerCorpus(): Case[] {
   }
 
   // --- commitment substitution ----------------------------------------------------------------
-  add('signer.commitment-substitution', 'own hiding commitment replaced by the other signer\'s', MISMATCH, (b) => withCommitment(b, 0, { hiding: b.commitments[1]!.hiding }));
-  add('signer.commitment-substitution', 'own binding commitment replaced by the other signer\'s', MISMATCH, (b) => withCommitment(b, 0, { binding: b.commitments[1]!.binding }));
+  add('signer.commitment-substitution', "own hiding commitment replaced by the other signer's", MISMATCH, (b) => withCommitment(b, 0, { hiding: b.commitments[1]!.hiding }));
+  add('signer.commitment-substitution', "own binding commitment replaced by the other signer's", MISMATCH, (b) => withCommitment(b, 0, { binding: b.commitments[1]!.binding }));
   add('signer.commitment-substitution', 'own hiding and binding swapped', MISMATCH, (b) => withCommitment(b, 0, { hiding: b.commitments[0]!.binding, binding: b.commitments[0]!.hiding }));
   add('signer.commitment-substitution', 'own commitment replaced by a fresh valid point', MISMATCH, (b) => withCommitment(b, 0, { hiding: hexToB64(randomPointHex()) }));
-  add('signer.commitment-substitution', 'own commitment left out (signers 2 and 3 listed)', MISMATCH, async (b, env) => ({ ...b.body, commitments: [b.commitments[1]!, await round1(env, 2, b.session)] }));
+  add('signer.commitment-substitution', 'own commitment left out (signers 2 and 3 listed)', MISMATCH, async (b, env) => ({
+    ...b.body,
+    commitments: [b.commitments[1]!, await round1(env, 2, b.session)],
+  }));
   add('signer.commitment-substitution', 'own commitment under another identifier', MISMATCH, async (b, env) => ({
     ...b.body,
     commitments: [{ ...b.commitments[0]!, identifier: env.identifiers[2]! }, b.commitments[1]!],
@@ -244,7 +246,10 @@ export function signerCorpus(): Case[] {
   // --- identifiers ------------------------------------------------------------------------------
   add('signer.identifiers', 'own commitment listed twice', BAD, (b) => ({ ...b.body, commitments: [b.commitments[0]!, b.commitments[0]!] }));
   add('signer.identifiers', 'other commitment listed twice', BAD, (b) => ({ ...b.body, commitments: [b.commitments[0]!, b.commitments[1]!, b.commitments[1]!] }));
-  add('signer.identifiers', 'other signer under the same identifier with other values', BAD, (b) => ({ ...b.body, commitments: [b.commitments[0]!, b.commitments[1]!, { ...b.commitments[1]!, hiding: hexToB64(randomPointHex()) }] }));
+  add('signer.identifiers', 'other signer under the same identifier with other values', BAD, (b) => ({
+    ...b.body,
+    commitments: [b.commitments[0]!, b.commitments[1]!, { ...b.commitments[1]!, hiding: hexToB64(randomPointHex()) }],
+  }));
   add('signer.identifiers', 'unknown identifier 7', BAD, (b) => withCommitment(b, 1, { identifier: `07${'00'.repeat(31)}` }));
   add('signer.identifiers', 'identifier 0', BAD, (b) => withCommitment(b, 1, { identifier: '00'.repeat(32) }));
   add('signer.identifiers', 'identifier = group order (non-canonical 0)', BAD, (b) => withCommitment(b, 1, { identifier: ORDER_LE }));
@@ -313,8 +318,14 @@ export function signerCorpus(): Case[] {
   });
 
   // --- the mint context itself ----------------------------------------------------------------
-  add('signer.context-abuse', 'OIDC token of another repository in the context', MISMATCH, async (b, env) => ({ ...b.body, context: { ...b.body.context, oidc_token: await env.idToken({ repository: 'acme/other' }) } }));
-  add('signer.context-abuse', 'alg none OIDC token with the same claims', MISMATCH, (b) => ({ ...b.body, context: { ...b.body.context, oidc_token: unsigned({ alg: 'none', typ: 'JWT' }, b.oidcClaims) } }));
+  add('signer.context-abuse', 'OIDC token of another repository in the context', MISMATCH, async (b, env) => ({
+    ...b.body,
+    context: { ...b.body.context, oidc_token: await env.idToken({ repository: 'acme/other' }) },
+  }));
+  add('signer.context-abuse', 'alg none OIDC token with the same claims', MISMATCH, (b) => ({
+    ...b.body,
+    context: { ...b.body.context, oidc_token: unsigned({ alg: 'none', typ: 'JWT' }, b.oidcClaims) },
+  }));
   add('signer.context-abuse', 'OIDC token with the same claims signed by an attacker key', MISMATCH, (b, env) => ({
     ...b.body,
     context: { ...b.body.context, oidc_token: jws({ alg: 'RS256', typ: 'JWT', kid: env.issuerJwk.kid }, b.oidcClaims, 'RS256', env.attacker.rsa) },
@@ -326,9 +337,15 @@ export function signerCorpus(): Case[] {
     base: { oidcClaims: { iat: nowS() - 900, nbf: nowS() - 900, exp: nowS() - 300 } },
   });
   add('signer.context-abuse', 'OIDC token for another audience (message derived from it)', MISMATCH, asBuilt, { baseIsForgery: true, base: { oidcClaims: { aud: 'https://other.example' } } });
-  add('signer.context-abuse', 'OIDC token from an untrusted issuer (message derived from it)', MISMATCH, asBuilt, { baseIsForgery: true, base: { oidcClaims: { iss: 'https://token.actions.githubusercontent.com' } } });
+  add('signer.context-abuse', 'OIDC token from an untrusted issuer (message derived from it)', MISMATCH, asBuilt, {
+    baseIsForgery: true,
+    base: { oidcClaims: { iss: 'https://token.actions.githubusercontent.com' } },
+  });
   add('signer.context-abuse', 'request the policy denies (deploy:prod), message to match', MISMATCH, asBuilt, { baseIsForgery: true, base: { request: { scopes: ['deploy:prod'] } } });
-  add('signer.context-abuse', 'request for an unlisted audience, message to match', MISMATCH, asBuilt, { baseIsForgery: true, base: { request: { scopes: ['deploy:canary'], audience: 'https://evil.example' } } });
+  add('signer.context-abuse', 'request for an unlisted audience, message to match', MISMATCH, asBuilt, {
+    baseIsForgery: true,
+    base: { request: { scopes: ['deploy:canary'], audience: 'https://evil.example' } },
+  });
   cases.push({
     cls: 'signer.context-abuse',
     name: 'one OIDC token behind a 4th token (the coordinator retries at most 3 times)',
@@ -384,7 +401,10 @@ export function signerCorpus(): Case[] {
   add('signer.oversized', 'message of 16 KiB + 1', BAD, (b) => ({ ...b.body, message: `${b.message}${'A'.repeat(16_385 - b.message.length)}` }));
   add('signer.oversized', 'OIDC token of 16 KiB + 1', BAD, (b) => ({ ...b.body, context: { ...b.body.context, oidc_token: 'a'.repeat(16_385) } }));
   add('signer.oversized', '65 requested scopes', BAD, (b) => ({ ...b.body, context: { ...b.body.context, request: { scopes: Array.from({ length: 65 }, (_, i) => `s:${i}`) } } }));
-  add('signer.oversized', '256 commitments', BAD, (b) => ({ ...b.body, commitments: [b.commitments[0]!, ...Array.from({ length: 255 }, (_, i) => ({ ...b.commitments[1]!, identifier: Buffer.from([(i + 4) & 0xff, (i + 4) >> 8]).toString('hex') + '00'.repeat(30) }))] }));
+  add('signer.oversized', '256 commitments', BAD, (b) => ({
+    ...b.body,
+    commitments: [b.commitments[0]!, ...Array.from({ length: 255 }, (_, i) => ({ ...b.commitments[1]!, identifier: Buffer.from([(i + 4) & 0xff, (i + 4) >> 8]).toString('hex') + '00'.repeat(30) }))],
+  }));
   // Raw TLS with the coordinator's certificate, so that an early 413 is read (see http.ts raw()).
   const bigRound2 = (env: Env, body: unknown) => {
     const text = JSON.stringify(body);
@@ -422,17 +442,34 @@ export function signerCorpus(): Case[] {
     ['no client certificate: GET /v1/info', (env) => call(`${env.signerUrls[0]}/v1/info`, { method: 'GET', dispatcher: env.agents.noCert })],
     ['no client certificate: POST /v1/round2 with an honest body', async (env) => round2(env, (await honestBase(env)).body, 0, env.agents.noCert)],
     ['certificate from a foreign CA with CN=coordinator', (env) => json(`${env.signerUrls[0]}/v1/round1`, { session: newSession() }, {}, env.agents.foreign)],
-    ['a signer\'s server-only certificate as client', (env) => json(`${env.signerUrls[0]}/v1/round1`, { session: newSession() }, {}, env.agents.signerCert)],
+    ["a signer's server-only certificate as client", (env) => json(`${env.signerUrls[0]}/v1/round1`, { session: newSession() }, {}, env.agents.signerCert)],
     ['plain HTTP to the TLS port', (env) => raw(env.signerUrls[0]!.replace('https:', 'http:'), rawRequest('GET', '/v1/info', []), { timeoutMs: 3_000 })],
   ];
   for (const [what, run] of noHandshake) cases.push({ cls: 'signer.mtls', name: what, surface: 'signer', expect: { kind: 'tls_failure' }, run });
 
   // --- HTTP-level abuse at the signer -------------------------------------------------------
   const signerHttp: Array<[string, Expectation, (env: Env, b: Base) => Promise<Outcome>]> = [
-    ['round 2 as application/xml', problem('unsupported_media_type'), (env, b) => call(`${env.signerUrls[0]}/v1/round2`, { headers: { 'content-type': 'application/xml' }, body: JSON.stringify(b.body), dispatcher: env.agents.coordinator })],
+    [
+      'round 2 as application/xml',
+      problem('unsupported_media_type'),
+      (env, b) => call(`${env.signerUrls[0]}/v1/round2`, { headers: { 'content-type': 'application/xml' }, body: JSON.stringify(b.body), dispatcher: env.agents.coordinator }),
+    ],
     ['round 2 without Content-Type', problem('unsupported_media_type'), (env, b) => call(`${env.signerUrls[0]}/v1/round2`, { body: JSON.stringify(b.body), dispatcher: env.agents.coordinator })],
-    ['round 2 with invalid JSON', BAD, (env, b) => call(`${env.signerUrls[0]}/v1/round2`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(b.body).slice(0, -2), dispatcher: env.agents.coordinator })],
-    ['round 2 with __proto__', BAD, (env, b) => call(`${env.signerUrls[0]}/v1/round2`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(b.body).replace(/^\{/, '{"__proto__":{"allow":true},'), dispatcher: env.agents.coordinator })],
+    [
+      'round 2 with invalid JSON',
+      BAD,
+      (env, b) => call(`${env.signerUrls[0]}/v1/round2`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(b.body).slice(0, -2), dispatcher: env.agents.coordinator }),
+    ],
+    [
+      'round 2 with __proto__',
+      BAD,
+      (env, b) =>
+        call(`${env.signerUrls[0]}/v1/round2`, {
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(b.body).replace(/^\{/, '{"__proto__":{"allow":true},'),
+          dispatcher: env.agents.coordinator,
+        }),
+    ],
     ['GET /v1/round2', problem('not_found'), (env) => call(`${env.signerUrls[0]}/v1/round2`, { method: 'GET', dispatcher: env.agents.coordinator })],
     ['POST /v1//round2', problem('not_found'), (env, b) => json(`${env.signerUrls[0]}/v1//round2`, b.body, {}, env.agents.coordinator)],
     ['round 2 with an extra top-level field', BAD, (env, b) => round2(env, { ...b.body, share: 'x' })],
@@ -452,6 +489,3 @@ export function signerCorpus(): Case[] {
 
   return cases;
 }
-
-
-

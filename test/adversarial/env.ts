@@ -204,4 +204,3 @@ export async function waitExpired(env: Env): Promise<void> {
   if (typeof exp !== 'number') return;
   for (let i = 0; i < 40 && Date.now() / 1000 <= exp + 1; i++) await new Promise((r) => setTimeout(r, 100));
 }
-

@@ -271,15 +271,11 @@ export class Tally {
   }
 
   violations(filter?: (r: CaseResult) => boolean): string[] {
-    return this.counted
-      .filter((r) => r.violations.length > 0 && (!filter || filter(r)))
-      .map((r) => `[${r.cls}] ${r.name}: ${r.violations.join('; ')}`);
+    return this.counted.filter((r) => r.violations.length > 0 && (!filter || filter(r))).map((r) => `[${r.cls}] ${r.name}: ${r.violations.join('; ')}`);
   }
 
   knownBugs(): Array<{ cls: string; name: string; bug: string; reproduces: boolean; detail: string }> {
-    return this.results
-      .filter((r) => r.knownBug)
-      .map((r) => ({ cls: r.cls, name: r.name, bug: r.knownBug!, reproduces: r.violations.length > 0, detail: r.violations.join('; ') }));
+    return this.results.filter((r) => r.knownBug).map((r) => ({ cls: r.cls, name: r.name, bug: r.knownBug!, reproduces: r.violations.length > 0, detail: r.violations.join('; ') }));
   }
 
   summary(): string {

@@ -100,9 +100,7 @@ export function raw(origin: string, text: string | Buffer, opts: RawOptions = {}
   return new Promise((resolve) => {
     let received = Buffer.alloc(0);
     let settled = false;
-    const socket: Socket = opts.tls
-      ? tlsConnect({ host: u.hostname, port: Number(u.port), ...opts.tls, rejectUnauthorized: true })
-      : connect(Number(u.port), u.hostname);
+    const socket: Socket = opts.tls ? tlsConnect({ host: u.hostname, port: Number(u.port), ...opts.tls, rejectUnauthorized: true }) : connect(Number(u.port), u.hostname);
     const finish = (error?: string) => {
       if (settled) return;
       settled = true;
@@ -127,39 +125,43 @@ export function raw(origin: string, text: string | Buffer, opts: RawOptions = {}
     socket.on('close', () => finish());
     socket.on('error', (e: NodeJS.ErrnoException) => finish(e.code ?? e.message));
     // The listener returns nothing: the async sender handles its own errors (see the catch).
-    socket.on(opts.tls ? 'secureConnect' : 'connect', () => void (async () => {
-      try {
-        // Large requests: send a little more than the servers' 16 KiB body limit, then give the
-        // server a moment to refuse before sending the rest. A server that answers early and
-        // closes while our bytes are still unread in its buffer sends a TCP reset, which would
-        // discard its answer on our side; pausing makes that early answer readable.
-        const PIECE = 16_384;
-        const PAUSE_AFTER = 24 * 1024;
-        let paused = false;
-        for (let off = 0; off < data.length && received.length === 0 && !settled; off += PIECE) {
-          if (!paused && off >= PAUSE_AFTER) {
-            paused = true;
-            await new Promise<void>((r) => {
-              const t = setTimeout(r, 300);
-              socket.once('data', () => (clearTimeout(t), r()));
-            });
-            if (received.length > 0 || settled) break;
+    socket.on(
+      opts.tls ? 'secureConnect' : 'connect',
+      () =>
+        void (async () => {
+          try {
+            // Large requests: send a little more than the servers' 16 KiB body limit, then give the
+            // server a moment to refuse before sending the rest. A server that answers early and
+            // closes while our bytes are still unread in its buffer sends a TCP reset, which would
+            // discard its answer on our side; pausing makes that early answer readable.
+            const PIECE = 16_384;
+            const PAUSE_AFTER = 24 * 1024;
+            let paused = false;
+            for (let off = 0; off < data.length && received.length === 0 && !settled; off += PIECE) {
+              if (!paused && off >= PAUSE_AFTER) {
+                paused = true;
+                await new Promise<void>((r) => {
+                  const t = setTimeout(r, 300);
+                  socket.once('data', () => (clearTimeout(t), r()));
+                });
+                if (received.length > 0 || settled) break;
+              }
+              const piece = data.subarray(off, off + PIECE);
+              if (!socket.write(piece)) await new Promise((r) => socket.once('drain', r));
+              if (data.length > PIECE) await new Promise((r) => setImmediate(r));
+            }
+            if (opts.trickle !== undefined) {
+              const bytes = typeof opts.trickle === 'string' ? Buffer.from(opts.trickle, 'latin1') : opts.trickle;
+              for (let i = 0; i < bytes.length && !settled; i++) {
+                await sleep(opts.trickleEveryMs ?? 50);
+                if (!settled) socket.write(bytes.subarray(i, i + 1));
+              }
+            }
+          } catch {
+            /* the server hung up: read what it said */
           }
-          const piece = data.subarray(off, off + PIECE);
-          if (!socket.write(piece)) await new Promise((r) => socket.once('drain', r));
-          if (data.length > PIECE) await new Promise((r) => setImmediate(r));
-        }
-        if (opts.trickle !== undefined) {
-          const bytes = typeof opts.trickle === 'string' ? Buffer.from(opts.trickle, 'latin1') : opts.trickle;
-          for (let i = 0; i < bytes.length && !settled; i++) {
-            await sleep(opts.trickleEveryMs ?? 50);
-            if (!settled) socket.write(bytes.subarray(i, i + 1));
-          }
-        }
-      } catch {
-        /* the server hung up: read what it said */
-      }
-    })());
+        })(),
+    );
   });
 }
 

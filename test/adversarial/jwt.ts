@@ -16,7 +16,10 @@ const HASH: Record<string, string> = { 256: 'sha256', 384: 'sha384', 512: 'sha51
 export function signature(alg: Alg, input: string, key: KeyObject | Buffer | string): Buffer {
   const data = Buffer.from(input, 'latin1');
   const bits = alg.slice(-3);
-  if (alg.startsWith('HS')) return createHmac(HASH[bits]!, key as Buffer | string).update(data).digest();
+  if (alg.startsWith('HS'))
+    return createHmac(HASH[bits]!, key as Buffer | string)
+      .update(data)
+      .digest();
   const k = key as KeyObject;
   if (alg.startsWith('RS')) return sign(HASH[bits]!, data, k);
   if (alg.startsWith('PS')) return sign(HASH[bits]!, data, { key: k, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(bits) / 8 });
@@ -46,7 +49,7 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 
 /** Same bytes, different text: flips the unused low bits of the last base64url character. */
 export function flipTrailingBits(segment: string): string {
-  const unused = { 2: 4, 3: 2 }[segment.length % 4 as 2 | 3];
+  const unused = { 2: 4, 3: 2 }[(segment.length % 4) as 2 | 3];
   if (!unused) throw new Error('segment has no unused trailing bits');
   const last = ALPHABET.indexOf(segment.at(-1)!);
   return segment.slice(0, -1) + ALPHABET[last ^ 1];

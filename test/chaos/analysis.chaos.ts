@@ -15,12 +15,7 @@ async function jwks(): Promise<JSONWebKeySet> {
 }
 
 async function token(jti: string): Promise<string> {
-  return new SignJWT({ jti })
-    .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: 'k' })
-    .setIssuer(ISSUER)
-    .setIssuedAt()
-    .setExpirationTime('15m')
-    .sign(privateKey);
+  return new SignJWT({ jti }).setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: 'k' }).setIssuer(ISSUER).setIssuedAt().setExpirationTime('15m').sign(privateKey);
 }
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -49,7 +44,11 @@ async function baseline(): Promise<AnalysisInput> {
     jwksAfter: await jwks(),
     issuer: ISSUER,
     threshold: 2,
-    signerLifetimes: new Map([['signer-1', up()], ['signer-2', up()], ['signer-3', up()]]),
+    signerLifetimes: new Map([
+      ['signer-1', up()],
+      ['signer-2', up()],
+      ['signer-3', up()],
+    ]),
     faults,
     resumeWithinMs: 1_000,
     harnessErrors: [],
@@ -107,7 +106,10 @@ describe('chaos analysis', () => {
     const input = await baseline();
     // signer-2 exits at T0+95: after the request started (T0+90), before the audit time (T0+100).
     input.signerLifetimes.set('signer-2', [{ spawnedAt: T0 - 1000, readyAt: T0 - 900, killedAt: T0 + 94, exitedAt: T0 + 95 }]);
-    input.signerLifetimes.set('signer-3', [{ spawnedAt: T0 - 1000, readyAt: T0 - 900, killedAt: T0 + 94, exitedAt: T0 + 95 }, { spawnedAt: T0 + 350, readyAt: T0 + 360 }]);
+    input.signerLifetimes.set('signer-3', [
+      { spawnedAt: T0 - 1000, readyAt: T0 - 900, killedAt: T0 + 94, exitedAt: T0 + 95 },
+      { spawnedAt: T0 + 350, readyAt: T0 + 360 },
+    ]);
     const r = await analyse(input);
     expect(r.quorumViolations).toEqual([]);
     expect(r.boundaryMints).toBe(1);

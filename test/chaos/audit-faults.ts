@@ -115,7 +115,7 @@ export async function fill(dir: string): Promise<string> {
   const fh = await open(path, 'w');
   const chunk = Buffer.alloc(1 << 20);
   try {
-    for (let size = chunk.length; ; ) {
+    for (let size = chunk.length; ;) {
       try {
         const { bytesWritten } = await fh.write(chunk.subarray(0, size));
         if (bytesWritten < size) size = Math.max(1, size >> 1);

@@ -12,16 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Stack } from '../helpers/stack.js';
 import { analyse, type ChaosReport, type FaultEvent } from './analysis.js';
-import {
-  fileSize,
-  fill,
-  mountSmallFs,
-  prlimitWorks,
-  probeImmutable,
-  setFileSizeLimit,
-  setImmutable,
-  unmount,
-} from './audit-faults.js';
+import { fileSize, fill, mountSmallFs, prlimitWorks, probeImmutable, setFileSizeLimit, setImmutable, unmount } from './audit-faults.js';
 import { Load } from './load.js';
 
 const CONCURRENCY = Number(process.env.CHAOS_CONCURRENCY ?? 6);
@@ -121,7 +112,11 @@ async function scenario(s: Stack, l: Load, faults: FaultEvent[], started: number
 
   // 4. The coordinator, SIGKILLed mid-mint (several times, so some kills land during an audit
   // append or a signing round), restarted on the same port and state.
-  for (const [k, downMs] of [[1, 0], [2, 500], [3, 200]] as const) {
+  for (const [k, downMs] of [
+    [1, 0],
+    [2, 500],
+    [3, 200],
+  ] as const) {
     await restartCoordinator(`coordinator SIGKILL #${k}`, 'SIGKILL', downMs);
     await sleep(2_000);
   }

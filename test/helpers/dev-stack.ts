@@ -39,7 +39,13 @@ export async function startDevStack(args: string[] = [], env: Record<string, str
   let printed = '';
   child.stderr!.on('data', (chunk: Buffer) => (printed += chunk.toString()));
   // The signers start together, then the coordinator, each within the CLI's own readiness bound.
-  const ready = await readyLine(child, 'ztmint dev', () => printed, DEV_STACK_READY_TIMEOUT_MS, (line) => (printed += `${line}\n`));
+  const ready = await readyLine(
+    child,
+    'ztmint dev',
+    () => printed,
+    DEV_STACK_READY_TIMEOUT_MS,
+    (line) => (printed += `${line}\n`),
+  );
   const stack = ready as unknown as DevStack;
   return {
     ...stack,
@@ -66,7 +72,11 @@ export async function startDevStack(args: string[] = [], env: Record<string, str
     },
     async auditRecords() {
       const text = await readFile(join(state, 'audit', 'audit.jsonl'), 'utf8');
-      return text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      return text
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     },
     async stop() {
       await stopChild(child, 'ztmint dev');

@@ -26,13 +26,7 @@ export interface HostileStep {
 }
 
 /** Runs a step and records which OIDC tokens it was given. */
-export async function runHostile(
-  entry: 'main' | 'post',
-  oidc: RunnerOidc,
-  url: string,
-  inputs: Record<string, string> = {},
-  opts: StepOptions = {},
-): Promise<HostileStep> {
+export async function runHostile(entry: 'main' | 'post', oidc: RunnerOidc, url: string, inputs: Record<string, string> = {}, opts: StepOptions = {}): Promise<HostileStep> {
   const before = oidc.issued.length;
   const step = await runStep(entry, {
     timeoutMs: 120_000,

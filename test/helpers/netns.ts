@@ -122,11 +122,14 @@ export class NetnsLab {
    * established within timeoutMs. A dropped SYN shows as a timeout; the probe is bounded.
    */
   canConnect(ns: string | undefined, address: string, port: number, timeoutMs = 2_000): boolean {
-    const script = `const s=require('net').connect({host:${JSON.stringify(address)},port:${port}});` +
+    const script =
+      `const s=require('net').connect({host:${JSON.stringify(address)},port:${port}});` +
       `const t=setTimeout(()=>{console.log('timeout');process.exit(0)},${timeoutMs});` +
       `s.on('connect',()=>{console.log('open');process.exit(0)});s.on('error',e=>{console.log('error '+e.code);process.exit(0)});`;
     const argv = [process.execPath, '-e', script];
-    const r = ns ? spawnSync('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', timeout: timeoutMs + 15_000 }) : spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: timeoutMs + 15_000 });
+    const r = ns
+      ? spawnSync('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', timeout: timeoutMs + 15_000 })
+      : spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: timeoutMs + 15_000 });
     if (r.status !== 0) throw new Error(`probe failed: ${r.stderr}`);
     return r.stdout.trim() === 'open';
   }

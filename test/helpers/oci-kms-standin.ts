@@ -88,8 +88,7 @@ export async function startOciKmsStandin(users: OciIdentity[] = []): Promise<Oci
   };
   const notAuthenticated = (res: ServerResponse, log: StandinRequest) =>
     send(res, log, 401, { code: 'NotAuthenticated', message: 'The required information to complete authentication was not provided or was incorrect.' });
-  const notFound = (res: ServerResponse, log: StandinRequest) =>
-    send(res, log, 404, { code: 'NotAuthorizedOrNotFound', message: 'resource not found or not authorized' });
+  const notFound = (res: ServerResponse, log: StandinRequest) => send(res, log, 404, { code: 'NotAuthorizedOrNotFound', message: 'resource not found or not authorized' });
 
   /** Returns the caller's keyId when the request carries a valid OCI signature. */
   const authenticate = (req: IncomingMessage, body: Buffer): string | undefined => {

@@ -70,7 +70,9 @@ export interface RawResponse {
 export function respond(socket: Socket, r: RawResponse): void {
   const body = typeof r.body === 'string' ? Buffer.from(r.body) : (r.body ?? Buffer.alloc(0));
   const headers = { 'content-length': String(body.length), connection: 'close', ...r.headers };
-  const head = `HTTP/1.1 ${r.status} ${r.reason ?? 'OK'}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+  const head = `HTTP/1.1 ${r.status} ${r.reason ?? 'OK'}\r\n${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\r\n')}\r\n\r\n`;
   socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
 }
 

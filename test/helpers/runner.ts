@@ -97,10 +97,7 @@ export async function runStep(entry: 'main' | 'post', opts: StepOptions = {}): P
   if (opts.measureMemory) {
     // Preloaded by NODE_OPTIONS, so the step itself still runs as `node dist/<entry>/index.js`.
     const preload = join(dir, 'peak-rss.mjs');
-    await writeFile(
-      preload,
-      `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`,
-    );
+    await writeFile(preload, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`);
     env.NODE_OPTIONS = `--import=${preload}`;
   }
   const started = Date.now();
@@ -171,7 +168,10 @@ export function checkMasked(step: Pick<StepResult, 'stdout' | 'stderr' | 'summar
     if (i < maskAt) throw new Error(`stdout line ${i} shows the secret before it is masked`);
     throw new Error(`stdout line ${i} shows the secret (or part of it) outside ::add-mask::`);
   });
-  for (const [name, text] of [['stderr', step.stderr], ['job summary', step.summary]] as const) {
+  for (const [name, text] of [
+    ['stderr', step.stderr],
+    ['job summary', step.summary],
+  ] as const) {
     if (parts.some((p) => text.includes(p))) throw new Error(`${name} shows the secret (or part of it)`);
   }
   return maskAt;
@@ -210,10 +210,7 @@ async function closeServer(server: Server, sockets: Set<Socket>): Promise<void> 
 }
 
 /** An http(s) server that records every request and answers with `handler`. */
-export async function startStub(
-  handler: Handler,
-  tls?: { cert: string; key: string; ca?: string; requestCert?: boolean },
-): Promise<StubServer> {
+export async function startStub(handler: Handler, tls?: { cert: string; key: string; ca?: string; requestCert?: boolean }): Promise<StubServer> {
   const requests: RecordedRequest[] = [];
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const at = Date.now();

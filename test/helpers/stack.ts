@@ -48,12 +48,14 @@ export interface StackOptions {
 /** Ports that are free now; held open together so that no two are the same. */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-        const server = createServer();
-        server.once('error', reject);
-        server.listen(0, HOST, () => resolve(server));
-      }),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, HOST, () => resolve(server));
+        }),
     ),
   );
   const ports = servers.map((s) => {
@@ -211,8 +213,21 @@ export class Stack {
         name,
         `https://${HOST}:${port}`,
         () => [
-          'signer', '--state', state, '--index', String(i + 1), '--host', HOST, '--port', String(port),
-          '--token-issuer', coordinatorUrl, '--oidc-issuer', issuer.url, '--oidc-audience', coordinatorUrl,
+          'signer',
+          '--state',
+          state,
+          '--index',
+          String(i + 1),
+          '--host',
+          HOST,
+          '--port',
+          String(port),
+          '--token-issuer',
+          coordinatorUrl,
+          '--oidc-issuer',
+          issuer.url,
+          '--oidc-audience',
+          coordinatorUrl,
           ...(opts.signerArgs?.(i + 1) ?? []),
         ],
         join(state, 'logs', `${name}.log`),
@@ -225,8 +240,17 @@ export class Stack {
         name,
         `http://${HOST}:${port}`,
         () => [
-          'coordinator', '--state', state, '--host', HOST, '--port', String(port),
-          '--oidc-issuer', issuer.url, '--oidc-audience', coordinatorUrl,
+          'coordinator',
+          '--state',
+          state,
+          '--host',
+          HOST,
+          '--port',
+          String(port),
+          '--oidc-issuer',
+          issuer.url,
+          '--oidc-audience',
+          coordinatorUrl,
           ...signers.flatMap((s) => ['--signer', `${s.name}=${s.url}`]),
           ...(opts.store ? ['--store', opts.store] : []),
           ...(r > 1 ? ['--public-url', coordinatorUrl] : []),
