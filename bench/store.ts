@@ -24,7 +24,7 @@ export interface StoreBenchOptions {
   warmupS: number;
 }
 
-export interface StoreRun {
+interface StoreRun {
   store: 'file' | 'postgres';
   replicas: number;
   mints: number;

@@ -26,7 +26,7 @@ function subjectFor(claims: Record<string, unknown>): string {
   return `${repo}:ref:${String(claims.ref)}`;
 }
 
-export function demoClaims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+function demoClaims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const repository = typeof overrides.repository === 'string' ? overrides.repository : 'acme/webapp';
   const ref = typeof overrides.ref === 'string' ? overrides.ref : 'refs/heads/main';
   const workflow = `${repository}/.github/workflows/deploy.yml@${ref}`;
@@ -82,7 +82,7 @@ function unsignable(value: unknown, depth = 0): string | undefined {
  * the registered ones (`iss`, `aud`, `iat`, `nbf`, `exp`); an absent one gets its default.
  * Throws ProblemError(invalid_request) for what JSON cannot carry.
  */
-export function idTokenClaims(overrides: Record<string, unknown>, defaults: Record<string, unknown>): Record<string, unknown> {
+function idTokenClaims(overrides: Record<string, unknown>, defaults: Record<string, unknown>): Record<string, unknown> {
   if (overrides === null || typeof overrides !== 'object' || Array.isArray(overrides)) {
     throw new ProblemError('invalid_request', 'claim overrides must be a JSON object');
   }
@@ -98,7 +98,7 @@ export function idTokenClaims(overrides: Record<string, unknown>, defaults: Reco
 }
 
 /** Signs the claims as they are: no jose time helpers, which refuse non-numeric times. */
-export async function signClaims(claims: Record<string, unknown>, privateKey: CryptoKey, kid: string): Promise<string> {
+async function signClaims(claims: Record<string, unknown>, privateKey: CryptoKey, kid: string): Promise<string> {
   let token: string;
   try {
     token = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' }).sign(privateKey);

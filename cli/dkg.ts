@@ -27,12 +27,12 @@ export interface DkgOptions {
   log?: (line: string) => void;
 }
 
-export function pkiEntities(signers: number): Array<{ name: string; role: CertRole }> {
+function pkiEntities(signers: number): Array<{ name: string; role: CertRole }> {
   return [{ name: 'coordinator', role: 'both' }, { name: 'admin', role: 'client' }, ...Array.from({ length: signers }, (_, i) => ({ name: `signer-${i + 1}`, role: 'server' as const }))];
 }
 
 /** Creates `<state>/tls/` like keygen does unless it exists; checks it covers n signers. */
-export async function ensurePki(state: string, signers: number, log: (line: string) => void = () => {}): Promise<boolean> {
+async function ensurePki(state: string, signers: number, log: (line: string) => void = () => {}): Promise<boolean> {
   const tls = join(state, 'tls');
   const entities = pkiEntities(signers);
   if (existsSync(join(tls, 'ca.pem'))) {
@@ -119,7 +119,7 @@ export async function runDkg(opts: DkgOptions): Promise<DkgResult | undefined> {
   }
 }
 
-export async function writeTranscript(file: string, ceremony: string, exchanges: RelayExchange[]): Promise<void> {
+async function writeTranscript(file: string, ceremony: string, exchanges: RelayExchange[]): Promise<void> {
   await writeFile(resolve(file), JSON.stringify({ ceremony, exchanges }, null, 2) + '\n');
 }
 

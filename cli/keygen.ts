@@ -20,7 +20,7 @@ export function validateQuorum(signers: number, threshold: number): void {
   }
 }
 
-export function signerDir(state: string, index: number): string {
+function signerDir(state: string, index: number): string {
   return join(state, 'signers', String(index));
 }
 

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { CLI_BIN } from './paths.js';
 
-export interface ReadyLine {
+interface ReadyLine {
   url: string;
   pid: number;
   [key: string]: unknown;
@@ -20,7 +20,7 @@ export interface Service {
  * (a CI runner, a laptop building something else); a service that fails exits, and that is reported
  * at once, so this bound only decides when a process that is neither ready nor dead is given up.
  */
-export const SERVICE_READY_TIMEOUT_MS = 90_000;
+const SERVICE_READY_TIMEOUT_MS = 90_000;
 
 export function spawnService(args: string[], label: string, timeoutMs = SERVICE_READY_TIMEOUT_MS): Promise<Service> {
   const child = spawn(process.execPath, [CLI_BIN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -8,7 +8,7 @@ import { ConfigError } from './errors.js';
 import { configSchema } from './schema.js';
 import { envName, flagName, type OptionSpec, type ServiceOptionTable } from './option-table.js';
 
-export type ConfigSource = 'flag' | 'environment' | 'file' | 'default';
+type ConfigSource = 'flag' | 'environment' | 'file' | 'default';
 
 export interface ResolvedConfig {
   values: Record<string, unknown>;

@@ -5,7 +5,7 @@ import { GITHUB_ISSUER } from '../oidc/verifier.js';
 
 export type ServiceName = 'coordinator' | 'signer';
 
-export type OptionType = 'string' | 'integer' | 'boolean' | 'string-list';
+type OptionType = 'string' | 'integer' | 'boolean' | 'string-list';
 
 export interface OptionSpec {
   /** The key in the config file (camelCase); also names the flag and the environment variable. */
@@ -35,7 +35,7 @@ export interface ServiceOptionTable {
 
 const URL_PATTERN = '^https?://[^\\s]+$';
 /** "600/min,120": 600 mints a minute with bursts of 120. */
-export const RATE_PATTERN = '^\\d+(/min)?,\\d+$';
+const RATE_PATTERN = '^\\d+(/min)?,\\d+$';
 const PORT = { minimum: 0, maximum: 65_535 };
 const NON_EMPTY = { minLength: 1 };
 

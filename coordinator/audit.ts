@@ -4,7 +4,7 @@
 import type { AuditEntry, AuditRecord } from './audit-chain.js';
 import { FileAuditSink } from './store/file-audit-sink.js';
 
-export { GENESIS_HASH, recordHash, verifyAuditText, type AuditEntry, type AuditRecord } from './audit-chain.js';
+export { recordHash, verifyAuditText, type AuditEntry, type AuditRecord } from './audit-chain.js';
 export { AUDIT_FILE } from './store/file-audit-sink.js';
 
 /** Where a group of records becomes durable. */

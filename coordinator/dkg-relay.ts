@@ -16,7 +16,7 @@ import { ZtmintError, type ZtmintErrorOptions } from '../errors/ztmint-error.js'
 import type { DkgConfirmation, DkgEnvelope, DkgFinal, DkgRound1Package } from '../protocol/wire.js';
 import { CIPHERSUITE, identifierFromIndex, type GroupInfo } from '../protocol/ciphersuite.js';
 
-export interface RelayTls {
+interface RelayTls {
   key: string;
   cert: string;
   ca: string;
@@ -311,17 +311,6 @@ export class DkgRelay {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.pools.values()].map((p) => p.close()));
-  }
-}
-
-/** Runs one ceremony and closes the connections. */
-export async function runDkgRelay(opts: DkgRelayOptions): Promise<DkgResult & { exchanges: RelayExchange[] }> {
-  const relay = new DkgRelay(opts);
-  try {
-    const result = await relay.run();
-    return { ...result, exchanges: relay.transcript };
-  } finally {
-    await relay.close();
   }
 }
 

@@ -49,7 +49,7 @@ export interface CoordinatorOptions {
 }
 
 /** The mTLS files `ztmint keygen` writes into <state>/tls. */
-export function defaultCoordinatorMtls(state: string): Required<CredentialPaths> {
+function defaultCoordinatorMtls(state: string): Required<CredentialPaths> {
   const tlsDir = join(state, 'tls');
   return { cert: join(tlsDir, 'coordinator.pem'), key: join(tlsDir, 'coordinator-key.pem'), ca: join(tlsDir, 'ca.pem') };
 }

@@ -4,7 +4,7 @@ import { errors, jwtVerify, type JWTPayload } from 'jose';
 import type { KeyObject } from 'node:crypto';
 import { isCanonicalCompactJws } from '../oidc/verifier.js';
 
-export interface MintedClaims extends JWTPayload {
+interface MintedClaims extends JWTPayload {
   jti: string;
   exp: number;
   scope: string;

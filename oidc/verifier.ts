@@ -38,10 +38,10 @@ export interface OidcConfig {
   now?: () => number;
 }
 
-export const REQUIRED_CLAIMS = ['sub', 'jti', 'iat', 'exp', 'repository', 'repository_owner', 'ref', 'run_id'] as const;
+const REQUIRED_CLAIMS = ['sub', 'jti', 'iat', 'exp', 'repository', 'repository_owner', 'ref', 'run_id'] as const;
 const NUMERIC_CLAIMS = ['iat', 'exp', 'nbf'];
 const STRING_CLAIMS = [...new Set(['sub', 'jti', ...WORKFLOW_CLAIMS, 'ref_type', 'runner_environment', 'repository_visibility', 'repository_id', 'repository_owner_id'])];
-export const MAX_TOKEN_BYTES = 8 * 1024;
+const MAX_TOKEN_BYTES = 8 * 1024;
 
 async function getJson(url: string, dispatcher?: Dispatcher): Promise<unknown> {
   const res = await request(url, { method: 'GET', dispatcher, headersTimeout: 5_000, bodyTimeout: 5_000 });

@@ -3,7 +3,7 @@
 // @noble/curves' ed25519_FROST stays exported as `frost` for keygen/DKG and as the test oracle.
 // The wire carries bytes as base64url and identifiers as noble's canonical hex scalars.
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
-import { b64url, fromB64url } from './encoding.js';
+import { fromB64url } from './encoding.js';
 import * as sodiumFrost from './frost/sign.js';
 import { ZtmintError, type ZtmintErrorOptions } from '../errors/ztmint-error.js';
 
@@ -51,10 +51,6 @@ export function toFrostPublic(group: GroupInfo) {
     commitments: group.commitments.map(fromB64url),
     verifyingShares: Object.fromEntries(Object.entries(group.verifying_shares).map(([id, share]) => [id, fromB64url(share)])),
   };
-}
-
-export function commitmentToWire(c: { identifier: string; hiding: Uint8Array; binding: Uint8Array }): WireCommitment {
-  return { identifier: c.identifier, hiding: b64url(c.hiding), binding: b64url(c.binding) };
 }
 
 export function commitmentFromWire(c: WireCommitment) {

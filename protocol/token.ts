@@ -1,8 +1,6 @@
 // The minted token: header, claims and JWS signing input, as fixed by docs/architecture.md.
 import { b64url, utf8 } from './encoding.js';
 
-export const DEFAULT_TTL_SECONDS = 900;
-
 /** OIDC claims copied into the minted token when present. */
 export const WORKFLOW_CLAIMS = ['repository', 'repository_owner', 'ref', 'sha', 'environment', 'workflow_ref', 'job_workflow_ref', 'run_id', 'run_attempt', 'actor', 'event_name'] as const;
 

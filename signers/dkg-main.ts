@@ -31,7 +31,7 @@ export interface DkgSignerOptions {
   rng?: Rng;
 }
 
-export function sharePathFor(state: string, index: number): string {
+function sharePathFor(state: string, index: number): string {
   return join(state, 'signers', String(index), 'share.sealed');
 }
 

@@ -27,7 +27,7 @@ export interface DkgFinalResult {
   sealed: SealedResult;
 }
 
-export interface DkgRouteDeps {
+interface DkgRouteDeps {
   identity: DkgIdentity;
   /** Seals the final share with the signer's key provider (the caller zeroes it afterwards). */
   seal(share: SecretShare, group: GroupInfo): Promise<SealedResult>;
@@ -62,7 +62,7 @@ function dkgProblem(reply: FastifyReply, code: 'dkg_aborted' | 'dkg_conflict', d
 }
 
 /** Mounts POST /v1/dkg/{round1,round2,round3,finalize,abort} and GET /v1/dkg/status on `app`. */
-export function dkgRoutes(app: FastifyInstance, deps: DkgRouteDeps): void {
+function dkgRoutes(app: FastifyInstance, deps: DkgRouteDeps): void {
   const me = signerName(deps.identity.index);
   let current: DkgParticipant | undefined;
   let finalizing: Promise<DkgFinalResult> | undefined;

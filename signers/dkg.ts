@@ -180,7 +180,7 @@ function envelopeAad(e: Pick<DkgEnvelope, 'version' | 'ceremony' | 'sender' | 'r
 }
 
 /** Seals one round-2 share for its recipient. Exported for tests of the envelope format. */
-export function sealEnvelope(
+function sealEnvelope(
   plaintext: Uint8Array,
   k: { ceremony: string; sender: number; recipient: number; transcript: string; senderPrivate: KeyObject; senderKey: string; recipientKey: string },
 ): DkgEnvelope {
@@ -201,7 +201,7 @@ export function sealEnvelope(
 }
 
 /** Opens an envelope addressed to the holder of `recipientPrivate`; throws on any mismatch. */
-export function openEnvelope(e: DkgEnvelope, k: { recipientPrivate: KeyObject; senderKey: string; recipientKey: string }): Uint8Array {
+function openEnvelope(e: DkgEnvelope, k: { recipientPrivate: KeyObject; senderKey: string; recipientKey: string }): Uint8Array {
   const sender = x25519Public(k.senderKey);
   const key = envelopeKey(dh(k.recipientPrivate, x25519Public(e.enc)), dh(k.recipientPrivate, sender), { ...e, senderKey: k.senderKey, recipientKey: k.recipientKey });
   try {
@@ -279,7 +279,7 @@ function shareMatchesCommitment(share: Uint8Array, commitment: string[], index: 
   }
 }
 
-export function groupInfoFromKey(pub: Key['public'], signers: number): GroupInfo {
+function groupInfoFromKey(pub: Key['public'], signers: number): GroupInfo {
   const identifiers = Array.from({ length: signers }, (_, i) => identifierFromIndex(i + 1));
   return {
     ciphersuite: CIPHERSUITE,
@@ -292,7 +292,7 @@ export function groupInfoFromKey(pub: Key['public'], signers: number): GroupInfo
   };
 }
 
-export function validateCeremonyParameters(ceremony: string, threshold: number, signers: number, index: number): void {
+function validateCeremonyParameters(ceremony: string, threshold: number, signers: number, index: number): void {
   if (typeof ceremony !== 'string' || !CEREMONY_RE.test(ceremony)) throw new DkgStepError('invalid_parameters', 'ceremony must be 16–64 base64url characters');
   if (!Number.isInteger(signers) || !Number.isInteger(threshold) || threshold < 2 || threshold > signers || signers > 255) {
     throw new DkgStepError('invalid_parameters', `need integers with 2 ≤ threshold ≤ signers ≤ 255 (got threshold ${threshold}, signers ${signers})`);

@@ -44,7 +44,7 @@ export interface SignerProcessOptions {
 }
 
 /** The mTLS files `ztmint keygen` writes into <state>/tls for signer `index`. */
-export function defaultSignerMtls(state: string, index: number): Required<CredentialPaths> {
+function defaultSignerMtls(state: string, index: number): Required<CredentialPaths> {
   const tlsDir = join(state, 'tls');
   return { cert: join(tlsDir, `signer-${index}.pem`), key: join(tlsDir, `signer-${index}-key.pem`), ca: join(tlsDir, 'ca.pem') };
 }

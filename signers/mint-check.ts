@@ -12,7 +12,7 @@ import { ProblemError } from '../protocol/problem.js';
 import { buildToken, signingInput, type TokenClaims } from '../protocol/token.js';
 import type { MintContext } from '../protocol/wire.js';
 
-export const MAX_CLOCK_SKEW_S = 60;
+const MAX_CLOCK_SKEW_S = 60;
 
 /** Which check of invariant I2 refused the message. */
 export type ContextMismatchCode = 'not_signing_input' | 'oidc_token_invalid' | 'policy_denied' | 'iat_not_fresh' | 'jti_malformed' | 'token_differs' | 'jti_reused';

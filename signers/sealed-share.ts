@@ -30,7 +30,6 @@ import {
 } from './key-providers/index.js';
 
 export { createSealKey } from './key-providers/index.js';
-export { SealError } from './key-providers/index.js';
 export type { ProviderOptions, SealTarget } from './key-providers/index.js';
 
 interface SealedShareFileV1 {

@@ -12,7 +12,7 @@ import { installSignerMetrics, type SignerMetrics } from './metrics.js';
 import { NonceStore, wipe } from './nonce-store.js';
 import { requestSchema, serveOpenApi } from './openapi.js';
 
-export interface SignerTls {
+interface SignerTls {
   key: string;
   cert: string;
   ca: string;

@@ -35,7 +35,7 @@ export async function cosign(cosigner: Cosigner, checkpointText: string, timesta
 }
 
 /** `<name>+<keyid>+<base64(0x04 || key)>`: how a witness's cosigning key is configured. */
-export function formatCosignerKey(name: string, publicKey: Uint8Array): string {
+function formatCosignerKey(name: string, publicKey: Uint8Array): string {
   return formatVerifierKey(name, publicKey, COSIGNATURE_TYPE);
 }
 

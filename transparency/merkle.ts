@@ -10,7 +10,7 @@ import { TransparencyError } from './errors.js';
 
 export const HASH_SIZE = 32;
 /** More proof hashes than this cannot belong to a tree of at most 2^63 leaves. */
-export const MAX_PROOF_HASHES = 64;
+const MAX_PROOF_HASHES = 64;
 
 /** A stored subtree: level L, index i = leaves [i * 2^L, (i + 1) * 2^L). */
 export interface NodeId {
@@ -84,7 +84,7 @@ export interface LeafRange {
  * The stored subtrees whose hashes make up MTH(D[start:end]) for a range RFC 9162 can ask for
  * (aligned start, any end): maximal aligned power-of-two blocks from left to right.
  */
-export function rangeNodes(range: LeafRange): NodeId[] {
+function rangeNodes(range: LeafRange): NodeId[] {
   const nodes: NodeId[] = [];
   let start = range.start;
   while (start < range.end) {
@@ -136,7 +136,7 @@ export async function treeHash(reader: HashReader, n: number): Promise<Uint8Arra
 }
 
 /** RFC 9162 §2.1.3.1 PATH(m, D[n]) as leaf ranges, leaf-to-root order. */
-export function inclusionRanges(index: number, size: number): LeafRange[] {
+function inclusionRanges(index: number, size: number): LeafRange[] {
   assertSize(index, 'leaf index');
   assertSize(size, 'tree size');
   if (index >= size) throw new TransparencyError('tlog_out_of_range', `leaf ${index} is not in a tree of size ${size}`);
@@ -158,7 +158,7 @@ export function inclusionRanges(index: number, size: number): LeafRange[] {
 }
 
 /** RFC 9162 §2.1.4.1 PROOF(m, D[n]) as leaf ranges (empty when m == n; undefined for m == 0). */
-export function consistencyRanges(oldSize: number, newSize: number): LeafRange[] {
+function consistencyRanges(oldSize: number, newSize: number): LeafRange[] {
   assertSize(oldSize, 'old size');
   assertSize(newSize, 'new size');
   if (oldSize > newSize) throw new TransparencyError('tlog_out_of_range', 'old size is larger than new size');

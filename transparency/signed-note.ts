@@ -13,7 +13,7 @@ export const ED25519_TYPE = 0x01;
 /** Signature type byte of timestamped Ed25519 cosignatures (c2sp.org/tlog-cosignature). */
 export const COSIGNATURE_TYPE = 0x04;
 /** The spec requires accepting at least 16 signatures; Go's note package accepts up to 100. */
-export const MAX_SIGNATURES = 100;
+const MAX_SIGNATURES = 100;
 
 const SIG_PREFIX = '\u2014 ';
 const encoder = new TextEncoder();
@@ -81,7 +81,7 @@ export function parseVerifierKey(vkey: string): VerifierKey {
   return { name, keyId: id, type, publicKey };
 }
 
-export interface NoteSignature {
+interface NoteSignature {
   name: string;
   keyId: number;
   /** The signature bytes after the 4-byte key ID. */

@@ -10,7 +10,7 @@ import { HASH_SIZE, emptyRoot, equalHashes, verifyConsistency } from './merkle.j
 import { parseNote, type NoteVerifier } from './signed-note.js';
 
 /** The spec's bound on consistency proof lines. */
-export const MAX_PROOF_LINES = 63;
+const MAX_PROOF_LINES = 63;
 
 export interface AddCheckpointRequest {
   oldSize: number;

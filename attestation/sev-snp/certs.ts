@@ -7,7 +7,7 @@ import { certFacts, readString, readUnsigned, type CertFacts } from './asn1.js';
 import { fail } from './errors.js';
 
 export type SnpProduct = 'Milan' | 'Genoa';
-export const SNP_PRODUCTS: readonly SnpProduct[] = ['Milan', 'Genoa'];
+const SNP_PRODUCTS: readonly SnpProduct[] = ['Milan', 'Genoa'];
 
 /**
  * SHA-256 over the DER of AMD's ARK certificates, as served by AMD's KDS
@@ -33,8 +33,6 @@ export const VCEK_OID = {
   ucodeSpl: '1.3.6.1.4.1.3704.1.3.8',
   hwId: '1.3.6.1.4.1.3704.1.4',
 } as const;
-
-export type { CertFacts } from './asn1.js';
 
 export interface VcekFacts extends CertFacts {
   cert: X509Certificate;
@@ -110,7 +108,7 @@ export function productOfName(name: string): SnpProduct | undefined {
 const PEM_CERT = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+?-----END CERTIFICATE-----/g;
 
 /** Every CERTIFICATE block of a PEM text, parsed. */
-export function parsePemChain(pem: string): X509Certificate[] {
+function parsePemChain(pem: string): X509Certificate[] {
   if (typeof pem !== 'string') fail('vcek_chain', 'amdChain must be PEM text');
   const blocks = pem.match(PEM_CERT) ?? [];
   try {

@@ -1,23 +1,20 @@
 // Stable failure reasons of SEV-SNP attestation verification (docs/attestation.md lists them).
 import { ZtmintError, type ZtmintErrorOptions } from '../../errors/ztmint-error.js';
 
-export const SNP_FAILURES = [
-  'report_size',
-  'report_version',
-  'signature_algo',
-  'vcek_chain',
-  'report_signature',
-  'report_format',
-  'signing_key',
-  'vcek_tcb_mismatch',
-  'policy',
-  'vmpl',
-  'tcb',
-  'measurement',
-  'report_data',
-] as const;
-
-export type SnpFailure = (typeof SNP_FAILURES)[number];
+export type SnpFailure =
+  | 'report_size'
+  | 'report_version'
+  | 'signature_algo'
+  | 'vcek_chain'
+  | 'report_signature'
+  | 'report_format'
+  | 'signing_key'
+  | 'vcek_tcb_mismatch'
+  | 'policy'
+  | 'vmpl'
+  | 'tcb'
+  | 'measurement'
+  | 'report_data';
 
 /**
  * Verification failure. `code` is the stable reason; `message` starts with `snp <code>: ` and then

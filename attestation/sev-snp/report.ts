@@ -28,12 +28,12 @@ export const SNP_REPORT_SIZE = 0x4a0;
 export const SNP_SIGNED_LENGTH = 0x2a0;
 export const SNP_SIGNATURE_OFFSET = 0x2a0;
 /** Versions whose layout this parser knows (4 is refused: its layout is not settled in public sources). */
-export const SNP_SUPPORTED_VERSIONS: readonly number[] = [2, 3, 5];
+const SNP_SUPPORTED_VERSIONS: readonly number[] = [2, 3, 5];
 
 export const SIG_ALGO_ECDSA_P384_SHA384 = 1;
 export const SIGNING_KEY_VCEK = 0;
-export const SIGNING_KEY_VLEK = 1;
-export const SIGNING_KEY_NONE = 7;
+const SIGNING_KEY_VLEK = 1;
+const SIGNING_KEY_NONE = 7;
 
 export interface SnpTcb {
   bootloader: number;
@@ -44,7 +44,7 @@ export interface SnpTcb {
   hex: string;
 }
 
-export interface SnpGuestPolicy {
+interface SnpGuestPolicy {
   abiMinor: number;
   abiMajor: number;
   /** Bit 16: SMT may be enabled on the host. */
@@ -65,7 +65,7 @@ export interface SnpGuestPolicy {
   raw: bigint;
 }
 
-export interface SnpPlatformInfo {
+interface SnpPlatformInfo {
   smtEnabled: boolean;
   tsmeEnabled: boolean;
   eccEnabled: boolean;
@@ -75,7 +75,7 @@ export interface SnpPlatformInfo {
   raw: bigint;
 }
 
-export interface SnpFirmwareVersion {
+interface SnpFirmwareVersion {
   major: number;
   minor: number;
   build: number;
@@ -137,7 +137,7 @@ function bit(value: bigint, n: number): boolean {
   return ((value >> BigInt(n)) & 1n) === 1n;
 }
 
-export function parsePolicy(raw: bigint): SnpGuestPolicy {
+function parsePolicy(raw: bigint): SnpGuestPolicy {
   return {
     abiMinor: Number(raw & 0xffn),
     abiMajor: Number((raw >> 8n) & 0xffn),
@@ -155,7 +155,7 @@ export function parsePolicy(raw: bigint): SnpGuestPolicy {
   };
 }
 
-export function parsePlatformInfo(raw: bigint): SnpPlatformInfo {
+function parsePlatformInfo(raw: bigint): SnpPlatformInfo {
   return {
     smtEnabled: bit(raw, 0),
     tsmeEnabled: bit(raw, 1),

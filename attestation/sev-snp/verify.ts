@@ -7,7 +7,7 @@ import { fail } from './errors.js';
 import { parseVcek, verifyAmdChain, type SnpProduct, type VcekFacts } from './certs.js';
 import { parseSnpReport, reservedFieldProblems, SIG_ALGO_ECDSA_P384_SHA384, SIGNING_KEY_VCEK, SNP_SIGNATURE_OFFSET, SNP_SIGNED_LENGTH, type SnpReport, type SnpTcb } from './report.js';
 
-export { SnpVerifyError, SNP_FAILURES, type SnpFailure } from './errors.js';
+export { SnpVerifyError, type SnpFailure } from './errors.js';
 export type { SnpProduct } from './certs.js';
 export type { SnpReport } from './report.js';
 
@@ -18,7 +18,7 @@ export interface SnpMinTcb {
   microcode?: number;
 }
 
-export interface SnpPolicyRequirements {
+interface SnpPolicyRequirements {
   /** Accept a guest whose policy lets the host debug (decrypt) it. Default false. Never in production. */
   allowDebug?: boolean;
   /** Accept a guest whose policy allows a migration agent. Default false. */

@@ -17,7 +17,7 @@ import { frostSign } from '../signing.js';
 import { wellFormedPolicyInput } from '../../policy-engine/well-formed.js';
 
 // The request schema is the OpenAPI document's, so the published contract and validation agree.
-export const mintSchema = openapi.components.schemas.MintRequest;
+const mintSchema = openapi.components.schemas.MintRequest;
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
 

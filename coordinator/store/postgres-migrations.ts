@@ -8,13 +8,13 @@ import { withClient } from './postgres-client.js';
 /** pg_advisory_lock key for migrations ("ztm" + 1). */
 const MIGRATION_LOCK = 0x7a746d01;
 
-export interface Migration {
+interface Migration {
   version: number;
   description: string;
   sql: string;
 }
 
-export const MIGRATIONS: Migration[] = [
+const MIGRATIONS: Migration[] = [
   {
     version: 1,
     description: 'audit chain, OIDC replay set, revocations, rate-limit buckets',
@@ -54,7 +54,7 @@ export const MIGRATIONS: Migration[] = [
   },
 ];
 
-export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
+const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
 
 /** Applies the migrations this database lacks; refuses a schema newer than this build knows. */
 export function migrate(pool: Pool): Promise<{ from: number; to: number }> {

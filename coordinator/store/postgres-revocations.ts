@@ -8,7 +8,7 @@ import { ExpiringSet } from '../../oidc/expiring-set.js';
 import type { RevocationSet } from './state-store.js';
 import { orUnavailable } from './store-unavailable.js';
 
-export const REVOCATION_CHANNEL = 'ztmint_revocations';
+const REVOCATION_CHANNEL = 'ztmint_revocations';
 
 const REVOKE = `
   WITH inserted AS (

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ZtmintError } from '../../errors/ztmint-error.js';
 
-export const LOCK_FILE = 'coordinator.lock';
+const LOCK_FILE = 'coordinator.lock';
 
 export interface StateLock {
   release(): void;

@@ -3,9 +3,9 @@
 import { ProblemError } from '../../protocol/problem.js';
 
 /** Seconds a client should wait: a restarted database or a failed-over replica is back within seconds. */
-export const STORE_RETRY_AFTER_S = 2;
+const STORE_RETRY_AFTER_S = 2;
 
-export function storeUnavailable(what: string, cause?: unknown): ProblemError {
+function storeUnavailable(what: string, cause?: unknown): ProblemError {
   return new ProblemError('store_unavailable', `the shared state store cannot be reached (${what}); nothing was issued, retry shortly`, {
     retryAfter: STORE_RETRY_AFTER_S,
     cause,

@@ -43,7 +43,7 @@ export function decodePoint(text: unknown): Uint8Array {
 }
 
 /** RFC 9591 DeserializeElement: canonical, on the curve, not the identity, in the prime-order subgroup. */
-export function decodeElement(text: unknown): Uint8Array {
+function decodeElement(text: unknown): Uint8Array {
   const bytes = decodePoint(text);
   if (!sodium.crypto_core_ed25519_is_valid_point(bytes)) throw new Error('invalid point: not a prime-order group element');
   return bytes;

@@ -71,12 +71,6 @@ export function hashToScalar(out: Uint8Array, input: Uint8Array): void {
 
 // ---- public scalars only (variable time) ----
 
-export function scalarToBigint(bytes: Uint8Array): bigint {
-  let n = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
-  return n;
-}
-
 export function bigintToScalar(n: bigint): Uint8Array {
   const out = new Uint8Array(SCALAR_BYTES);
   let v = ((n % L) + L) % L;

@@ -13,7 +13,7 @@ export async function createSealKey(path: string): Promise<void> {
   }
 }
 
-export async function readSealKey(path: string): Promise<Buffer> {
+async function readSealKey(path: string): Promise<Buffer> {
   let info;
   try {
     info = await stat(path);

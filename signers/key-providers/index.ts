@@ -5,12 +5,11 @@ import { pkcs11ContentKey, pkcs11RecoverKey } from './pkcs11.js';
 import { SealError, type ContentKey, type ProviderParams, type SealContext, type SealTarget, type SecretOptions } from './types.js';
 
 export * from './types.js';
-export { createSealKey, readSealKey } from './file.js';
+export { createSealKey } from './file.js';
 export { MODULE_ENV } from './pkcs11.js';
-export { OCI_ENV } from './oci-kms.js';
-export { PIN_ENV, PIN_FILE_ENV, ttyPrompt } from './secrets.js';
+export { ttyPrompt } from './secrets.js';
 
-export const PROVIDERS = ['file', 'pkcs11', 'oci-kms'] as const;
+const PROVIDERS = ['file', 'pkcs11', 'oci-kms'] as const;
 
 export interface ProviderOptions extends SecretOptions {
   /** `file` provider only: use this key file instead of the one the sealed file names. */

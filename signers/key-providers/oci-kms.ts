@@ -13,7 +13,7 @@ type OciCommon = typeof import('oci-common');
 type OciKeyManagement = typeof import('oci-keymanagement');
 type KmsCryptoClient = InstanceType<OciKeyManagement['KmsCryptoClient']>;
 
-export const OCI_ENV = {
+const OCI_ENV = {
   tenancy: 'ZTMINT_OCI_TENANCY',
   user: 'ZTMINT_OCI_USER',
   fingerprint: 'ZTMINT_OCI_FINGERPRINT',
@@ -39,7 +39,7 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-export function validateOciParams(p: { key_id: string; crypto_endpoint: string }): void {
+function validateOciParams(p: { key_id: string; crypto_endpoint: string }): void {
   if (!OCID.test(p.key_id)) throw new SealError('config', `oci-kms: key must be a key OCID (ocid1.key.…), got "${p.key_id}"`);
   let url: URL;
   try {

@@ -69,7 +69,7 @@ function describeKey(loc: Pkcs11Location): string {
   return parts.join(' and ');
 }
 
-export function validateLocation(loc: Pkcs11Location): void {
+function validateLocation(loc: Pkcs11Location): void {
   if (!loc.module) throw new SealError('config', "pkcs11: the module path is required (the token vendor's PKCS#11 .so)");
   if (loc.token_label === undefined && loc.slot === undefined) throw new SealError('config', 'pkcs11: set the token label or the slot ID');
   if (loc.key_label === undefined && loc.key_id === undefined) throw new SealError('config', 'pkcs11: set the key label or the key ID');

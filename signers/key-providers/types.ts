@@ -68,7 +68,6 @@ export interface OciKmsParams {
 }
 
 export type ProviderParams = FileParams | Pkcs11Params | OciKmsParams;
-export type ProviderType = ProviderParams['type'];
 
 // ---- where to seal to (camelCase: the TypeScript/CLI side) ----
 

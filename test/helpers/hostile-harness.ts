@@ -17,7 +17,7 @@ export const HOSTILE =
   '::error::AT-START\r::stop-commands::pwned\n::error::INJECTED-LF\r\n  ::add-mask::deploy ##[stop-commands]legacy ' +
   '\u001b[31mESC\u0007BEL\u2028::warning::LS\u0085::error::NEL ::save-state name=x::y';
 
-export const OUTPUT_NAMES = ['token', 'expires-at', 'jti', 'scopes', 'audit-index'];
+const OUTPUT_NAMES = ['token', 'expires-at', 'jti', 'scopes', 'audit-index'];
 
 export interface HostileStep {
   step: StepResult;

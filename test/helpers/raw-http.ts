@@ -3,7 +3,7 @@
 // too late. It stands in for a hostile coordinator (or whatever is on the path to it).
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 
-export interface RawRequest {
+interface RawRequest {
   method: string;
   path: string;
   headers: Record<string, string>;

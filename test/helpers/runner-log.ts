@@ -23,7 +23,7 @@ export interface LoggedCommand {
 }
 
 /** The runner's line split: CR, LF and CRLF each end a line. */
-export function runnerLines(text: string): string[] {
+function runnerLines(text: string): string[] {
   return text.split(/\r\n|\r|\n/);
 }
 
@@ -91,7 +91,7 @@ export function ownCommandViolations(text: string, own: OwnCommands): string[] {
 }
 
 /** The parts of a secret that must never show: itself and, for a JWT, its payload and signature. */
-export function secretPieces(secret: string): string[] {
+function secretPieces(secret: string): string[] {
   const parts = secret.split('.');
   const pieces = parts.length === 3 ? [secret, parts[1]!, parts[2]!] : [secret];
   // A secret with line breaks shows line by line; each line long enough to identify it counts.
