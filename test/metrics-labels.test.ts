@@ -17,7 +17,8 @@ const ROOT = new URL('..', import.meta.url).pathname;
 function refusalTexts(file: string): string[] {
   const src = readFileSync(`${ROOT}/${file}`, 'utf8');
   const texts: string[] = [];
-  for (const m of src.matchAll(/new ContextMismatch\(\s*(['`])((?:\\.|(?!\1).)*)\1/g)) texts.push(m[2]!);
+  // new ContextMismatch(code, 'detail text', …): the second argument is what the coordinator sees.
+  for (const m of src.matchAll(/new ContextMismatch\(\s*'[a-z_]+',\s*(['`])((?:\\.|(?!\1).)*)\1/g)) texts.push(m[2]!);
   for (const m of src.matchAll(/sendProblem\([^,]+,\s*'[a-z_]+',\s*(['`])((?:\\.|(?!\1).)*)\1/g)) texts.push(m[2]!);
   return texts.map((t) => t.replace(/\\'/g, "'"));
 }
