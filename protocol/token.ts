@@ -45,7 +45,9 @@ export function buildToken(inputs: ClaimInputs): { header: TokenHeader; claims: 
   const { oidcClaims, decision } = inputs;
   const claims: TokenClaims = {
     iss: inputs.issuer,
-    sub: String(oidcClaims.sub),
+    // The OIDC verifier guarantees a string `sub`. Anything else (never reached by the services) is
+    // written as JSON: String() throws for an object whose toString is not a function.
+    sub: typeof oidcClaims.sub === 'string' ? oidcClaims.sub : (JSON.stringify(oidcClaims.sub) ?? ''),
     aud: decision.audience,
     scope: decision.scopes.join(' '),
     iat: inputs.now,

@@ -86,7 +86,8 @@ describe('token builder (protocol/token.ts)', () => {
         expect(payload.aud).toBe(input.decision.audience);
         expect(payload.jti).toBe(input.jti);
         expect(payload.pol).toBe(input.policyHash);
-        expect(payload.sub).toBe(String(input.oidcClaims.sub));
+        const sub = input.oidcClaims.sub;
+        expect(payload.sub).toBe(typeof sub === 'string' ? sub : (JSON.stringify(sub) ?? ''));
       }),
       RUNS,
     );
