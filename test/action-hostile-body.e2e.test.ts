@@ -4,10 +4,10 @@
 // `timeout-seconds`, with the process's peak memory (getrusage maxRSS, recorded at exit) under
 // 150 MiB, and with the same clean output as in action-hostile.e2e.test.ts.
 import type { Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { errorOf, expectClean, runHostile } from './helpers/hostile-harness.js';
-import { endlessBody, startRawServer, tricklingBody, type RawHandler, type RawServer } from './helpers/raw-http.js';
-import { fakeJwt, startRunnerOidc, type RunnerOidc } from './helpers/runner.js';
+import { describe, expect, it, vi } from 'vitest';
+import { errorOf, expectClean, useHostileFixtures } from './helpers/hostile-harness.js';
+import { endlessBody, tricklingBody } from './helpers/raw-http.js';
+import { fakeJwt } from './helpers/runner.js';
 
 const PEAK_LIMIT_KIB = 150 * 1024;
 const TIMEOUT_SECONDS = 8;
@@ -17,24 +17,8 @@ const SLACK_MS = 30_000;
 // Each case runs one or more node processes; a busy machine may need a while (runHostile bounds each at 120 s).
 vi.setConfig({ testTimeout: 300_000 });
 
-let oidc: RunnerOidc;
-const cleanup: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  oidc = await startRunnerOidc();
-});
-afterAll(async () => {
-  await oidc?.close();
-});
-afterEach(async () => {
-  while (cleanup.length > 0) await cleanup.pop()!();
-});
-
-async function server(handler: RawHandler): Promise<RawServer> {
-  const s = await startRawServer(handler);
-  cleanup.push(() => s.close());
-  return s;
-}
+const hostile = useHostileFixtures();
+const server = hostile.server;
 
 const head = (status: number, headers: Record<string, string>) =>
   `HTTP/1.1 ${status} X\r\n${Object.entries({ connection: 'close', ...headers })
@@ -56,7 +40,7 @@ function expectBounded(step: { status: number | null; elapsedMs: number; peakRss
 describe('mint: oversized and endless bodies', () => {
   it('a 200 that declares 50 MB is refused before reading, with flat memory', async () => {
     const s = await server((_req, socket) => startOfMint(socket, 200, { 'content-type': 'application/json', 'content-length': String(50 * 1024 * 1024) }));
-    const run = await runHostile('main', oidc, s.url, inputs, { measureMemory: true });
+    const run = await hostile.run('main', s.url, inputs, { measureMemory: true });
     expectBounded(run.step, 1);
     expect(errorOf(run.step)).toMatch(/body larger than 64 KiB; the Action stopped reading it/);
     expectClean(run);
@@ -64,7 +48,7 @@ describe('mint: oversized and endless bodies', () => {
 
   it('an endless 200 body (no length, sent as fast as it is read) is cut at 64 KiB', async () => {
     const s = await server((_req, socket) => startOfMint(socket, 200, { 'content-type': 'application/json' }));
-    const run = await runHostile('main', oidc, s.url, inputs, { measureMemory: true });
+    const run = await hostile.run('main', s.url, inputs, { measureMemory: true });
     expectBounded(run.step, 1);
     expect(errorOf(run.step)).toMatch(/body larger than 64 KiB/);
     expectClean(run);
@@ -74,7 +58,7 @@ describe('mint: oversized and endless bodies', () => {
     const s = await server((_req, socket) =>
       endlessBody(socket, `${head(503, { 'content-type': 'application/problem+json', 'transfer-encoding': 'chunked' })}`, Buffer.from(`4000\r\n${'{"detail":"'.padEnd(0x4000, 'x')}\r\n`)),
     );
-    const run = await runHostile('main', oidc, s.url, inputs, { measureMemory: true });
+    const run = await hostile.run('main', s.url, inputs, { measureMemory: true });
     expectBounded(run.step, 1);
     expect(errorOf(run.step)).toMatch(/HTTP 503 X with a body larger than the Action reads/);
     expectClean(run);
@@ -84,7 +68,7 @@ describe('mint: oversized and endless bodies', () => {
 describe('mint: slow servers', () => {
   it('a body that trickles one byte at a time ends at `timeout-seconds`', async () => {
     const s = await server((_req, socket) => tricklingBody(socket, head(200, { 'content-type': 'application/json' }), 100));
-    const run = await runHostile('main', oidc, s.url, inputs, { measureMemory: true });
+    const run = await hostile.run('main', s.url, inputs, { measureMemory: true });
     expectBounded(run.step, 1);
     expect(errorOf(run.step)).toMatch(/did not finish its answer in time/);
     expectClean(run);
@@ -92,7 +76,7 @@ describe('mint: slow servers', () => {
 
   it('headers that never come end at `timeout-seconds`', async () => {
     const s = await server(() => undefined);
-    const run = await runHostile('main', oidc, s.url, inputs, { measureMemory: true });
+    const run = await hostile.run('main', s.url, inputs, { measureMemory: true });
     expectBounded(run.step, 1);
     expect(errorOf(run.step)).toMatch(/did not answer .* within/);
     expectClean(run);
@@ -127,7 +111,7 @@ describe('revoke: oversized, endless and slow bodies', () => {
     const s = await server((_req, socket) => answer(socket));
     const { token, state: saved } = state();
     saved['coordinator-url'] = s.url;
-    const run = await runHostile('post', oidc, s.url, inputs, { state: saved, measureMemory: true });
+    const run = await hostile.run('post', s.url, inputs, { state: saved, measureMemory: true });
     expectBounded(run.step, 0);
     expect(s.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${token}`]);
     expect(run.step.stdout).toMatch(outcome);

@@ -4,32 +4,16 @@
 // that is not what the main step writes. None of it is sent, printed raw, or turned into a
 // command; a revocation answer as hostile as the mint's is escaped too.
 import type { Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { expectClean, HOSTILE, runHostile, warningsOf } from './helpers/hostile-harness.js';
-import { respond, startRawServer, type RawHandler, type RawServer } from './helpers/raw-http.js';
-import { fakeJwt, startRunnerOidc, type RunnerOidc } from './helpers/runner.js';
+import { describe, expect, it, vi } from 'vitest';
+import { expectClean, HOSTILE, useHostileFixtures, warningsOf } from './helpers/hostile-harness.js';
+import { respond } from './helpers/raw-http.js';
+import { fakeJwt } from './helpers/runner.js';
 
 // Each case runs one or more node processes; a busy machine may need a while (runHostile bounds each at 120 s).
 vi.setConfig({ testTimeout: 300_000 });
 
-let oidc: RunnerOidc;
-const cleanup: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  oidc = await startRunnerOidc();
-});
-afterAll(async () => {
-  await oidc?.close();
-});
-afterEach(async () => {
-  while (cleanup.length > 0) await cleanup.pop()!();
-});
-
-async function server(handler: RawHandler): Promise<RawServer> {
-  const s = await startRawServer(handler);
-  cleanup.push(() => s.close());
-  return s;
-}
+const hostile = useHostileFixtures();
+const server = hostile.server;
 
 const revoked = (_req: unknown, socket: Socket) => respond(socket, { status: 204, reason: 'No Content' });
 
@@ -44,7 +28,7 @@ describe('post step: hostile saved state', () => {
   it('a well-formed state revokes (the baseline for the cases below)', async () => {
     const s = await server(revoked);
     const { token, state } = goodState(s.url);
-    const run = await runHostile('post', oidc, s.url, {}, { state });
+    const run = await hostile.run('post', s.url, {}, { state });
     expect(run.step.status).toBe(0);
     expect(s.requests).toHaveLength(1);
     expect(run.step.stdout).toContain(`Revoked token jti=${state.jti}.`);
@@ -67,7 +51,7 @@ describe('post step: hostile saved state', () => {
     const s = await server(revoked);
     const { token, state } = goodState(s.url);
     spoil(state, s.url);
-    const run = await runHostile('post', oidc, s.url, {}, { state });
+    const run = await hostile.run('post', s.url, {}, { state });
     expect(run.step.status).toBe(0);
     expect(s.requests).toEqual([]);
     const [warning] = warningsOf(run.step);
@@ -110,7 +94,7 @@ describe('post step: hostile revocation answers', () => {
   ] as const)('%s: a warning, escaped, and the token stays masked', async (_name, answer) => {
     const s = await server((_req, socket) => answer(socket));
     const { token, state } = goodState(s.url);
-    const run = await runHostile('post', oidc, s.url, { retries: '2' }, { state });
+    const run = await hostile.run('post', s.url, { retries: '2' }, { state });
     expect(run.step.status).toBe(0);
     expect(s.requests.length).toBeGreaterThanOrEqual(1);
     expect(warningsOf(run.step)[0]).toMatch(/^could not revoke the token jti=/);

@@ -5,33 +5,17 @@
 // with the runner's rules (helpers/runner-log.ts). Bodies and slow servers:
 // action-hostile-body.e2e.test.ts; the post step's state: action-hostile-post.e2e.test.ts.
 import type { Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { errorOf, expectClean, HOSTILE, runHostile } from './helpers/hostile-harness.js';
-import { respond, startRawServer, type RawHandler, type RawServer } from './helpers/raw-http.js';
+import { describe, expect, it, vi } from 'vitest';
+import { errorOf, expectClean, HOSTILE, useHostileFixtures } from './helpers/hostile-harness.js';
+import { respond } from './helpers/raw-http.js';
 import { parseRunnerCommands } from './helpers/runner-log.js';
-import { fakeJwt, mintBody, startRunnerOidc, type RunnerOidc } from './helpers/runner.js';
+import { fakeJwt, mintBody } from './helpers/runner.js';
 
 // Each case runs one or more node processes; a busy machine may need a while (runHostile bounds each at 120 s).
 vi.setConfig({ testTimeout: 300_000 });
 
-let oidc: RunnerOidc;
-const cleanup: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  oidc = await startRunnerOidc();
-});
-afterAll(async () => {
-  await oidc?.close();
-});
-afterEach(async () => {
-  while (cleanup.length > 0) await cleanup.pop()!();
-});
-
-async function server(handler: RawHandler): Promise<RawServer> {
-  const s = await startRawServer(handler);
-  cleanup.push(() => s.close());
-  return s;
-}
+const hostile = useHostileFixtures();
+const server = hostile.server;
 
 const json = (socket: Socket, status: number, body: unknown, extra: { reason?: string; headers?: Record<string, string> } = {}) =>
   respond(socket, {
@@ -68,7 +52,7 @@ describe('mint answer: every field hostile', () => {
   it.each(cases)('%s: the step fails, names the field, quotes nothing, and writes no command', async (_name, override, message) => {
     const body = { ...base, ...override };
     const s = await server((_req, socket) => json(socket, 200, body));
-    const run = await runHostile('main', oidc, s.url, { retries: '0' });
+    const run = await hostile.run('main', s.url, { retries: '0' });
     expect(run.step.status).toBe(1);
     const error = errorOf(run.step);
     expect(error).toMatch(/^coordinator's mint response is malformed: /);
@@ -85,7 +69,7 @@ describe('mint answer: every field hostile', () => {
     const scopes = ['##[stop-commands]legacy', '::error::AT-START', 'x<<EOF', 'token=stolen', 'deploy:canary'];
     const audience = '::stop-commands::pwned##[error]x';
     const s = await server((_req, socket) => json(socket, 200, mintBody(minted, { scopes, audience })));
-    const run = await runHostile('main', oidc, s.url, { scopes: 'deploy:canary' });
+    const run = await hostile.run('main', s.url, { scopes: 'deploy:canary' });
     expect(run.step.status).toBe(0);
     expect(run.step.outputs.scopes).toBe(scopes.join(','));
     expect(run.step.outputs.token).toBe(minted);
@@ -108,7 +92,7 @@ describe('problem details, reasons, codes and status text', () => {
 
   it.each(cases)('%s: one escaped line per field, no command', async (_name, status, problem, reason) => {
     const s = await server((_req, socket) => json(socket, status, { status, ...problem }, { reason }));
-    const run = await runHostile('main', oidc, s.url, { retries: '0' });
+    const run = await hostile.run('main', s.url, { retries: '0' });
     expect(run.step.status).toBe(1);
     expect(errorOf(run.step)).toMatch(new RegExp(`HTTP ${status}|\\(policy_denied\\)|\\(invalid_token\\)|\\(invalid_request\\)`));
     expectClean(run);
@@ -123,7 +107,7 @@ describe('problem details, reasons, codes and status text', () => {
         body: `<html>${HOSTILE}</html>`,
       }),
     );
-    const run = await runHostile('main', oidc, s.url, { retries: '0' });
+    const run = await hostile.run('main', s.url, { retries: '0' });
     expect(run.step.status).toBe(1);
     const error = errorOf(run.step);
     expect(error).toMatch(/HTTP 500 .*without a problem\+json body/);
@@ -137,14 +121,14 @@ describe('problem details, reasons, codes and status text', () => {
       const mid = Math.floor(bearer.length / 2);
       json(socket, 401, { code: 'invalid_token', detail: `got ${bearer.slice(0, mid)}\u001b${bearer.slice(mid)}` });
     });
-    const run = await runHostile('main', oidc, s.url, { retries: '0' });
+    const run = await hostile.run('main', s.url, { retries: '0' });
     expect(run.step.status).toBe(1);
     expectClean(run);
   });
 
   it('a redirect is not followed, and its Location is escaped', async () => {
     const s = await server((_req, socket) => respond(socket, { status: 302, reason: 'Found', headers: { location: 'http://127.0.0.1:1/##[stop-commands]legacy ::error::AT-START' } }));
-    const run = await runHostile('main', oidc, s.url, { retries: '0' });
+    const run = await hostile.run('main', s.url, { retries: '0' });
     expect(run.step.status).toBe(1);
     expect(errorOf(run.step)).toMatch(/redirect \(HTTP 302 to http:\/\/127\.0\.0\.1:1\/##\\x5bstop-commands\]legacy/);
     expect(s.requests).toHaveLength(1);
@@ -167,7 +151,7 @@ describe('retries cannot unmask the secrets', () => {
         json(socket, 200, mintBody(minted));
       }
     });
-    const run = await runHostile('main', oidc, s.url, { retries: '3' });
+    const run = await hostile.run('main', s.url, { retries: '3' });
     expect(run.step.status).toBe(0);
     expect(run.issued).toHaveLength(3);
     expect(s.requests.map((r) => r.headers.authorization)).toEqual(run.issued.map((t) => `Bearer ${t}`));

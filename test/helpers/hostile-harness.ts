@@ -2,11 +2,12 @@
 // the committed bundle against a programmable loopback server, then checks its output with the
 // runner's own rules (helpers/runner-log.ts): only the Action's own commands, no secret that
 // the runner would show, file commands that hold only the Action's own names.
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { CLAIMS_GROUP } from '../../action/run.js';
 import { STATE } from '../../action/state.js';
+import { startRawServer, type RawHandler, type RawServer } from './raw-http.js';
 import { ownCommandViolations, unmaskedSecrets } from './runner-log.js';
-import { runStep, type RunnerOidc, type StepOptions, type StepResult } from './runner.js';
+import { runStep, startRunnerOidc, type RunnerOidc, type StepOptions, type StepResult } from './runner.js';
 
 /**
  * Every way the issue found to turn a field into a command: CR, LF and CRLF before `::`, `::`
@@ -26,7 +27,7 @@ export interface HostileStep {
 }
 
 /** Runs a step and records which OIDC tokens it was given. */
-export async function runHostile(entry: 'main' | 'post', oidc: RunnerOidc, url: string, inputs: Record<string, string> = {}, opts: StepOptions = {}): Promise<HostileStep> {
+async function runHostile(entry: 'main' | 'post', oidc: RunnerOidc, url: string, inputs: Record<string, string> = {}, opts: StepOptions = {}): Promise<HostileStep> {
   const before = oidc.issued.length;
   const step = await runStep(entry, {
     timeoutMs: 120_000,
@@ -73,4 +74,35 @@ export function warningsOf(step: StepResult): string[] {
     .split('\n')
     .filter((l) => l.startsWith('::warning::'))
     .map((l) => l.slice('::warning::'.length).replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%'));
+}
+
+/**
+ * The fixtures every hostile suite shares, registered in the calling file: one runner OIDC stand-in
+ * for the file, and programmable raw servers closed after each test.
+ */
+export function useHostileFixtures() {
+  let oidc: RunnerOidc | undefined;
+  const cleanup: Array<() => Promise<void>> = [];
+  beforeAll(async () => {
+    oidc = await startRunnerOidc();
+  });
+  afterAll(async () => {
+    await oidc?.close();
+  });
+  afterEach(async () => {
+    while (cleanup.length > 0) await cleanup.pop()!();
+  });
+  return {
+    /** A raw HTTP server on loopback answering with `handler`, closed after the test. */
+    async server(handler: RawHandler): Promise<RawServer> {
+      const s = await startRawServer(handler);
+      cleanup.push(() => s.close());
+      return s;
+    },
+    /** One step of the committed bundle against `url`, as runHostile runs it. */
+    run(entry: 'main' | 'post', url: string, inputs: Record<string, string> = {}, opts: StepOptions = {}): Promise<HostileStep> {
+      if (!oidc) throw new Error('useHostileFixtures: the OIDC stand-in is not started (call it at the top of a test file)');
+      return runHostile(entry, oidc, url, inputs, opts);
+    },
+  };
 }
