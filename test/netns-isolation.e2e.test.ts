@@ -12,7 +12,7 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevIssuer, type DevIssuer } from '../cli/dev-issuer.js';
-import { CLI, ROOT } from './helpers/stack.js';
+import { CLI, ROOT, signerArgs } from './helpers/stack.js';
 import { NetnsLab, type Member } from './helpers/netns.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -120,24 +120,7 @@ describe.skipIf(!isRoot)('signers isolated as the NetworkPolicies say (network n
       signers.map((s, i) =>
         lab.startNode(
           s.ns,
-          [
-            CLI,
-            'signer',
-            '--state',
-            state,
-            '--index',
-            String(i + 1),
-            '--host',
-            s.address,
-            '--port',
-            String(SIGNER_PORT),
-            '--token-issuer',
-            coordinatorUrl,
-            '--oidc-issuer',
-            issuer.url,
-            '--oidc-audience',
-            coordinatorUrl,
-          ],
+          [CLI, ...signerArgs({ state, index: i + 1, host: s.address, port: SIGNER_PORT, coordinatorUrl, issuerUrl: issuer.url })],
           `signer-${i + 1}`,
           join(work, 'logs', `signer-${i + 1}.log`),
         ),

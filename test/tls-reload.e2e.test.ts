@@ -13,7 +13,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevIssuer, type DevIssuer } from '../cli/dev-issuer.js';
 import { writeLocalPki } from '../cli/pki.js';
-import { CLI, freePorts, ManagedProcess } from './helpers/stack.js';
+import { CLI, freePorts, ManagedProcess, signerArgs } from './helpers/stack.js';
 
 const HOST = '127.0.0.1';
 let work: string;
@@ -93,24 +93,7 @@ beforeAll(async () => {
       new ManagedProcess(
         `signer-${i + 1}`,
         `https://${HOST}:${port}`,
-        () => [
-          'signer',
-          '--state',
-          state,
-          '--index',
-          String(i + 1),
-          '--host',
-          HOST,
-          '--port',
-          String(port),
-          '--token-issuer',
-          coordinatorUrl,
-          '--oidc-issuer',
-          issuer.url,
-          '--oidc-audience',
-          coordinatorUrl,
-          ...mtls(`signer-${i + 1}`),
-        ],
+        () => [...signerArgs({ state, index: i + 1, host: HOST, port, coordinatorUrl, issuerUrl: issuer.url }), ...mtls(`signer-${i + 1}`)],
         join(state, 'logs', `signer-${i + 1}.log`),
         {},
       ),

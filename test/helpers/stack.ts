@@ -45,6 +45,27 @@ export interface StackOptions {
   beforeStart?: (state: string) => Promise<void> | void;
 }
 
+/** `ztmint signer` arguments for signer `index` of a stack whose coordinator is `coordinatorUrl` (issuer and audience). */
+export function signerArgs(o: { state: string; index: number; host: string; port: number; coordinatorUrl: string; issuerUrl: string }): string[] {
+  return [
+    'signer',
+    '--state',
+    o.state,
+    '--index',
+    String(o.index),
+    '--host',
+    o.host,
+    '--port',
+    String(o.port),
+    '--token-issuer',
+    o.coordinatorUrl,
+    '--oidc-issuer',
+    o.issuerUrl,
+    '--oidc-audience',
+    o.coordinatorUrl,
+  ];
+}
+
 /** Ports that are free now; held open together so that no two are the same. */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
@@ -212,24 +233,7 @@ export class Stack {
       return new ManagedProcess(
         name,
         `https://${HOST}:${port}`,
-        () => [
-          'signer',
-          '--state',
-          state,
-          '--index',
-          String(i + 1),
-          '--host',
-          HOST,
-          '--port',
-          String(port),
-          '--token-issuer',
-          coordinatorUrl,
-          '--oidc-issuer',
-          issuer.url,
-          '--oidc-audience',
-          coordinatorUrl,
-          ...(opts.signerArgs?.(i + 1) ?? []),
-        ],
+        () => [...signerArgs({ state, index: i + 1, host: HOST, port, coordinatorUrl, issuerUrl: issuer.url }), ...(opts.signerArgs?.(i + 1) ?? [])],
         join(state, 'logs', `${name}.log`),
         env,
       );
