@@ -6,6 +6,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { demoMint } from './demo-mint.js';
+import { devTlsPaths, removeDevStackFile, writeDevStackFile } from './dev-stack-file.js';
 import { startDevIssuer } from './dev-issuer.js';
 import { keygen } from './keygen.js';
 import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM } from './paths.js';
@@ -57,6 +58,7 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
     if (stopping) return;
     stopping = true;
     for (const s of services) s.child.kill('SIGTERM');
+    await removeDevStackFile(state);
     await issuer.close();
     process.exit(code);
   };
@@ -133,6 +135,15 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
         if (!stopping) err.write(`ztmint dev: process ${s.ready.pid} exited (${signal ?? `code ${code}`})\n`);
       });
     }
+
+    await writeDevStackFile({
+      version: 1,
+      state,
+      issuer: issuer.url,
+      coordinator: { url: coordinatorUrl, replicas: coordinatorServices.map((c) => c.ready.url), pids: coordinatorServices.map((c) => c.ready.pid) },
+      signers: signerServices.map((s, i) => ({ index: i + 1, url: s.ready.url, pid: s.ready.pid })),
+      tls: devTlsPaths(state),
+    });
 
     if (opts.json) {
       out.write(
