@@ -9,6 +9,7 @@ import { SignerRefused, SignerUnavailable } from '../coordinator/signer-client.j
 import { isZtmintError, ZtmintError } from '../errors/ztmint-error.js';
 import { AggregationError } from '../protocol/ciphersuite.js';
 import { FrostAggregateFailure } from '../protocol/frost/sign.js';
+import { ShareSchemeError } from '../protocol/frost/vss.js';
 import { ProblemError } from '../protocol/problem.js';
 import { DkgAbort, DkgStepError } from '../signers/dkg.js';
 import { SealError } from '../signers/key-providers/types.js';
@@ -30,6 +31,7 @@ describe('ZtmintError subclasses', () => {
     ['DkgAbort', new DkgAbort('decrypt_failed', 'tampered', { cause }), 'decrypt_failed'],
     ['DkgStepError', new DkgStepError('wrong_step', 'late', { cause }), 'wrong_step'],
     ['SealError', new SealError('wrong_pin', 'wrong PIN', { cause }), 'wrong_pin'],
+    ['ShareSchemeError', new ShareSchemeError('share_invalid', 'off its commitment', { culprit: '01', cause }), 'share_invalid'],
   ];
 
   it.each(cases)('%s is a ZtmintError with its name, code and cause', (name, err, code) => {
