@@ -108,11 +108,11 @@ export function signerName(index: number): string {
   return `signer-${index}`;
 }
 
-function sha256hex(text: string): string {
+export function sha256hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-function short(hash: string): string {
+export function short(hash: string): string {
   return `${hash.slice(0, 12)}…`;
 }
 
@@ -126,17 +126,17 @@ function signatureAlgorithm(key: KeyObject): string | null {
   return key.asymmetricKeyType === 'ed25519' || key.asymmetricKeyType === 'ed448' ? null : 'sha256';
 }
 
-function signDoc(label: string, doc: object, key: KeyObject): string {
+export function signDoc(label: string, doc: object, key: KeyObject): string {
   return b64url(sign(signatureAlgorithm(key), signedBytes(label, doc), { key, dsaEncoding: 'ieee-p1363' }));
 }
 
-function x25519Public(raw: string): KeyObject {
+export function x25519Public(raw: string): KeyObject {
   const bytes = fromB64url(raw);
   if (bytes.length !== 32) throw new TypeError('X25519 public keys are 32 bytes');
   return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: raw }, format: 'jwk' });
 }
 
-function x25519Raw(key: KeyObject): string {
+export function x25519Raw(key: KeyObject): string {
   const x = key.export({ format: 'jwk' }).x;
   if (typeof x !== 'string') throw new Error('cannot export an X25519 public key');
   return x;
@@ -163,9 +163,11 @@ interface EnvelopeKeyInput {
  * are the sender's and the recipient's signed ceremony keys; HKDF-SHA256 with the transcript hash
  * as salt and every public input in `info`. Only the two signers can derive it.
  */
-function envelopeKey(dh1: Buffer, dh2: Buffer, k: EnvelopeKeyInput): Buffer {
+function envelopeKey(dh1: Buffer, dh2: Buffer, k: EnvelopeKeyInput, version: string): Buffer {
   const ikm = Buffer.concat([dh1, dh2]);
-  const info = Buffer.from(SIGNED.key + canonicalJson({ ceremony: k.ceremony, sender: k.sender, recipient: k.recipient, enc: k.enc, sender_key: k.senderKey, recipient_key: k.recipientKey }));
+  const info = Buffer.from(
+    `${version}/round2-key` + canonicalJson({ ceremony: k.ceremony, sender: k.sender, recipient: k.recipient, enc: k.enc, sender_key: k.senderKey, recipient_key: k.recipientKey }),
+  );
   try {
     return Buffer.from(hkdfSync('sha256', ikm, Buffer.from(k.transcript, 'hex'), info, 32));
   } finally {
@@ -175,21 +177,29 @@ function envelopeKey(dh1: Buffer, dh2: Buffer, k: EnvelopeKeyInput): Buffer {
   }
 }
 
-function envelopeAad(e: Pick<DkgEnvelope, 'version' | 'ceremony' | 'sender' | 'recipient' | 'transcript' | 'enc'>): Buffer {
+/** An envelope of any protocol version: the DKG's (`DkgEnvelope`) or share-ceremony.ts's. */
+export type SealedEnvelope = Omit<DkgEnvelope, 'version'> & { version: string };
+
+function envelopeAad(e: Pick<SealedEnvelope, 'version' | 'ceremony' | 'sender' | 'recipient' | 'transcript' | 'enc'>): Buffer {
   return Buffer.from(canonicalJson({ version: e.version, ceremony: e.ceremony, sender: e.sender, recipient: e.recipient, transcript: e.transcript, enc: e.enc }));
 }
 
-/** Seals one round-2 share for its recipient. Exported for tests of the envelope format. */
-function sealEnvelope(
+/**
+ * Seals one round-2 share for its recipient. `version` (default the DKG's) names the protocol: it is
+ * the envelope's `version` and labels the key derivation (share refresh, repair and reshare use
+ * their own, signers/share-ceremony.ts).
+ */
+export function sealEnvelope(
   plaintext: Uint8Array,
-  k: { ceremony: string; sender: number; recipient: number; transcript: string; senderPrivate: KeyObject; senderKey: string; recipientKey: string },
-): DkgEnvelope {
+  k: { ceremony: string; sender: number; recipient: number; transcript: string; senderPrivate: KeyObject; senderKey: string; recipientKey: string; version?: string },
+): SealedEnvelope {
+  const version = k.version ?? DKG_VERSION;
   const eph = generateKeyPairSync('x25519');
   const enc = x25519Raw(eph.publicKey);
   const recipient = x25519Public(k.recipientKey);
-  const key = envelopeKey(dh(eph.privateKey, recipient), dh(k.senderPrivate, recipient), { ...k, enc });
+  const key = envelopeKey(dh(eph.privateKey, recipient), dh(k.senderPrivate, recipient), { ...k, enc }, version);
   const nonce = randomBytes(12);
-  const head = { version: DKG_VERSION, ceremony: k.ceremony, sender: k.sender, recipient: k.recipient, transcript: k.transcript, enc } as const;
+  const head = { version, ceremony: k.ceremony, sender: k.sender, recipient: k.recipient, transcript: k.transcript, enc } as const;
   try {
     const cipher = createCipheriv('aes-256-gcm', key, nonce);
     cipher.setAAD(envelopeAad(head));
@@ -201,9 +211,9 @@ function sealEnvelope(
 }
 
 /** Opens an envelope addressed to the holder of `recipientPrivate`; throws on any mismatch. */
-function openEnvelope(e: DkgEnvelope, k: { recipientPrivate: KeyObject; senderKey: string; recipientKey: string }): Uint8Array {
+export function openEnvelope(e: SealedEnvelope, k: { recipientPrivate: KeyObject; senderKey: string; recipientKey: string }): Uint8Array {
   const sender = x25519Public(k.senderKey);
-  const key = envelopeKey(dh(k.recipientPrivate, x25519Public(e.enc)), dh(k.recipientPrivate, sender), { ...e, senderKey: k.senderKey, recipientKey: k.recipientKey });
+  const key = envelopeKey(dh(k.recipientPrivate, x25519Public(e.enc)), dh(k.recipientPrivate, sender), { ...e, senderKey: k.senderKey, recipientKey: k.recipientKey }, e.version);
   try {
     const nonce = fromB64url(e.nonce);
     const sealed = fromB64url(e.ciphertext);
@@ -222,7 +232,7 @@ function openEnvelope(e: DkgEnvelope, k: { recipientPrivate: KeyObject; senderKe
 }
 
 /** Checks that `pem` is `CN=signer-<index>`, issued by `ca`, and valid now. */
-function checkCertificate(pem: string, ca: X509Certificate, index: number, now: Date, what: string, reason: DkgAbortReason = 'round1_invalid'): X509Certificate {
+export function checkCertificate(pem: string, ca: X509Certificate, index: number, now: Date, what: string, reason: DkgAbortReason = 'round1_invalid'): X509Certificate {
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(pem);
@@ -241,7 +251,7 @@ function checkCertificate(pem: string, ca: X509Certificate, index: number, now: 
   return cert;
 }
 
-function checkSignature(label: string, doc: DkgRound1Package | DkgConfirmation, cert: X509Certificate, what: string, reason: DkgAbortReason): void {
+export function checkSignature(label: string, doc: { index: number; signature: string }, cert: X509Certificate, what: string, reason: DkgAbortReason): void {
   let ok: boolean;
   try {
     ok = verify(signatureAlgorithm(cert.publicKey), signedBytes(label, doc), { key: cert.publicKey, dsaEncoding: 'ieee-p1363' }, fromB64url(doc.signature));
@@ -251,7 +261,7 @@ function checkSignature(label: string, doc: DkgRound1Package | DkgConfirmation, 
   if (!ok) throw new DkgAbort(reason, `${what}: the signature does not verify under ${signerName(doc.index)}'s certificate (forged or modified in transit)`);
 }
 
-function sameJson(a: unknown, b: unknown): boolean {
+export function sameJson(a: unknown, b: unknown): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }
 
@@ -444,7 +454,7 @@ export class DkgParticipant {
             senderPrivate: this.encryptionKey!,
             senderKey: this.own.encryption_key,
             recipientKey: p.encryption_key,
-          });
+          }) as DkgEnvelope;
         } finally {
           share.fill(0);
         }
