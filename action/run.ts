@@ -13,7 +13,7 @@ import { InputError, readInputs, type GetInput, type TlsInputs } from './inputs.
 import { RetriesExhausted, realClock, withRetries, type Clock } from './retry.js';
 import { Secrets } from './secrets.js';
 import { STATE } from './state.js';
-import { mintSummary } from './summary.js';
+import { failureSummary, mintSummary } from './summary.js';
 
 /** The part of `@actions/core` that the action uses. */
 export interface Core {
@@ -68,9 +68,21 @@ export async function run(deps: RunDeps): Promise<void> {
   const mask = (secret: string): void => secrets.mask(secret);
   const log = safeLog(core, secrets);
   let http: HttpClient | undefined;
+  let coordinatorUrl: string | undefined;
+  let claims: Claims | undefined;
+  const repositoryOf = () => (typeof claims?.repository === 'string' ? claims.repository : env.GITHUB_REPOSITORY || undefined);
+  const summarize = async (markdown: () => string) => {
+    if (!deps.appendSummary) return;
+    try {
+      await deps.appendSummary(markdown());
+    } catch (err) {
+      log.warning(`could not write the job summary: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
 
   try {
     const inputs = readInputs(core.getInput);
+    coordinatorUrl = inputs.coordinatorUrl;
     if (inputs.tls.clientKey !== undefined) {
       secrets.maskPem(inputs.tls.clientKey);
     }
@@ -83,7 +95,6 @@ export async function run(deps: RunDeps): Promise<void> {
     const fetch = http.fetch;
     const deadline = clock.now() + inputs.timeoutSeconds * 1000;
     const attemptCap = deps.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
-    let claims: Claims | undefined;
 
     let minted: MintResult;
     try {
@@ -159,27 +170,32 @@ export async function run(deps: RunDeps): Promise<void> {
         `${inputs.revoke ? '; revoked at the end of the job' : '; not revoked at the end of the job (revoke: false)'}`,
     );
 
-    if (deps.appendSummary) {
-      const repository = typeof claims?.repository === 'string' ? claims.repository : env.GITHUB_REPOSITORY || undefined;
-      const { token: _token, tokenType: _type, ...facts } = minted;
-      try {
-        await deps.appendSummary(
-          mintSummary({
-            coordinatorUrl: inputs.coordinatorUrl,
-            minted: facts,
-            revoke: inputs.revoke,
-            ...(repository ? { repository } : {}),
-            ...(env.GITHUB_SERVER_URL ? { serverUrl: env.GITHUB_SERVER_URL } : {}),
-            ...(inputs.exportEnv ? { exportEnv: inputs.exportEnv } : {}),
-          }),
-        );
-      } catch (err) {
-        log.warning(`could not write the job summary: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
+    const repository = repositoryOf();
+    const { token: _token, tokenType: _type, ...facts } = minted;
+    await summarize(() =>
+      mintSummary({
+        coordinatorUrl: inputs.coordinatorUrl,
+        minted: facts,
+        revoke: inputs.revoke,
+        ...(repository ? { repository } : {}),
+        ...(env.GITHUB_SERVER_URL ? { serverUrl: env.GITHUB_SERVER_URL } : {}),
+        ...(inputs.exportEnv ? { exportEnv: inputs.exportEnv } : {}),
+      }),
+    );
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     log.fail(message);
+    // The summary page explains the failure too; the message is redacted as the log line was.
+    const repository = repositoryOf();
+    await summarize(() =>
+      failureSummary({
+        message: secrets.redact(message),
+        error: err,
+        ...(coordinatorUrl ? { coordinatorUrl } : {}),
+        ...(repository ? { repository } : {}),
+        ...(env.GITHUB_SERVER_URL ? { serverUrl: env.GITHUB_SERVER_URL } : {}),
+      }),
+    );
   } finally {
     await http?.close().catch(() => undefined);
   }
@@ -218,12 +234,13 @@ function timeoutMessage(timeoutSeconds: number): string {
 function giveUp(err: unknown, timeoutSeconds: number): Error {
   if (!(err instanceof RetriesExhausted)) return err instanceof Error ? err : new Error(String(err));
   const last = err.last instanceof Error ? err.last.message : String(err.last);
-  if (err.reason === 'final') return new Error(last);
+  const cause = { cause: err.last }; // the summary reads the problem code from it
+  if (err.reason === 'final') return new Error(last, cause);
   if (err.reason === 'deadline') {
-    return new Error(`${last}\n(gave up after ${err.attempts} attempt${err.attempts === 1 ? '' : 's'}: ` + `the \`timeout-seconds\` limit of ${timeoutSeconds} s leaves no time for another)`);
+    return new Error(`${last}\n(gave up after ${err.attempts} attempt${err.attempts === 1 ? '' : 's'}: ` + `the \`timeout-seconds\` limit of ${timeoutSeconds} s leaves no time for another)`, cause);
   }
-  if (err.attempts <= 1) return new Error(last);
-  return new Error(`${last}\n(gave up after ${err.attempts} attempts; \`retries\` sets how many)`);
+  if (err.attempts <= 1) return new Error(last, cause);
+  return new Error(`${last}\n(gave up after ${err.attempts} attempts; \`retries\` sets how many)`, cause);
 }
 
 export { redact } from './secrets.js';

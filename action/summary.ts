@@ -2,6 +2,7 @@
 // Never the token. Every value is escaped, since scopes and claims come from outside.
 
 import type { MintResult } from './coordinator-client.js';
+import { CoordinatorError } from './coordinator-error.js';
 
 export interface SummaryFacts {
   repository?: string;
@@ -48,4 +49,55 @@ export function mintSummary(f: SummaryFacts): string {
   ];
   if (f.exportEnv) rows.push(['Exported to', `environment variable ${escapeCell(f.exportEnv)} (cleared at the end of the job)`]);
   return ['### ztmint: deploy token minted', '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '', 'The token itself is masked in the logs and not shown here.', ''].join('\n');
+}
+
+export interface FailureFacts {
+  repository?: string;
+  serverUrl?: string;
+  /** Absent when the inputs could not be read. */
+  coordinatorUrl?: string;
+  /** The step's failure message, already redacted: it says what happened and what to do. */
+  message: string;
+  /** What failed: a coordinator error carries its problem code and HTTP status. */
+  error: unknown;
+}
+
+/** The coordinator's error behind a failure (the retry loop wraps it as the `cause`). */
+function coordinatorErrorIn(error: unknown): CoordinatorError | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (e instanceof CoordinatorError) return e;
+  }
+  return undefined;
+}
+
+/**
+ * The Markdown written to the job summary after a failed mint: the problem code, HTTP status and
+ * the step's own message (which names the check and what to do next), so a reader of the run's
+ * summary page sees why no token was minted without opening the log. Never a secret: the message
+ * was redacted like every log line, and every piece is escaped.
+ */
+export function failureSummary(f: FailureFacts): string {
+  const rows: Array<[string, string]> = [['Repository', repositoryCell(f.repository, f.serverUrl)]];
+  if (f.coordinatorUrl) rows.push(['Coordinator', escapeCell(f.coordinatorUrl)]);
+  const coordinator = coordinatorErrorIn(f.error);
+  if (coordinator) {
+    const code = coordinator.problem?.code;
+    rows.push(['Problem code', code !== undefined ? `<code>${escapeCell(code)}</code>` : escapeCell(coordinator.code)]);
+    if (coordinator.status !== undefined) rows.push(['HTTP status', String(coordinator.status)]);
+  }
+  const [first = '', ...rest] = f.message.split('\n');
+  const next = rest.filter((line) => line.trim() !== '');
+  return [
+    '### ztmint: no deploy token minted',
+    '',
+    '| | |',
+    '|---|---|',
+    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+    '',
+    `**What happened:** ${escapeCell(first)}`,
+    '',
+    ...(next.length > 0 ? ['**What to do:**', '', ...next.map((line) => `> ${escapeCell(line.trim())}`), ''] : []),
+    'Every step that needs the token is skipped or fails; the full message is in the step log.',
+    '',
+  ].join('\n');
 }

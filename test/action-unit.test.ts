@@ -790,6 +790,36 @@ describe('run: retries, state, env, claims, summary', () => {
     expect(c2.failure()).toBeUndefined();
     expect(String(c2.of('warning')[0]?.args[0])).toContain('could not write the job summary');
   });
+
+  it('explains a failed mint in the job summary: problem code, status, what happened and what to do, no secret', async () => {
+    const c = fakeCore(baseInputs);
+    const f = fakeFetch(() => problem(403, 'policy_denied', { reasons: ['scope deploy:prod is not granted'] }));
+    const written: string[] = [];
+    await run(deps(c, f, { appendSummary: async (md) => void written.push(md) }));
+    expect(c.failure()).toBeDefined();
+    const md = written.join('');
+    expect(md).toContain('### ztmint: no deploy token minted');
+    expect(md).toContain('| Repository | acme/webapp |');
+    expect(md).toContain('| Problem code | <code>policy&#95;denied</code> |');
+    expect(md).toContain('| HTTP status | 403 |');
+    expect(md).toContain('**What happened:** the coordinator&#39;s policy denied the mint (policy&#95;denied)');
+    expect(md).toContain('> - scope deploy:prod is not granted');
+    expect(md).toMatch(/> Request only scopes, ttl and audience that the policy grants/);
+    expect(md).not.toContain(OIDC);
+
+    // A failure before any coordinator answer (no OIDC permission) is explained too.
+    const c2 = fakeCore(baseInputs);
+    const written2: string[] = [];
+    await run(
+      deps(
+        c2,
+        fakeFetch(() => json(okBody())),
+        { env: {}, appendSummary: async (md2) => void written2.push(md2) },
+      ),
+    );
+    expect(written2.join('')).toContain('id-token: write');
+    expect(written2.join('')).not.toContain('Problem code');
+  });
 });
 
 describe('post step', () => {

@@ -217,7 +217,12 @@ describe('bundled action against the dev stack: errors that say what to do', () 
     expect(error).toMatch(/Request only scopes, ttl and audience that the policy grants/);
     expect(m.outputs).toEqual({});
     expect(m.state).toEqual({});
-    expect(m.summary).toBe('');
+    // The job summary explains the failure: code, status, the reasons and what to do; no secret.
+    expect(m.summary).toContain('### ztmint: no deploy token minted');
+    expect(m.summary).toContain('| Problem code | <code>policy&#95;denied</code> |');
+    expect(m.summary).toContain('| HTTP status | 403 |');
+    expect(m.summary).toMatch(/> - .*deploy:prod/);
+    expect(m.summary).toContain('> Request only scopes, ttl and audience that the policy grants');
     // One attempt only: a decision is not retried.
     expect(m.stdout).not.toMatch(/Retrying/);
 

@@ -70411,7 +70411,7 @@ function realDeps() {
 
 /***/ }),
 
-/***/ 605:
+/***/ 8544:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71405,6 +71405,91 @@ const state_STATE = {
     exportEnv: 'export-env',
 };
 
+;// CONCATENATED MODULE: ./action/summary.ts
+// The job summary (GITHUB_STEP_SUMMARY) for a mint: who, what, until when, where to audit it.
+// Never the token. Every value is escaped, since scopes and claims come from outside.
+
+/** Escapes text for a Markdown table cell (HTML entities for everything Markdown or HTML would interpret). */
+function escapeCell(text) {
+    return text.replace(/[&<>"'`|\\*_[\]~#!\n\r]/g, (c) => (c === '\n' || c === '\r' ? ' ' : `&#${c.charCodeAt(0)};`));
+}
+function repositoryCell(repository, serverUrl) {
+    if (!repository)
+        return '_unknown_';
+    const text = escapeCell(repository);
+    let base;
+    try {
+        base = serverUrl ? new URL(serverUrl) : undefined;
+    }
+    catch {
+        base = undefined;
+    }
+    if (base === undefined || (base.protocol !== 'https:' && base.protocol !== 'http:'))
+        return text;
+    if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository))
+        return text;
+    const href = `${base.href.replace(/\/+$/, '')}/${repository}`;
+    return `<a href="${escapeCell(href)}">${text}</a>`;
+}
+/** The Markdown written to the job summary after a successful mint. */
+function summary_mintSummary(f) {
+    const m = f.minted;
+    const rows = [
+        ['Repository', repositoryCell(f.repository, f.serverUrl)],
+        ['Granted scopes', m.scopes.length > 0 ? m.scopes.map(escapeCell).join(', ') : '_none_'],
+        ['Audience', m.audience ? escapeCell(m.audience) : '_none_'],
+        ['Expires at', `${escapeCell(m.expiresAt)} (${Math.round(m.expiresIn)} s after the mint)`],
+        ['Token ID (jti)', escapeCell(m.jti)],
+        ['Audit index', String(m.auditIndex)],
+        ['Coordinator', escapeCell(f.coordinatorUrl)],
+        ['Revocation', f.revoke ? 'at the end of the job (post step)' : 'none (<code>revoke: false</code>): valid until it expires'],
+    ];
+    if (f.exportEnv)
+        rows.push(['Exported to', `environment variable ${escapeCell(f.exportEnv)} (cleared at the end of the job)`]);
+    return ['### ztmint: deploy token minted', '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '', 'The token itself is masked in the logs and not shown here.', ''].join('\n');
+}
+/** The coordinator's error behind a failure (the retry loop wraps it as the `cause`). */
+function coordinatorErrorIn(error) {
+    for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+        if (e instanceof CoordinatorError)
+            return e;
+    }
+    return undefined;
+}
+/**
+ * The Markdown written to the job summary after a failed mint: the problem code, HTTP status and
+ * the step's own message (which names the check and what to do next), so a reader of the run's
+ * summary page sees why no token was minted without opening the log. Never a secret: the message
+ * was redacted like every log line, and every piece is escaped.
+ */
+function summary_failureSummary(f) {
+    const rows = [['Repository', repositoryCell(f.repository, f.serverUrl)]];
+    if (f.coordinatorUrl)
+        rows.push(['Coordinator', escapeCell(f.coordinatorUrl)]);
+    const coordinator = coordinatorErrorIn(f.error);
+    if (coordinator) {
+        const code = coordinator.problem?.code;
+        rows.push(['Problem code', code !== undefined ? `<code>${escapeCell(code)}</code>` : escapeCell(coordinator.code)]);
+        if (coordinator.status !== undefined)
+            rows.push(['HTTP status', String(coordinator.status)]);
+    }
+    const [first = '', ...rest] = f.message.split('\n');
+    const next = rest.filter((line) => line.trim() !== '');
+    return [
+        '### ztmint: no deploy token minted',
+        '',
+        '| | |',
+        '|---|---|',
+        ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+        '',
+        `**What happened:** ${escapeCell(first)}`,
+        '',
+        ...(next.length > 0 ? ['**What to do:**', '', ...next.map((line) => `> ${escapeCell(line.trim())}`), ''] : []),
+        'Every step that needs the token is skipped or fails; the full message is in the step log.',
+        '',
+    ].join('\n');
+}
+
 ;// CONCATENATED MODULE: ./action/run.ts
 // The action's main step, with its dependencies passed in so it can be tested with fakes.
 //
@@ -71438,8 +71523,22 @@ async function run(deps) {
     const mask = (secret) => secrets.mask(secret);
     const log = safeLog(core, secrets);
     let http;
+    let coordinatorUrl;
+    let claims;
+    const repositoryOf = () => (typeof claims?.repository === 'string' ? claims.repository : env.GITHUB_REPOSITORY || undefined);
+    const summarize = async (markdown) => {
+        if (!deps.appendSummary)
+            return;
+        try {
+            await deps.appendSummary(markdown());
+        }
+        catch (err) {
+            log.warning(`could not write the job summary: ${err instanceof Error ? err.message : String(err)}`);
+        }
+    };
     try {
         const inputs = readInputs(core.getInput);
+        coordinatorUrl = inputs.coordinatorUrl;
         if (inputs.tls.clientKey !== undefined) {
             secrets.maskPem(inputs.tls.clientKey);
         }
@@ -71450,7 +71549,6 @@ async function run(deps) {
         const fetch = http.fetch;
         const deadline = clock.now() + inputs.timeoutSeconds * 1000;
         const attemptCap = deps.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
-        let claims;
         let minted;
         try {
             minted = await withRetries(async (attempt) => {
@@ -71519,27 +71617,29 @@ async function run(deps) {
             `${minted.audience ? ` audience=${minted.audience}` : ''} audit_index=${minted.auditIndex}` +
             `${inputs.exportEnv ? `; exported to $${inputs.exportEnv}` : ''}` +
             `${inputs.revoke ? '; revoked at the end of the job' : '; not revoked at the end of the job (revoke: false)'}`);
-        if (deps.appendSummary) {
-            const repository = typeof claims?.repository === 'string' ? claims.repository : env.GITHUB_REPOSITORY || undefined;
-            const { token: _token, tokenType: _type, ...facts } = minted;
-            try {
-                await deps.appendSummary(mintSummary({
-                    coordinatorUrl: inputs.coordinatorUrl,
-                    minted: facts,
-                    revoke: inputs.revoke,
-                    ...(repository ? { repository } : {}),
-                    ...(env.GITHUB_SERVER_URL ? { serverUrl: env.GITHUB_SERVER_URL } : {}),
-                    ...(inputs.exportEnv ? { exportEnv: inputs.exportEnv } : {}),
-                }));
-            }
-            catch (err) {
-                log.warning(`could not write the job summary: ${err instanceof Error ? err.message : String(err)}`);
-            }
-        }
+        const repository = repositoryOf();
+        const { token: _token, tokenType: _type, ...facts } = minted;
+        await summarize(() => mintSummary({
+            coordinatorUrl: inputs.coordinatorUrl,
+            minted: facts,
+            revoke: inputs.revoke,
+            ...(repository ? { repository } : {}),
+            ...(env.GITHUB_SERVER_URL ? { serverUrl: env.GITHUB_SERVER_URL } : {}),
+            ...(inputs.exportEnv ? { exportEnv: inputs.exportEnv } : {}),
+        }));
     }
     catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         log.fail(message);
+        // The summary page explains the failure too; the message is redacted as the log line was.
+        const repository = repositoryOf();
+        await summarize(() => failureSummary({
+            message: secrets.redact(message),
+            error: err,
+            ...(coordinatorUrl ? { coordinatorUrl } : {}),
+            ...(repository ? { repository } : {}),
+            ...(env.GITHUB_SERVER_URL ? { serverUrl: env.GITHUB_SERVER_URL } : {}),
+        }));
     }
     finally {
         await http?.close().catch(() => undefined);
@@ -71578,14 +71678,15 @@ function giveUp(err, timeoutSeconds) {
     if (!(err instanceof RetriesExhausted))
         return err instanceof Error ? err : new Error(String(err));
     const last = err.last instanceof Error ? err.last.message : String(err.last);
+    const cause = { cause: err.last }; // the summary reads the problem code from it
     if (err.reason === 'final')
-        return new Error(last);
+        return new Error(last, cause);
     if (err.reason === 'deadline') {
-        return new Error(`${last}\n(gave up after ${err.attempts} attempt${err.attempts === 1 ? '' : 's'}: ` + `the \`timeout-seconds\` limit of ${timeoutSeconds} s leaves no time for another)`);
+        return new Error(`${last}\n(gave up after ${err.attempts} attempt${err.attempts === 1 ? '' : 's'}: ` + `the \`timeout-seconds\` limit of ${timeoutSeconds} s leaves no time for another)`, cause);
     }
     if (err.attempts <= 1)
-        return new Error(last);
-    return new Error(`${last}\n(gave up after ${err.attempts} attempts; \`retries\` sets how many)`);
+        return new Error(last, cause);
+    return new Error(`${last}\n(gave up after ${err.attempts} attempts; \`retries\` sets how many)`, cause);
 }
 
 
@@ -71819,7 +71920,7 @@ async function runPost(deps) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _deps_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6818);
-/* harmony import */ var _post_run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(605);
+/* harmony import */ var _post_run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8544);
 // Entry point of the action's post step (bundled into dist/post/index.js by scripts/build-action.sh).
 
 
