@@ -21,13 +21,17 @@ export interface DevStackFile {
     /** Every replica's own URL (one unless --coordinators N). */
     replicas: string[];
     pids: number[];
+    /** Each replica's admin listener (HTTPS, admin client certificate), in the order of `replicas`. */
+    admin?: string[];
     /** Extra listeners a feature adds (admin API, metrics) go here as optional members. */
     [extra: string]: unknown;
   };
   signers: Array<{ index: number; url: string; pid: number; [extra: string]: unknown }>;
   /** PEM files in the state directory: the CA, the coordinator's client pair, the admin client pair. */
   tls: { ca: string; client_cert: string; client_key: string; admin_cert: string; admin_key: string; [extra: string]: unknown };
-  /** Features record more paths here (e.g. an introspection token file) as optional members. */
+  /** A bearer token for POST /v1/introspect (the coordinators' --introspection-token-file; 0600). */
+  introspection_token_file?: string;
+  /** Features record more paths here as optional members. */
   [extra: string]: unknown;
 }
 

@@ -1,8 +1,9 @@
 // `ztmint dev`: local OIDC issuer + n signer processes + coordinator process(es), on loopback, with
 // a local CA for mTLS. Prints a JSON ready line (--json) or runs a demo mint. With a PostgreSQL
 // store, --coordinators N starts N replicas sharing it (and one public URL, as behind a balancer).
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { demoMint } from './demo-mint.js';
@@ -46,6 +47,11 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
   const replicas = coordinatorReplicas(opts);
   const coordinatorPorts: number[] = [];
   for (let i = 0; i < replicas; i++) coordinatorPorts.push(await freePort(host));
+  const adminPorts: number[] = [];
+  for (let i = 0; i < replicas; i++) adminPorts.push(await freePort(host));
+  // Resource servers (and tests) introspect with this bearer token; a new one for every start.
+  const introspectionTokenFile = join(state, 'introspection-token');
+  await writeFile(introspectionTokenFile, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
   // The first replica's URL is the public one: the issuer of every token and the OIDC audience.
   const coordinatorUrl = `http://${host}:${coordinatorPorts[0]}`;
   const issuer = await startDevIssuer({ host, audience: () => coordinatorUrl });
@@ -102,7 +108,7 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
     if (failed) throw failed.reason;
     for (const [i, s] of signerServices.entries()) say(`• signer-${i + 1} (pid ${s.ready.pid}) at ${s.ready.url}`);
 
-    const coordinatorArgs = (port: number) => [
+    const coordinatorArgs = (port: number, adminPort: number) => [
       'coordinator',
       '--state',
       state,
@@ -110,6 +116,10 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
       host,
       '--port',
       String(port),
+      '--admin-port',
+      String(adminPort),
+      '--introspection-token-file',
+      introspectionTokenFile,
       '--oidc-issuer',
       issuer.url,
       '--oidc-audience',
@@ -124,7 +134,7 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
       ...(opts.store ? ['--store', opts.store] : []),
       ...(replicas > 1 ? ['--public-url', coordinatorUrl] : []),
     ];
-    const coordinators = await Promise.allSettled(coordinatorPorts.map((port, i) => spawnService(coordinatorArgs(port), replicas > 1 ? `coordinator-${i + 1}` : 'coordinator')));
+    const coordinators = await Promise.allSettled(coordinatorPorts.map((port, i) => spawnService(coordinatorArgs(port, adminPorts[i]!), replicas > 1 ? `coordinator-${i + 1}` : 'coordinator')));
     const coordinatorServices = coordinators.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     services.push(...coordinatorServices);
     const failedCoordinator = coordinators.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -140,9 +150,15 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
       version: 1,
       state,
       issuer: issuer.url,
-      coordinator: { url: coordinatorUrl, replicas: coordinatorServices.map((c) => c.ready.url), pids: coordinatorServices.map((c) => c.ready.pid) },
+      coordinator: {
+        url: coordinatorUrl,
+        replicas: coordinatorServices.map((c) => c.ready.url),
+        pids: coordinatorServices.map((c) => c.ready.pid),
+        admin: coordinatorServices.map((c) => String(c.ready.admin)),
+      },
       signers: signerServices.map((s, i) => ({ index: i + 1, url: s.ready.url, pid: s.ready.pid })),
       tls: devTlsPaths(state),
+      introspection_token_file: introspectionTokenFile,
     });
 
     if (opts.json) {
@@ -151,6 +167,8 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
           coordinator: coordinatorUrl,
           coordinators: coordinatorServices.map((c) => c.ready.url),
           coordinator_pids: coordinatorServices.map((c) => c.ready.pid),
+          admin: coordinatorServices.map((c) => c.ready.admin),
+          introspection_token_file: introspectionTokenFile,
           issuer: issuer.url,
           jwks: `${coordinatorUrl}/.well-known/jwks.json`,
           signers: signerServices.map((s, i) => ({ id: i + 1, url: s.ready.url, pid: s.ready.pid })),

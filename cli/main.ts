@@ -14,6 +14,9 @@ import { registerPolicyCommands } from './policy-commands.js';
 import { registerSealCommands } from './seal-commands.js';
 import { registerDkgCommands } from './dkg-commands.js';
 import { storeOption, verifyAudit } from './store-options.js';
+import { registerAdminCommands } from './admin-commands.js';
+import { registerAuditCommands } from './audit-commands.js';
+import { registerTokenCommands } from './token-commands.js';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -79,9 +82,9 @@ addServiceOptions(program.command('coordinator'), COORDINATOR_OPTIONS)
   .action(async (_opts, command: Command) => {
     const { values } = await resolveConfig(COORDINATOR_OPTIONS, { flags: flagValues(command, COORDINATOR_OPTIONS), env: process.env, file: configFileOf(command, COORDINATOR_OPTIONS, process.env) });
     const tracing = startTracing('ztmint-coordinator');
-    const { app, url, issuer, policyHash, metricsUrl } = await startCoordinator(coordinatorOptionsFrom(values));
+    const { app, url, issuer, policyHash, metricsUrl, adminUrl } = await startCoordinator(coordinatorOptionsFrom(values));
     closeOnSignal(() => app.close().finally(() => tracing.shutdown()));
-    console.log(JSON.stringify({ ready: true, url, issuer, pid: process.pid, policy: policyHash, ...(metricsUrl ? { metrics: metricsUrl } : {}) }));
+    console.log(JSON.stringify({ ready: true, url, issuer, pid: process.pid, policy: policyHash, ...(metricsUrl ? { metrics: metricsUrl } : {}), ...(adminUrl ? { admin: adminUrl } : {}) }));
   });
 
 registerPolicyCommands(program);
@@ -95,6 +98,9 @@ audit
   .option('--state <dir>', 'state directory (file store)')
   .addOption(storeOption())
   .action(async (opts) => console.log(await verifyAudit(opts)));
+registerAuditCommands(program); // after `audit verify`: list, search, show, tail
+registerAdminCommands(program);
+registerTokenCommands(program);
 
 program.parseAsync().catch((err: Error) => {
   console.error(`ztmint: ${err.message}`);

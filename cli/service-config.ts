@@ -55,6 +55,10 @@ export function coordinatorOptionsFrom(values: Values): CoordinatorOptions {
     ...((values.trustProxy as string[] | undefined)?.length ? { trustProxy: values.trustProxy as string[] } : {}),
     ...(values.store !== undefined ? { store: values.store as string } : {}),
     ...metricsListen(values),
+    ...(values.adminPort !== undefined
+      ? { admin: { port: values.adminPort as number, host: values.adminHost as string, admins: values.adminAllowClients as string[], introspectors: values.introspectionAllowClients as string[] } }
+      : {}),
+    ...(values.introspectionTokenFile !== undefined ? { introspectionTokenFile: path(values.introspectionTokenFile)! } : {}),
   };
 }
 

@@ -9,7 +9,8 @@ import { canonicalJson, wellFormedJson } from '../protocol/canonical-json.js';
 export const GENESIS_HASH = '0'.repeat(64);
 
 export interface AuditEntry {
-  event: 'mint' | 'deny' | 'revoke';
+  /** `admin_refused`: a call to the admin listener without an allowed client certificate. */
+  event: 'mint' | 'deny' | 'revoke' | 'admin_refused';
   [field: string]: unknown;
 }
 

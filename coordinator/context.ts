@@ -30,6 +30,8 @@ export interface CoordinatorDeps {
   https?: { cert: string; key: string };
   /** Proxies whose X-Forwarded-For/-Proto are believed (Fastify's trustProxy); none by default. */
   trustProxy?: string[];
+  /** SHA-256 digests of the bearer tokens POST /v1/introspect accepts; none: public introspection is refused. */
+  introspectionTokens?: readonly Buffer[];
 }
 
 export interface RouteContext extends CoordinatorDeps {

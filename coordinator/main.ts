@@ -12,11 +12,14 @@ import { startQuorumMonitor } from './quorum-monitor.js';
 import { OidcVerifier, type TrustedIssuer } from '../oidc/verifier.js';
 import { PolicyHolder } from '../policy-engine/holder.js';
 import type { RateLimitConfig } from './rate-limit.js';
-import { buildCoordinatorServer } from './server.js';
 import { SignerClient, type SignerEndpoint } from './signer-client.js';
 import { readCredentials, watchCredentials, type CredentialPaths } from '../tls/credential-files.js';
 import type { Server as HttpsServer } from 'node:https';
 import { openStateStore } from './store/open-store.js';
+import type { AdminAccess } from './admin/authorize.js';
+import { buildAdminServer } from './admin/server.js';
+import { readIntrospectionTokens } from './introspection-auth.js';
+import { buildCoordinatorServer, routeContext } from './server.js';
 
 export interface CoordinatorOptions {
   state: string;
@@ -46,6 +49,10 @@ export interface CoordinatorOptions {
   metricsListen?: MetricsListenOptions;
   /** How often signers are probed for reachability and certificate expiry (default 15 s). */
   probeIntervalMs?: number;
+  /** The admin listener (off unless given): HTTPS with the mTLS credentials, client certificate required. */
+  admin?: { port: number; host: string } & AdminAccess;
+  /** Bearer tokens for POST /v1/introspect on the public listener, one per line. */
+  introspectionTokenFile?: string;
 }
 
 /** The mTLS files `ztmint keygen` writes into <state>/tls. */
@@ -85,13 +92,15 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   );
   let issuer = opts.publicUrl ?? '';
   let policy: PolicyHolder;
+  let introspectionTokens: Buffer[] = [];
   try {
     policy = await PolicyHolder.load(opts.policyWasm, opts.policyData, (msg, fields) => log(msg, fields));
+    if (opts.introspectionTokenFile) introspectionTokens = await readIntrospectionTokens(opts.introspectionTokenFile);
   } catch (err) {
     await store.close();
     throw err;
   }
-  const app = await buildCoordinatorServer({
+  const deps = {
     issuer: () => issuer,
     group,
     oidc: new OidcVerifier({ issuers: opts.oidcIssuers, audience: opts.oidcAudience, replay: (iss, jti, exp) => store.replay.claim(iss, jti, exp) }),
@@ -106,8 +115,19 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     now,
     ...(https ? { https: { cert: https.cert, key: https.key } } : {}),
     ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}),
-  });
+    introspectionTokens,
+  };
+  const app = await buildCoordinatorServer(deps);
   log = (msg, fields) => app.log.warn(fields ?? {}, msg);
+  const admin = opts.admin
+    ? await buildAdminServer({
+        ctx: routeContext(deps, app.log),
+        readAudit: (from, limit) => store.readAudit(from, limit),
+        access: { admins: opts.admin.admins, introspectors: opts.admin.introspectors },
+        tls,
+        logger: serviceLogger({ service: 'coordinator-admin' }),
+      })
+    : undefined;
   metrics.describe({
     policyHash: () => policy.current.hash,
     kid: thumbprint(group.group_public_key),
@@ -125,6 +145,7 @@ export async function startCoordinator(opts: CoordinatorOptions) {
       mtls,
       (next) => {
         for (const s of signers) s.setCredentials({ key: next.key, cert: next.cert, ca: next.ca! });
+        (admin?.server as unknown as HttpsServer | undefined)?.setSecureContext({ cert: next.cert, key: next.key, ca: next.ca!, minVersion: 'TLSv1.2' });
       },
       watch,
     ),
@@ -136,6 +157,7 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   process.on('SIGHUP', onHup);
   app.addHook('onClose', async () => {
     monitor.stop();
+    await admin?.close();
     await metricsServer?.close();
     stopWatching();
     for (const stop of stopTls) stop();
@@ -144,10 +166,16 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     await store.close();
   });
   await app.listen({ host: opts.host, port: opts.port });
+  let adminUrl: string | undefined;
+  if (admin && opts.admin) {
+    await admin.listen({ host: opts.admin.host, port: opts.admin.port });
+    const a = admin.server.address();
+    adminUrl = `https://${opts.admin.host.includes(':') ? `[${opts.admin.host}]` : opts.admin.host}:${typeof a === 'object' && a ? a.port : opts.admin.port}`;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const listening = `${https ? 'https' : 'http'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
   if (!issuer) issuer = listening;
   // Replicas share one public URL (the issuer); `url` is where this one listens.
-  return { app, url: listening, issuer, policyHash: policy.current.hash, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
+  return { app, url: listening, issuer, policyHash: policy.current.hash, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}), ...(adminUrl ? { adminUrl } : {}) };
 }

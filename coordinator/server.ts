@@ -1,6 +1,6 @@
 // The coordinator's HTTP service, assembled from its route groups.
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { STRICT_AJV, clientErrorHandler, installProblemHandlers, sendProblem } from '../http/problem-response.js';
 import { ed25519PublicKey, groupJwk } from '../protocol/jwk.js';
 import { ProblemError } from '../protocol/problem.js';
@@ -38,12 +38,21 @@ export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<Fas
   });
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
-  const ctx: RouteContext = {
+  const ctx = routeContext(deps, app.log);
+  discoveryRoutes(app, ctx);
+  mintRoutes(app, ctx);
+  tokenRoutes(app, ctx);
+  return app;
+}
+
+/** What every route shares; the admin listener (admin/server.ts) gets its own over the same parts. */
+export function routeContext(deps: CoordinatorDeps, log: FastifyBaseLogger): RouteContext {
+  return {
     ...deps,
     now: deps.now ?? (() => Date.now()),
     jwk: groupJwk(deps.group.group_public_key),
     groupKey: ed25519PublicKey(deps.group.group_public_key),
-    usableSigners: () => admittedSigners(deps.signers, deps.attestation, (msg, fields) => app.log.warn(fields, msg)),
+    usableSigners: () => admittedSigners(deps.signers, deps.attestation, (msg, fields) => log.warn(fields, msg)),
     async appendAudit(entry) {
       const timer = deps.metrics.auditAppendSeconds.startTimer();
       try {
@@ -52,13 +61,9 @@ export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<Fas
         return index;
       } catch (err) {
         deps.metrics.auditFailures.inc();
-        app.log.error({ err: { code: (err as NodeJS.ErrnoException).code } }, 'audit append failed');
+        log.error({ err: { code: (err as NodeJS.ErrnoException).code } }, 'audit append failed');
         throw new ProblemError('audit_unavailable', 'the audit log cannot be written; nothing was issued', { retryAfter: AUDIT_RETRY_AFTER_S, cause: err });
       }
     },
   };
-  discoveryRoutes(app, ctx);
-  mintRoutes(app, ctx);
-  tokenRoutes(app, ctx);
-  return app;
 }

@@ -7,6 +7,7 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 export const PROBLEM_STATUS = {
   invalid_request: 400,
   invalid_token: 401,
+  invalid_client: 401,
   policy_denied: 403,
   forbidden: 403,
   context_mismatch: 403,
@@ -32,6 +33,7 @@ export type ProblemCode = keyof typeof PROBLEM_STATUS;
 const TITLES: Record<ProblemCode, string> = {
   invalid_request: 'Invalid request',
   invalid_token: 'Invalid token',
+  invalid_client: 'Client authentication failed',
   policy_denied: 'Denied by policy',
   forbidden: 'Forbidden',
   context_mismatch: 'Message does not follow from the mint context',

@@ -77,6 +77,7 @@ start_stack() {
   [ -s "$dir/ready.json" ] || { echo "schemathesis: the dev stack was not ready in 60 s" >&2; exit 1; }
   COORDINATOR="$(ready_field "$dir" coordinator)"
   ISSUER="$(ready_field "$dir" issuer)"
+  INTROSPECTION_TOKEN="$(head -n1 "$(ready_field "$dir" introspection_token_file)")"
 }
 ready_field() {
   node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8").split("\n")[0]);
@@ -96,6 +97,7 @@ import schemathesis
 
 ISSUER = os.environ["ZTMINT_ISSUER"]
 COORDINATOR = os.environ["ZTMINT_COORDINATOR"]
+INTROSPECTION_TOKEN = os.environ["ZTMINT_INTROSPECTION_TOKEN"]
 
 
 def _post_json(url, body, headers=None):
@@ -162,6 +164,16 @@ class FreshMintedToken:
 
     def set(self, case, data, ctx):
         bearer(case, data)
+
+
+# Introspection requires client authentication (RFC 7662 §2.1): the dev stack's bearer token.
+@schemathesis.auth(refresh_interval=None).apply_to(path="/v1/introspect")
+class IntrospectionClient:
+    def get(self, case, ctx):
+        return INTROSPECTION_TOKEN
+
+    def set(self, case, data, ctx):
+        bearer(case, data)
 PY
 
 # --- What counts as a finding, beyond Schemathesis' defaults:
@@ -196,7 +208,7 @@ run_pass() {
   shift 2
   local dir="$work/$name" rc=0
   echo "::group::schemathesis $name (coordinator $COORDINATOR, seed $SEED)"
-  ZTMINT_ISSUER="$ISSUER" ZTMINT_COORDINATOR="$COORDINATOR" SCHEMATHESIS_HOOKS="$work/hooks.py" \
+  ZTMINT_ISSUER="$ISSUER" ZTMINT_COORDINATOR="$COORDINATOR" ZTMINT_INTROSPECTION_TOKEN="$INTROSPECTION_TOKEN" SCHEMATHESIS_HOOKS="$work/hooks.py" \
     HYPOTHESIS_STORAGE_DIRECTORY="$work/hypothesis" \
     "$VENV/bin/st" --config-file "$config" run "$COORDINATOR/openapi.json" \
     --checks all \

@@ -52,13 +52,9 @@ function commands(stdout: string, kind: string): string[] {
 }
 
 async function introspect(token: string): Promise<Record<string, unknown>> {
-  const res = await fetch(`${stack.coordinator}/v1/introspect`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-    body: new URLSearchParams({ token }).toString(),
-  });
+  const res = await stack.introspect(token);
   expect(res.status, `POST /v1/introspect answered ${res.status}`).toBe(200);
-  return (await res.json()) as Record<string, unknown>;
+  return res.body;
 }
 
 /** The OIDC tokens the step masked (every ::add-mask:: value that looks like an RS256 JWT). */

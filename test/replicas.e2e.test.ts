@@ -28,7 +28,10 @@ async function post(url: string, init: RequestInit): Promise<{ status: number; h
 const mintAt = (replica: string, oidc: string) =>
   post(`${replica}/v1/mint`, { headers: { authorization: `Bearer ${oidc}`, 'content-type': 'application/json' }, body: JSON.stringify({ scopes: ['deploy:canary'] }) });
 const introspectAt = (replica: string, token: string) =>
-  post(`${replica}/v1/introspect`, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }).toString() });
+  post(`${replica}/v1/introspect`, {
+    headers: { authorization: `Bearer ${stack.introspectionToken}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token }).toString(),
+  });
 
 describe('replicas on one database', () => {
   it('refuse an OIDC token at replica 2 once replica 1 used it, also after both restart', async () => {

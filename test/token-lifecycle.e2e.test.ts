@@ -20,13 +20,9 @@ afterAll(async () => {
 });
 
 async function introspect(token: string) {
-  const res = await fetch(`${stack.coordinator}/v1/introspect`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token }).toString(),
-  });
+  const res = await stack.introspect(token);
   expect(res.status).toBe(200);
-  return (await res.json()) as Record<string, unknown>;
+  return res.body;
 }
 
 async function revoke(token: string) {
@@ -53,8 +49,29 @@ describe('revocation and introspection', () => {
     const res = await revoke(oidc);
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ code: 'invalid_token' });
-    const bad = await fetch(`${stack.coordinator}/v1/introspect`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'nothing=here' });
+    const bearer = (await readFile(stack.introspection_token_file, 'utf8')).trim();
+    const bad = await fetch(`${stack.coordinator}/v1/introspect`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'nothing=here',
+    });
     expect(bad.status).toBe(400);
+  });
+
+  it('refuses introspection without client authentication: 401 invalid_client with WWW-Authenticate, whatever the token (RFC 7662 §2.1)', async () => {
+    const { body } = await stack.mint(await stack.idToken({ sub: 'repo:acme/webapp:introspection-auth' }));
+    const token = body.token as string;
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    for (const headers of [form, { ...form, authorization: 'Bearer not-the-introspection-token-but-long-enough-0000' }, { ...form, authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }]) {
+      const res = await fetch(`${stack.coordinator}/v1/introspect`, { method: 'POST', headers, body: new URLSearchParams({ token }).toString() });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="ztmint-introspection"/);
+      const problem = (await res.json()) as Record<string, unknown>;
+      expect(problem).toMatchObject({ code: 'invalid_client', status: 401 });
+      expect(JSON.stringify(problem)).not.toContain('active');
+    }
+    // The same request with the token file's bearer token is answered.
+    expect(await introspect(token)).toMatchObject({ active: true });
   });
 });
 

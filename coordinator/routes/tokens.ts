@@ -1,8 +1,10 @@
-// Revocation (bearer = the minted token) and RFC 7662 introspection of minted tokens.
+// Revocation (bearer = the minted token) and RFC 7662 introspection of minted tokens (bearer = an
+// introspection token: introspection-auth.ts).
 import type { FastifyInstance } from 'fastify';
 import { createHash } from 'node:crypto';
 import { sendProblem } from '../../http/problem-response.js';
 import type { RouteContext } from '../context.js';
+import { requireIntrospectionToken } from '../introspection-auth.js';
 import { checkMinted } from '../minted-token.js';
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
@@ -29,19 +31,24 @@ export function tokenRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post<{ Body: { token?: unknown } }>(
     '/v1/introspect',
     {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['token'],
-          properties: { token: { type: 'string', maxLength: 16_384 }, token_type_hint: { type: 'string', maxLength: 64 } },
-        },
-      },
+      schema: { body: INTROSPECT_BODY },
+      // Before the body is read: an unauthenticated caller learns nothing, not even schema errors.
+      onRequest: requireIntrospectionToken(() => ctx.introspectionTokens ?? []),
     },
-    async (request) => {
-      const token = request.body.token as string;
-      const checked = await checkMinted(token, ctx.groupKey, ctx.issuer(), ctx.now());
-      if (checked.status !== 'valid' || ctx.revocations.has(checked.claims.jti)) return { active: false };
-      return { active: true, token_type: 'Bearer', ...checked.claims };
-    },
+    async (request) => introspect(ctx, request.body.token as string),
   );
 }
+
+/** RFC 7662: active only if we minted it, it is within its lifetime, and no revocation (jti or rule) covers it. */
+export async function introspect(ctx: Pick<RouteContext, 'groupKey' | 'issuer' | 'now' | 'revocations'>, token: string): Promise<Record<string, unknown>> {
+  const checked = await checkMinted(token, ctx.groupKey, ctx.issuer(), ctx.now());
+  if (checked.status !== 'valid' || ctx.revocations.covers(checked.claims)) return { active: false };
+  return { active: true, token_type: 'Bearer', ...checked.claims };
+}
+
+/** The introspection request body (form or JSON), shared with the admin listener's route. */
+export const INTROSPECT_BODY = {
+  type: 'object',
+  required: ['token'],
+  properties: { token: { type: 'string', maxLength: 16_384 }, token_type_hint: { type: 'string', maxLength: 64 } },
+} as const;

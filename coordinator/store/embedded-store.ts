@@ -7,6 +7,7 @@ import { ExpiringSet } from '../../oidc/expiring-set.js';
 import { AuditLog, type AuditRecord, type GroupCommitObserver } from '../audit.js';
 import { RateLimiter, type RateLimitConfig } from '../rate-limit.js';
 import { Revocations } from '../revocations.js';
+import { readAuditFile } from './file-audit-sink.js';
 import { lockStateDirectory } from './state-lock.js';
 import type { ReplayGuard, StateStore } from './state-store.js';
 
@@ -53,6 +54,7 @@ export async function openEmbeddedStore(opts: { state: string; rateLimits?: Rate
       revocations,
       rateLimiter: new RateLimiter(opts.rateLimits),
       replay,
+      readAudit: (from, limit) => readAuditFile(join(opts.state, 'audit'), from, limit),
       async close() {
         try {
           await audit.close();

@@ -63,3 +63,17 @@ export class FileAuditSink {
     await this.file.close();
   }
 }
+
+/**
+ * Up to `limit` records from index `from` on. Reads the file as it is: a group being written has
+ * no final newline yet and is left out (it is not acknowledged either), so readers never see a
+ * record that a crash could still cut.
+ */
+export async function readAuditFile(dir: string, from: number, limit: number): Promise<AuditRecord[]> {
+  const text = await readFile(join(dir, AUDIT_FILE), 'utf8');
+  const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n');
+  return lines
+    .slice(from, from + limit)
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as AuditRecord);
+}

@@ -52,6 +52,22 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX ztmint_rate_buckets_at ON ztmint_rate_buckets (at_ms);
     `,
   },
+  {
+    version: 2,
+    description: 'revocation rules of the admin API (by repository and issue time)',
+    sql: `
+      -- "Tokens of repository R (NULL: of every repository) issued before T are inactive", until
+      -- no such token can be valid any more (expires_at = T + the longest token lifetime).
+      CREATE TABLE ztmint_revocation_rules (
+        key text PRIMARY KEY,
+        repository text,
+        before bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX ztmint_revocation_rules_expires ON ztmint_revocation_rules (expires_at);
+    `,
+  },
 ];
 
 const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -5,7 +5,7 @@
 // (503 with Retry-After, nothing issued); the pool reconnects by itself once it is back.
 import pg from 'pg';
 import { ZtmintError } from '../../errors/ztmint-error.js';
-import { AuditLog } from '../audit.js';
+import { AuditLog, type AuditRecord } from '../audit.js';
 import { PostgresAuditSink } from './postgres-audit-sink.js';
 import { migrate } from './postgres-migrations.js';
 import { PostgresRateLimiter } from './postgres-rate-limit.js';
@@ -101,6 +101,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sta
     void Promise.all([
       pool.query('DELETE FROM ztmint_oidc_jti WHERE expires_at < $1', [s]),
       pool.query('DELETE FROM ztmint_revocations WHERE expires_at < $1', [s]),
+      pool.query('DELETE FROM ztmint_revocation_rules WHERE expires_at < $1', [s]),
       pool.query('DELETE FROM ztmint_rate_buckets WHERE at_ms < $1', [now() - IDLE_BUCKET_MS]),
     ]).catch(() => undefined); // the next round tries again
   }, CLEANUP_MS);
@@ -113,6 +114,10 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sta
     revocations,
     rateLimiter: new PostgresRateLimiter(pool, opts.rateLimits, log),
     replay,
+    async readAudit(from, limit) {
+      const { rows } = await orUnavailable('audit log', () => pool.query<{ record: string }>('SELECT record FROM ztmint_audit WHERE idx >= $1 ORDER BY idx LIMIT $2', [from, limit]), log);
+      return rows.map((row) => JSON.parse(row.record) as AuditRecord);
+    },
     async close() {
       clearInterval(cleanup);
       await audit.close();

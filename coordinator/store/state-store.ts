@@ -2,7 +2,8 @@
 // implementations: the embedded store (files in the state directory, one process) and PostgreSQL
 // (any number of replicas). Shared: the OIDC jti replay set, revocations, rate-limit counters and
 // the audit log's one hash chain. Per replica, never here: commitment pools, JWKS and policy caches.
-import type { AuditLog } from '../audit.js';
+import type { AuditLog, AuditRecord } from '../audit.js';
+import type { RevocableClaims, RevocationRule } from '../revocation-rules.js';
 
 /** The OIDC replay set: each (issuer, jti) is accepted once, until `expiresAtS` (then it is forgotten). */
 export interface ReplayGuard {
@@ -16,6 +17,10 @@ export interface RevocationSet {
   add(jti: string, exp: number): boolean | Promise<boolean>;
   /** Answered from this replica's copy, which follows the shared set within a second. */
   has(jti: string): boolean;
+  /** Sets a revocation rule (admin API); false if the same rule was set already. */
+  addRule(rule: RevocationRule): boolean | Promise<boolean>;
+  /** True if the token's jti is revoked or a rule covers it; from this replica's copy, like `has`. */
+  covers(claims: RevocableClaims): boolean;
 }
 
 export interface RateDecision {
@@ -37,5 +42,7 @@ export interface StateStore {
   readonly revocations: RevocationSet;
   readonly rateLimiter: MintRateLimiter;
   readonly replay: ReplayGuard;
+  /** Up to `limit` durable audit records from index `from` on, in order (admin API: search, tail). */
+  readAudit(from: number, limit: number): Promise<AuditRecord[]>;
   close(): Promise<void>;
 }

@@ -72,9 +72,9 @@ const FOREIGN: Array<[string, (env: Env) => Promise<string>]> = [
   ],
 ];
 
-async function introspect(env: Env, token: string | undefined, extra = ''): Promise<Outcome> {
+async function introspect(env: Env, token: string | undefined, extra = '', authorization = `Bearer ${env.introspectionToken}`): Promise<Outcome> {
   const form = token === undefined ? extra : `token=${encodeURIComponent(token)}${extra}`;
-  return call(`${env.coordinator}/v1/introspect`, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+  return call(`${env.coordinator}/v1/introspect`, { headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, body: form });
 }
 
 /** The genuine token must still be active after any forged revoke. */
@@ -218,25 +218,51 @@ export function tokensCorpus(): Case[] {
   cases.push(
     introspectCase(
       'introspect: token is a number (JSON)',
-      (env) => call(`${env.coordinator}/v1/introspect`, { headers: { 'content-type': 'application/json' }, body: '{"token":1}' }),
+      (env) => call(`${env.coordinator}/v1/introspect`, { headers: { authorization: `Bearer ${env.introspectionToken}`, 'content-type': 'application/json' }, body: '{"token":1}' }),
       problem('invalid_request'),
     ),
   );
   cases.push(
     introspectCase(
       'introspect: token is an operator object (JSON)',
-      (env) => call(`${env.coordinator}/v1/introspect`, { headers: { 'content-type': 'application/json' }, body: '{"token":{"$ne":null}}' }),
+      (env) => call(`${env.coordinator}/v1/introspect`, { headers: { authorization: `Bearer ${env.introspectionToken}`, 'content-type': 'application/json' }, body: '{"token":{"$ne":null}}' }),
       problem('invalid_request'),
     ),
   );
   cases.push(introspectCase('introspect: token given twice', async (env) => introspect(env, requireToken(env, 'genuine'), `&token=${await env.idToken()}`), problem('invalid_request')));
+  // RFC 7662 §2.1: without the introspection token nothing is answered about any token, genuine or not.
+  for (const [what, authorization] of [
+    ['no Authorization', ''],
+    ['a wrong bearer token', 'Bearer wrong-introspection-token-of-sufficient-length'],
+    ['the genuine minted token as bearer', 'GENUINE'],
+    ['the introspection token with Basic', 'BASIC'],
+  ] as const) {
+    cases.push(
+      introspectCase(
+        `introspect the genuine token with ${what}`,
+        (env) =>
+          introspect(
+            env,
+            requireToken(env, 'genuine'),
+            '',
+            authorization === 'GENUINE'
+              ? `Bearer ${requireToken(env, 'genuine')}`
+              : authorization === 'BASIC'
+                ? `Basic ${Buffer.from(`x:${env.introspectionToken}`).toString('base64')}`
+                : authorization,
+          ),
+        problem('invalid_client'),
+      ),
+    );
+  }
   cases.push(introspectCase('introspect: no token field', (env) => introspect(env, undefined, 'foo=bar'), problem('invalid_request')));
   cases.push(introspectCase('introspect: 16 KiB token', (env) => introspect(env, 'a'.repeat(16_385)), problem(['invalid_request', 'payload_too_large'])));
   cases.push(introspectCase('introspect: 100-character token_type_hint', (env) => introspect(env, requireToken(env, 'genuine'), `&token_type_hint=${'h'.repeat(100)}`), problem('invalid_request')));
   cases.push(
     introspectCase(
       'introspect: text/plain body',
-      (env) => call(`${env.coordinator}/v1/introspect`, { headers: { 'content-type': 'text/plain' }, body: `token=${requireToken(env, 'genuine')}` }),
+      (env) =>
+        call(`${env.coordinator}/v1/introspect`, { headers: { authorization: `Bearer ${env.introspectionToken}`, 'content-type': 'text/plain' }, body: `token=${requireToken(env, 'genuine')}` }),
       problem(['invalid_request', 'unsupported_media_type']),
     ),
   );

@@ -53,6 +53,8 @@ export interface Env {
   attackerUrl: string;
   attackerHits: () => number;
   agents: { coordinator: Agent; admin: Agent; signerCert: Agent; noCert: Agent; foreign: Agent };
+  /** The bearer token POST /v1/introspect requires (the dev stack's introspection token file). */
+  introspectionToken: string;
   /** The coordinator's client certificate, key and the CA, for raw TLS. */
   tlsCoordinator: { ca: string; cert: string; key: string };
   genuine?: Genuine;
@@ -153,6 +155,7 @@ export async function buildEnv(stack: DevStack): Promise<Env> {
     attackerUrl: evil.url,
     attackerHits: evil.hits,
     agents,
+    introspectionToken: (await readFile(stack.introspection_token_file, 'utf8')).trim(),
     tlsCoordinator: tls,
     idToken: (claims) => stack.idToken(claims),
     async fresh(claims) {

@@ -21,13 +21,30 @@ export interface DevStack {
   state: string;
   id_token_request_url: string;
   id_token_request_token: string;
+  /** Each replica's admin listener (HTTPS, admin client certificate). */
+  admin: string[];
+  /** The bearer token file for POST /v1/introspect. */
+  introspection_token_file: string;
   child: ChildProcess;
   /** Everything the stack printed so far (stdout and stderr of every process). */
   output(): string;
   idToken(claims?: Record<string, unknown>): Promise<string>;
   mint(oidcToken: string, body?: unknown): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }>;
   auditRecords(): Promise<Array<Record<string, unknown>>>;
+  /** POST /v1/introspect (form) with the stack's introspection token, at `at` (default: the public URL). */
+  introspect(token: string, at?: string): Promise<{ status: number; body: Record<string, unknown> }>;
   stop(): Promise<void>;
+}
+
+/** POST /v1/introspect with a bearer token, the way a resource server calls it. */
+async function introspectAt(url: string, bearer: string, token: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${url}/v1/introspect`, {
+    method: 'POST',
+    signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+    headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token }).toString(),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 export async function startDevStack(args: string[] = [], env: Record<string, string> = {}): Promise<DevStack> {
@@ -47,6 +64,7 @@ export async function startDevStack(args: string[] = [], env: Record<string, str
     (line) => (printed += `${line}\n`),
   );
   const stack = ready as unknown as DevStack;
+  const bearer = (await readFile(stack.introspection_token_file, 'utf8')).trim();
   return {
     ...stack,
     state,
@@ -78,6 +96,7 @@ export async function startDevStack(args: string[] = [], env: Record<string, str
         .filter(Boolean)
         .map((l) => JSON.parse(l) as Record<string, unknown>);
     },
+    introspect: (token, at = stack.coordinator) => introspectAt(at, bearer, token),
     async stop() {
       await stopChild(child, 'ztmint dev');
       await rm(state, { recursive: true, force: true });

@@ -5,7 +5,8 @@
 // was spawned, became ready, was signalled and exited (Date.now() ms), for fault-window checks.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -204,6 +205,8 @@ export class Stack {
     readonly threshold: number,
     /** Every coordinator replica; `coordinator` is the first, whose URL is the public one. */
     readonly replicas: ManagedProcess[],
+    /** The bearer token POST /v1/introspect accepts (--introspection-token-file). */
+    readonly introspectionToken: string,
     readonly store?: string,
   ) {}
 
@@ -220,6 +223,9 @@ export class Stack {
     }
     await mkdir(join(state, 'logs'), { recursive: true });
     await opts.beforeStart?.(state);
+    const introspectionToken = randomBytes(32).toString('base64url');
+    const introspectionTokenFile = join(state, 'introspection-token');
+    await writeFile(introspectionTokenFile, `${introspectionToken}\n`, { mode: 0o600 });
 
     const r = opts.coordinators ?? 1;
     const ports = await freePorts(n + r);
@@ -256,6 +262,8 @@ export class Stack {
           '--oidc-audience',
           coordinatorUrl,
           ...signers.flatMap((s) => ['--signer', `${s.name}=${s.url}`]),
+          '--introspection-token-file',
+          introspectionTokenFile,
           ...(opts.store ? ['--store', opts.store] : []),
           ...(r > 1 ? ['--public-url', coordinatorUrl] : []),
           ...(opts.coordinatorArgs ?? []),
@@ -265,7 +273,7 @@ export class Stack {
       );
     });
     const coordinator = replicas[0]!;
-    const stack = new Stack(state, ownsState, issuer, coordinatorUrl, signers, coordinator, t, replicas, opts.store);
+    const stack = new Stack(state, ownsState, issuer, coordinatorUrl, signers, coordinator, t, replicas, introspectionToken, opts.store);
     try {
       await Promise.all(signers.map((s) => s.start()));
       await Promise.all(replicas.map((c) => c.start()));
