@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DkgRelay, writeGroupFile, type DkgResult, type RelayExchange, type RelaySigner } from '../coordinator/dkg-relay.js';
 import { validateQuorum } from './keygen.js';
-import { writeLocalPki, type CertRole } from './pki.js';
+import { writeDevPki, type CertRole } from '../pki/local-pki.js';
 import { spawnService, type Service } from './processes.js';
 
 export interface DkgOptions {
@@ -38,11 +38,11 @@ async function ensurePki(state: string, signers: number, log: (line: string) => 
   if (existsSync(join(tls, 'ca.pem'))) {
     const missing = entities.filter((e) => !existsSync(join(tls, `${e.name}.pem`)) || !existsSync(join(tls, `${e.name}-key.pem`)));
     if (missing.length) {
-      throw new Error(`${tls} has a CA but no certificate for ${missing.map((e) => e.name).join(', ')}: the CA key is not kept, so create a new state (or PKI) for ${signers} signers`);
+      throw new Error(`${tls} has a CA but no certificate for ${missing.map((e) => e.name).join(', ')}: issue them with ztmint pki issue --state ${state} --name <name>`);
     }
     return false;
   }
-  await writeLocalPki(tls, entities);
+  await writeDevPki(state, entities);
   log(`local CA and ${entities.length} certificates in ${tls}`);
   return true;
 }

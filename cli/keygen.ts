@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CIPHERSUITE, frost, identifierFromIndex, type GroupInfo } from '../protocol/ciphersuite.js';
 import { b64url } from '../protocol/encoding.js';
 import { createSealKey, sealShare } from '../signers/sealed-share.js';
-import { writeLocalPki } from './pki.js';
+import { writeDevPki } from '../pki/local-pki.js';
 
 export interface KeygenOptions {
   state: string;
@@ -53,7 +53,7 @@ export async function keygen(opts: KeygenOptions): Promise<GroupInfo> {
   }
 
   const entities = [{ name: 'coordinator', role: 'both' as const }, { name: 'admin', role: 'client' as const }, ...identifiers.map((_, i) => ({ name: `signer-${i + 1}`, role: 'server' as const }))];
-  await writeLocalPki(join(opts.state, 'tls'), entities);
-  log(`local CA and ${entities.length} certificates in ${join(opts.state, 'tls')}`);
+  await writeDevPki(opts.state, entities);
+  log(`local CA (key sealed in ${join(opts.state, 'pki')}) and ${entities.length} certificates in ${join(opts.state, 'tls')}`);
   return group;
 }

@@ -13,6 +13,7 @@ import { keygen } from './keygen.js';
 import { registerPolicyCommands } from './policy-commands.js';
 import { registerSealCommands } from './seal-commands.js';
 import { registerDkgCommands } from './dkg-commands.js';
+import { registerPkiCommands } from './pki-commands.js';
 import { storeOption, verifyAudit } from './store-options.js';
 import { registerAdminCommands } from './admin-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
@@ -90,6 +91,7 @@ addServiceOptions(program.command('coordinator'), COORDINATOR_OPTIONS)
 registerPolicyCommands(program);
 registerSealCommands(program); // after `signer`: adds `signer reseal` / `signer inspect`
 registerDkgCommands(program); // `dkg` and `signer dkg-serve`
+registerPkiCommands(program);
 
 const audit = program.command('audit').description('audit log operations');
 audit

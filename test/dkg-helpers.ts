@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeLocalPki } from '../cli/pki.js';
+import { writeLocalPki } from '../pki/local-pki.js';
 import type { DkgIdentity } from '../signers/dkg.js';
 
 export const ORDER = ed25519.Point.Fn.ORDER;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeLocalPki } from '../cli/pki.js';
+import { writeLocalPki } from '../pki/local-pki.js';
 import { verifyPostgresAudit } from '../coordinator/store/postgres-audit-sink.js';
 import { openPostgresStore } from '../coordinator/store/postgres-store.js';
 import type { StateStore } from '../coordinator/store/state-store.js';

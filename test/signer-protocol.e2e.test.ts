@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeLocalPki } from '../cli/pki.js';
+import { writeLocalPki } from '../pki/local-pki.js';
 import { thumbprint } from '../protocol/jwk.js';
 import { signingInput } from '../protocol/token.js';
 import { randomBytes } from 'node:crypto';

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeLocalPki } from '../cli/pki.js';
+import { writeLocalPki } from '../pki/local-pki.js';
 import { readCredentials, TlsCredentialError, watchCredentials, type Credentials } from '../tls/credential-files.js';
 
 let dir: string;

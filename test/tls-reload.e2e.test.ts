@@ -12,7 +12,7 @@ import { connect } from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevIssuer, type DevIssuer } from '../cli/dev-issuer.js';
-import { writeLocalPki } from '../cli/pki.js';
+import { writeLocalPki } from '../pki/local-pki.js';
 import { CLI, freePorts, ManagedProcess, signerArgs } from './helpers/stack.js';
 
 const HOST = '127.0.0.1';

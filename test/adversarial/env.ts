@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Agent } from 'undici';
-import { writeLocalPki } from '../../cli/pki.js';
+import { writeLocalPki } from '../../pki/local-pki.js';
 import { thumbprint } from '../../protocol/jwk.js';
 import { buildToken, type TokenClaims, type TokenHeader } from '../../protocol/token.js';
 import { signerTls, type DevStack } from '../helpers/dev-stack.js';

@@ -9,7 +9,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { writeLocalPki } from '../../cli/pki.js';
+import { writeLocalPki } from '../../pki/local-pki.js';
 import { freePorts } from './stack.js';
 
 export interface PostgresServer {

@@ -11,7 +11,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeLocalPki } from '../../cli/pki.js';
+import { writeLocalPki } from '../../pki/local-pki.js';
 import { ROOT } from './dev-stack.js';
 
 const DIST_MAIN = join(ROOT, 'dist', 'main', 'index.js');
