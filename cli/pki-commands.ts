@@ -83,7 +83,11 @@ export function registerPkiCommands(program: Command): void {
         if (!opts.caBundle) throw new InvalidArgumentError('--external-ca needs --ca-bundle FILE');
         if (opts.sealTo) throw new InvalidArgumentError('--external-ca keeps no CA key: drop --seal-to');
         const count = await initExternalCa(state, await readFile(opts.caBundle, 'utf8'));
-        print(opts.json, { state, ca: 'external', bundle: pkiPaths(state).bundle, cas: count }, `trust bundle ${pkiPaths(state).bundle} (${count} CA); issue certificates with your CA (names in docs/pki.md), check them with \`ztmint pki status\``);
+        print(
+          opts.json,
+          { state, ca: 'external', bundle: pkiPaths(state).bundle, cas: count },
+          `trust bundle ${pkiPaths(state).bundle} (${count} CA); issue certificates with your CA (names in docs/pki.md), check them with \`ztmint pki status\``,
+        );
         return;
       }
       if (!opts.sealTo) throw new InvalidArgumentError('give --seal-to pkcs11 or oci-kms (where the CA key is sealed), or --external-ca');
@@ -95,7 +99,10 @@ export function registerPkiCommands(program: Command): void {
       print(
         opts.json,
         { state, ca: ca.cert.subject, not_after: ca.cert.notAfter.toISOString(), sealed_with: target.type, issued },
-        [`CA ${ca.cert.subject} until ${ca.cert.notAfter.toISOString()}, key sealed with ${target.type} in ${pkiPaths(state).caKey}`, ...issued.map((i) => `issued ${i.name} (${i.role}) until ${i.not_after}`)].join('\n'),
+        [
+          `CA ${ca.cert.subject} until ${ca.cert.notAfter.toISOString()}, key sealed with ${target.type} in ${pkiPaths(state).caKey}`,
+          ...issued.map((i) => `issued ${i.name} (${i.role}) until ${i.not_after}`),
+        ].join('\n'),
       );
     });
 
@@ -153,10 +160,9 @@ export function registerPkiCommands(program: Command): void {
       );
     });
 
-  stateOption(pki.command('status').description('every certificate with its expiry; warns from 14 days before notAfter; exit 1 if one has expired'))
-    .action(async (opts) => {
-      const status = await pkiStatus(stateDirFrom(opts));
-      print(opts.json, status, formatStatus(status));
-      if (status.certificates.some((c) => c.state === 'expired')) process.exitCode = 1;
-    });
+  stateOption(pki.command('status').description('every certificate with its expiry; warns from 14 days before notAfter; exit 1 if one has expired')).action(async (opts) => {
+    const status = await pkiStatus(stateDirFrom(opts));
+    print(opts.json, status, formatStatus(status));
+    if (status.certificates.some((c) => c.state === 'expired')) process.exitCode = 1;
+  });
 }

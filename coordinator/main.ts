@@ -146,6 +146,7 @@ export async function startCoordinator(opts: CoordinatorOptions) {
       (next) => {
         for (const s of signers) s.setCredentials({ key: next.key, cert: next.cert, ca: next.ca! });
         (admin?.server as unknown as HttpsServer | undefined)?.setSecureContext({ cert: next.cert, key: next.key, ca: next.ca!, minVersion: 'TLSv1.2' });
+        metrics.ownCertificateRenewed(certificateNotAfter(next.cert));
       },
       watch,
     ),

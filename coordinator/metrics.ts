@@ -172,6 +172,11 @@ export function createMetrics() {
       if (s.ownCertNotAfter !== undefined) certificates.set('self', s.ownCertNotAfter);
     },
 
+    /** Our own certificate was renewed (reloaded from disk): the expiry gauge follows it. */
+    ownCertificateRenewed(notAfter: number): void {
+      certificates.set('self', notAfter);
+    },
+
     /** A signer answered (or not); `notAfter` when its certificate was seen. */
     signerSeen(signer: string, up: boolean, notAfter?: number): void {
       reachable.set(signer, up);

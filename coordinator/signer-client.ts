@@ -1,6 +1,8 @@
 // mTLS client for one signer (undici Pool with the coordinator's client certificate), with its
 // pool of preprocessed round-1 commitments (coordinator/commitment-pool.ts).
+import { X509Certificate } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
+import { certificateErrorCode, certificateProblem, describePeer, RENEW_HINT } from '../tls/certificate-errors.js';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { buildConnector, Pool } from 'undici';
 import { ZtmintError, type ZtmintErrorOptions } from '../errors/ztmint-error.js';
@@ -106,6 +108,8 @@ export class SignerClient {
   /** Replaced by setCredentials: new connections present the renewed certificate. */
   private connectTls: buildConnector.connector;
   private pinnedSpki?: Buffer;
+  /** Our own client certificate, to tell an expired one apart from other connection failures. */
+  private ownCert: X509Certificate;
   private readonly timeoutMs: number;
   private readonly onCall?: SignerClientOptions['onCall'];
   /** Preprocessed round-1 commitments, or undefined when preprocessing is off. */
@@ -120,6 +124,7 @@ export class SignerClient {
     const timeoutMs = (this.timeoutMs = opts.timeoutMs ?? 2_000);
     this.tlsOptions = { key: tls.key, cert: tls.cert, ca: tls.ca, rejectUnauthorized: true, servername: endpoint.name, minVersion: 'TLSv1.3' as const };
     this.connectTls = buildConnector(this.tlsOptions);
+    this.ownCert = new X509Certificate(tls.cert);
     const requirePin = opts.requirePinnedKey ?? false;
     this.onCall = opts.onCall;
     this.pool = new Pool(endpoint.url, {
@@ -160,6 +165,20 @@ export class SignerClient {
   setCredentials(tls: ClientTls): void {
     this.tlsOptions = { ...this.tlsOptions, key: tls.key, cert: tls.cert, ca: tls.ca };
     this.connectTls = buildConnector(this.tlsOptions);
+    this.ownCert = new X509Certificate(tls.cert);
+  }
+
+  /**
+   * Why a connection failed, for logs and the mint's problem document: a certificate the signer
+   * presented that does not verify (named, with what to do), our own expired client certificate
+   * (which a signer refuses by closing the connection, so only we can say why), or the error's name.
+   */
+  private whyUnreachable(err: unknown): string {
+    const code = certificateErrorCode(err);
+    if (code) return `its server certificate (CN=${this.name}) ${certificateProblem(code)}${code === 'CERT_HAS_EXPIRED' ? `: on the signer host, ${RENEW_HINT}` : ''}`;
+    const notAfter = Date.parse(this.ownCert.validTo);
+    if (notAfter <= Date.now()) return `the coordinator's client certificate (${describePeer(this.ownCert)}) has expired, so signers refuse it: ${RENEW_HINT}`;
+    return (err as Error).name;
   }
 
   get name(): string {
@@ -182,7 +201,7 @@ export class SignerClient {
           signal: abort.signal,
         });
       } catch (err) {
-        throw new SignerUnavailable('signer_unreachable', `${this.name} unreachable: ${abort.signal.aborted ? 'TimeoutError' : (err as Error).name}`, { cause: err });
+        throw new SignerUnavailable('signer_unreachable', `${this.name} unreachable: ${abort.signal.aborted ? 'TimeoutError' : this.whyUnreachable(err)}`, { cause: err });
       }
       let doc: unknown;
       try {
@@ -221,7 +240,7 @@ export class SignerClient {
       const socket = tlsConnect({ ...this.tlsOptions, host: url.hostname, port: Number(url.port || 443) });
       const fail = (err: Error) => {
         socket.destroy();
-        reject(new SignerUnavailable('signer_unreachable', `${this.name} unreachable: ${err.name}`, { cause: err }));
+        reject(new SignerUnavailable('signer_unreachable', `${this.name} unreachable: ${this.whyUnreachable(err)}`, { cause: err }));
       };
       socket.setTimeout(this.timeoutMs, () => fail(new Error('TimeoutError')));
       socket.once('error', fail);

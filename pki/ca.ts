@@ -106,7 +106,10 @@ export async function loadCa(state: string, opts: ProviderOptions = {}): Promise
  * the new bundle; the old CA leaves the bundle when it expires (`pki renew` drops it).
  */
 // Keeping the provider the CA key is already sealed with is no new choice: allowed without the flag.
-export async function rolloverCa(state: string, opts: { days: number; now?: number; target?: SealTarget; providerOptions?: ProviderOptions; allowFileProvider?: boolean; warn?: (line: string) => void }) {
+export async function rolloverCa(
+  state: string,
+  opts: { days: number; now?: number; target?: SealTarget; providerOptions?: ProviderOptions; allowFileProvider?: boolean; warn?: (line: string) => void },
+) {
   const p = pkiPaths(state);
   const current = await loadCa(state, opts.providerOptions); // proves the operator holds the current CA
   const target = opts.target ?? targetOf((await readSealedCaKey(p.caKey)).provider, p.caKey);

@@ -46,15 +46,7 @@ export async function renewCertificates(state: string, opts: RenewOptions = {}) 
   const due: Array<{ leaf: (typeof leaves)[number]; why: Renewal['why'] }> = [];
   for (const leaf of leaves) {
     const left = leaf.cert.notAfter.getTime() - now;
-    const why: Renewal['why'] | undefined = opts.force
-      ? 'forced'
-      : left <= 0
-        ? 'expired'
-        : left < within
-          ? 'expiring'
-          : current && !(await issuedBy(leaf.cert, current))
-            ? 'older CA'
-            : undefined;
+    const why: Renewal['why'] | undefined = opts.force ? 'forced' : left <= 0 ? 'expired' : left < within ? 'expiring' : current && !(await issuedBy(leaf.cert, current)) ? 'older CA' : undefined;
     if (why) due.push({ leaf, why });
   }
   const renewed: Renewal[] = [];

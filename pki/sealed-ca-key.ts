@@ -10,16 +10,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { b64url, fromB64url } from '../protocol/encoding.js';
 import { keyFilePath } from '../signers/key-providers/file.js';
-import {
-  newContentKey,
-  providerTag,
-  recoverContentKey,
-  SealError,
-  type ProviderOptions,
-  type ProviderParams,
-  type SealContext,
-  type SealTarget,
-} from '../signers/key-providers/index.js';
+import { newContentKey, providerTag, recoverContentKey, SealError, type ProviderOptions, type ProviderParams, type SealContext, type SealTarget } from '../signers/key-providers/index.js';
 import { replaceFile } from './atomic-files.js';
 
 export interface SealedCaKeyFile {
@@ -122,4 +113,3 @@ export function targetOf(params: ProviderParams, sealedPath: string): SealTarget
       return { type: 'oci-kms', keyId: params.key_id, cryptoEndpoint: params.crypto_endpoint };
   }
 }
-

@@ -87,7 +87,7 @@ export async function pkiStatus(state: string, now = Date.now()): Promise<PkiSta
       if (leaf.cn !== leaf.name) r.problems.push(`CN is "${leaf.cn}", expected "${leaf.name}"`);
       const missing = missingUsages(profile.role, leaf.role);
       if (missing.length) r.problems.push(`lacks extended key usage ${missing.join(' and ')}`);
-      if (profile.role !== 'client' && !leaf.sans.some((s) => s.type === 'dns' && s.value === leaf.name)) r.problems.push(`no DNS SAN "${leaf.name}" (the name the coordinator checks)`);
+      if (profile.role === 'server' && !leaf.sans.some((s) => s.type === 'dns' && s.value === leaf.name)) r.problems.push(`no DNS SAN "${leaf.name}" (the name the coordinator checks)`);
     }
     certificates.push(r);
   }
@@ -104,9 +104,24 @@ export async function pkiStatus(state: string, now = Date.now()): Promise<PkiSta
 /** The table `pki status` prints. */
 export function formatStatus(s: PkiStatus): string {
   const head = ['NAME', 'ROLE', 'NOT AFTER', 'DAYS LEFT', 'STATE'];
-  const rows = s.certificates.map((c) => [c.name, c.kind === 'ca' ? 'ca' : (c.role ?? '-'), c.not_after, (c.expires_in_seconds / 86_400).toFixed(1), c.problems.length ? `${c.state}, ${c.problems.length} problem(s)` : c.state]);
+  const rows = s.certificates.map((c) => [
+    c.name,
+    c.kind === 'ca' ? 'ca' : (c.role ?? '-'),
+    c.not_after,
+    (c.expires_in_seconds / 86_400).toFixed(1),
+    c.problems.length ? `${c.state}, ${c.problems.length} problem(s)` : c.state,
+  ]);
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i]!)).join('  ').trimEnd();
-  const ca = s.ca.mode === 'sealed' ? `CA: ${s.ca.subject} (key sealed: ${Object.values(s.ca.provider ?? {})[0]})` : s.ca.mode === 'external' ? 'CA: external (pki init --external-ca)' : 'CA: no key kept here (run `ztmint pki init`)';
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(width[i]!))
+      .join('  ')
+      .trimEnd();
+  const ca =
+    s.ca.mode === 'sealed'
+      ? `CA: ${s.ca.subject} (key sealed: ${Object.values(s.ca.provider ?? {})[0]})`
+      : s.ca.mode === 'external'
+        ? 'CA: external (pki init --external-ca)'
+        : 'CA: no key kept here (run `ztmint pki init`)';
   return [ca, line(head), ...rows.map(line), ...s.warnings.map((w) => `WARNING ${w}`)].join('\n');
 }

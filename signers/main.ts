@@ -73,6 +73,7 @@ export async function startSigner(opts: SignerProcessOptions) {
   const mtlsPaths = { ...defaultSignerMtls(opts.state, opts.index), ...opts.mtls };
   const mtls = await readCredentials(mtlsPaths);
   const tlsCert = mtls.cert;
+  let ownCertNotAfter = certificateNotAfter(tlsCert);
   const nonces = new NonceStore();
   const metrics = createSignerMetrics({
     signer: name,
@@ -80,7 +81,7 @@ export async function startSigner(opts: SignerProcessOptions) {
     kid: thumbprint(group.group_public_key),
     threshold: group.threshold,
     signers: group.signers,
-    ownCertNotAfter: certificateNotAfter(tlsCert),
+    ownCertNotAfter: () => ownCertNotAfter,
     nonces: () => nonces.counts,
   });
   const app = await buildSignerServer({
@@ -103,10 +104,18 @@ export async function startSigner(opts: SignerProcessOptions) {
   // binds the start-up certificate's key, so a renewed key is attested by a restart.
   const stopTls = opts.snp
     ? () => {}
-    : watchCredentials(mtlsPaths, mtls, (next) => (app.server as unknown as HttpsServer).setSecureContext({ key: next.key, cert: next.cert, ca: next.ca, minVersion: 'TLSv1.3' }), {
-        intervalMs: opts.tlsPollMs,
-        log,
-      });
+    : watchCredentials(
+        mtlsPaths,
+        mtls,
+        (next) => {
+          (app.server as unknown as HttpsServer).setSecureContext({ key: next.key, cert: next.cert, ca: next.ca, minVersion: 'TLSv1.3' });
+          ownCertNotAfter = certificateNotAfter(next.cert);
+        },
+        {
+          intervalMs: opts.tlsPollMs,
+          log,
+        },
+      );
   const metricsServer = opts.metricsListen ? await startMetricsServer(metrics.registry, opts.metricsListen) : undefined;
   app.addHook('onClose', async () => {
     stopWatching();

@@ -12,8 +12,8 @@ export interface SignerMetricsState {
   kid: string;
   threshold: number;
   signers: number;
-  /** notAfter (ms) of this signer's own TLS certificate. */
-  ownCertNotAfter: number;
+  /** notAfter (ms) of this signer's own TLS certificate (the one in force: renewals are reloaded). */
+  ownCertNotAfter(): number;
   nonces(): { interactive: number; preprocessed: number };
 }
 
@@ -87,7 +87,7 @@ export function createSignerMetrics(state: SignerMetricsState) {
   });
   policyInfoGauge(registry, state.policyHash);
   groupKeyInfoGauge(registry, state.kid, state.threshold, state.signers);
-  certificateExpiryGauge(registry, () => [['self', state.ownCertNotAfter]]);
+  certificateExpiryGauge(registry, () => [['self', state.ownCertNotAfter()]]);
   return { registry, sharesReleased, refusals, commitmentsIssued, handlerSeconds };
 }
 

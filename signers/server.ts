@@ -1,6 +1,7 @@
 // One FROST signer: HTTPS with mandatory client certificates, holding one key share in memory.
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { TLSSocket } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
+import { certificateProblem, describePeer, RENEW_HINT } from '../tls/certificate-errors.js';
 import { commit, signShare, type GroupInfo, type SecretShare, type WireCommitment } from '../protocol/ciphersuite.js';
 import { b64url } from '../protocol/encoding.js';
 import { STRICT_AJV, installProblemHandlers, sendProblem } from '../http/problem-response.js';
@@ -57,6 +58,24 @@ function sameCommitment(a: WireCommitment, b: WireCommitment | undefined): boole
   return !!b && a.identifier === b.identifier && a.hiding === b.hiding && a.binding === b.binding;
 }
 
+/**
+ * Closes every TLS connection whose client certificate did not verify before any byte of HTTP is
+ * read, and logs which certificate and why: "client certificate refused: CN=coordinator, notAfter
+ * …: has expired".
+ */
+function refuseUnverifiedClients(app: FastifyInstance): void {
+  (app.server as unknown as TlsServer).prependListener('secureConnection', (socket: TLSSocket) => {
+    if (socket.authorized) return;
+    const code = String(socket.authorizationError ?? 'NO_CERTIFICATE');
+    const peer = socket.getPeerX509Certificate();
+    app.log.warn(
+      { client: describePeer(peer), reason: code },
+      `client certificate refused: ${describePeer(peer)}: ${peer ? certificateProblem(code) : 'none presented'}${code === 'CERT_HAS_EXPIRED' ? `; ${RENEW_HINT}` : ''}`,
+    );
+    socket.destroy();
+  });
+}
+
 export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstance> {
   const { share, group } = deps;
   const nonces = deps.nonces ?? new NonceStore();
@@ -68,13 +87,18 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
     logger: deps.logger ?? false,
     bodyLimit: 64 * 1024,
     ajv: STRICT_AJV,
-    https: { key: deps.tls.key, cert: deps.tls.cert, ca: deps.tls.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' },
+    // rejectUnauthorized is false only so that the refusal below can say whose certificate failed
+    // and why ("expired"); OpenSSL's own refusal closes the connection without a word.
+    https: { key: deps.tls.key, cert: deps.tls.cert, ca: deps.tls.ca, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' },
   });
+  refuseUnverifiedClients(app);
   installProblemHandlers(app);
   traceRequests(app, 'ztmint.signer');
 
-  // The TLS layer already refused clients without a CA-issued certificate; this pins which ones.
+  // refuseUnverifiedClients already closed connections without a verified certificate (checked
+  // again here, should one get through); this pins which certificates may call.
   app.addHook('onRequest', async (request, reply) => {
+    if (!(request.raw.socket as TLSSocket).authorized) return sendProblem(reply, 'forbidden', 'client certificate did not verify');
     const cn = clientName(request.raw.socket as TLSSocket);
     const readsMetrics = deps.metrics && request.method === 'GET' && request.url === '/metrics';
     if (!(readsMetrics ? metricsReaders : allowed).has(cn)) return sendProblem(reply, 'forbidden', 'client certificate is not allowed to call this signer');
