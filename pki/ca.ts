@@ -25,7 +25,7 @@ export interface SealChoice {
  * The `file` provider keeps the key that unlocks the CA key in a file beside it: anyone who copies
  * the folder can issue certificates every signer trusts. Refused unless asked for by name.
  */
-export function checkProviderAllowed(choice: SealChoice): void {
+function checkProviderAllowed(choice: SealChoice): void {
   if (choice.target.type !== 'file') return;
   if (!choice.allowFileProvider) {
     throw new PkiError(

@@ -21,12 +21,12 @@ export function cnOf(cert: x509.X509Certificate): string {
   return cert.subjectName.getField('CN')[0] ?? '';
 }
 
-export function sansOf(cert: x509.X509Certificate): San[] {
+function sansOf(cert: x509.X509Certificate): San[] {
   const ext = cert.getExtension(x509.SubjectAlternativeNameExtension);
   return (ext?.names.toJSON() ?? []).filter((n): n is San => n.type === 'dns' || n.type === 'ip').map((n) => ({ type: n.type, value: n.value }));
 }
 
-export function roleOf(cert: x509.X509Certificate): CertRole | undefined {
+function roleOf(cert: x509.X509Certificate): CertRole | undefined {
   const ext = cert.getExtension(x509.ExtendedKeyUsageExtension);
   return roleOfEku(ext?.usages.map(String));
 }

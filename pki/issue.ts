@@ -22,7 +22,7 @@ export interface IssueRequest {
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
-export function checkIssueRequest(req: IssueRequest): CertRole {
+function checkIssueRequest(req: IssueRequest): CertRole {
   if (!NAME.test(req.name) || req.name === 'ca') throw new PkiError('pki_invalid_request', `certificate name ${JSON.stringify(req.name)}: use lowercase letters, digits, '.', '_' or '-' (not "ca")`);
   if (!Number.isFinite(req.days) || req.days <= 0 || req.days > 3650) throw new PkiError('pki_invalid_request', `validity ${req.days} days: give 1 to 3650 (--days)`);
   const role = req.role ?? profileOf(req.name)?.role;
@@ -31,7 +31,7 @@ export function checkIssueRequest(req: IssueRequest): CertRole {
   return role;
 }
 
-export function sansFor(req: IssueRequest): San[] {
+function sansFor(req: IssueRequest): San[] {
   const all = [...(req.onlySans ? [] : defaultSans(req.name)), ...(req.sans ?? [])];
   return all.filter((s, i) => all.findIndex((o) => o.type === s.type && o.value === s.value) === i);
 }

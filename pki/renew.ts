@@ -28,7 +28,7 @@ export interface RenewOptions {
   log?: (line: string) => void;
 }
 
-export interface Renewal {
+interface Renewal {
   name: string;
   why: 'forced' | 'expiring' | 'expired' | 'older CA';
   previous_not_after: string;

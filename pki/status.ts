@@ -15,9 +15,9 @@ import { DAY_MS, spkiSha256, x509 } from './x509.js';
 
 export const WARN_DAYS = 14;
 
-export type CertificateState = 'ok' | 'expiring' | 'expired' | 'not_yet_valid';
+type CertificateState = 'ok' | 'expiring' | 'expired' | 'not_yet_valid';
 
-export interface CertificateStatus {
+interface CertificateStatus {
   name: string;
   kind: 'ca' | 'leaf';
   file: string;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initCa, initExternalCa, loadCa, parseBundle, rolloverCa } from '../pki/ca.js';
 import { createCa, issueLeaf } from '../pki/certificates.js';
-import { PkiError } from '../pki/errors.js';
+import type { PkiError } from '../pki/errors.js';
 import { issueCertificate } from '../pki/issue.js';
 import { writeDevPki, writeLocalPki } from '../pki/local-pki.js';
 import { renewCertificates } from '../pki/renew.js';
