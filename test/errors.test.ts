@@ -9,11 +9,8 @@ import { SignerRefused, SignerUnavailable } from '../coordinator/signer-client.j
 import { isZtmintError, ZtmintError } from '../errors/ztmint-error.js';
 import { AggregationError } from '../protocol/ciphersuite.js';
 import { FrostAggregateFailure } from '../protocol/frost/sign.js';
-<<<<<<< HEAD
 import { ShareSchemeError } from '../protocol/frost/vss.js';
-=======
 import { PkiError } from '../pki/errors.js';
->>>>>>> 6c7514a (docs: pki.md (commands, CA key sealing, names for an external CA, reload, rollover, expiry errors); architecture, errors, operations, observability, key providers, security and README follow)
 import { ProblemError } from '../protocol/problem.js';
 import { DkgAbort, DkgStepError } from '../signers/dkg.js';
 import { SealError } from '../signers/key-providers/types.js';
@@ -35,11 +32,8 @@ describe('ZtmintError subclasses', () => {
     ['DkgAbort', new DkgAbort('decrypt_failed', 'tampered', { cause }), 'decrypt_failed'],
     ['DkgStepError', new DkgStepError('wrong_step', 'late', { cause }), 'wrong_step'],
     ['SealError', new SealError('wrong_pin', 'wrong PIN', { cause }), 'wrong_pin'],
-<<<<<<< HEAD
     ['ShareSchemeError', new ShareSchemeError('share_invalid', 'off its commitment', { culprit: '01', cause }), 'share_invalid'],
-=======
     ['PkiError', new PkiError('pki_no_ca', 'no CA key', { cause }), 'pki_no_ca'],
->>>>>>> 6c7514a (docs: pki.md (commands, CA key sealing, names for an external CA, reload, rollover, expiry errors); architecture, errors, operations, observability, key providers, security and README follow)
   ];
 
   it.each(cases)('%s is a ZtmintError with its name, code and cause', (name, err, code) => {
