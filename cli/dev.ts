@@ -183,6 +183,8 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
     say('• demo mint: runner ID token → POST /v1/mint {"scopes":["deploy:canary"]}');
     const demo = await demoMint({ coordinator: coordinatorUrl, requestUrl: issuer.requestUrl, requestToken: issuer.requestToken });
     say(`  granted ${JSON.stringify(demo.response.scopes)} until ${String(demo.response.expires_at)} (audit #${JSON.stringify((demo.response.audit as { index: number }).index)})`);
+    const proof = demo.response.transparency as { log_index: number; checkpoint: string } | undefined;
+    if (proof) say(`  logged: leaf ${proof.log_index} of the checkpoint "${proof.checkpoint.split('\n', 2).join(' ')}" signed by the quorum (${coordinatorUrl}/tlog/)`);
     say(`  token sha256 ${demo.tokenSha256} verifies with jose against ${coordinatorUrl}/.well-known/jwks.json`);
     say(`  claims: ${JSON.stringify(demo.claims, null, 2).replace(/\n/g, '\n  ')}`);
     if (opts.once) return stop(0);

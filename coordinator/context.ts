@@ -9,6 +9,9 @@ import type { OidcVerifier } from '../oidc/verifier.js';
 import type { PolicyHolder } from '../policy-engine/holder.js';
 import type { SignerClient } from './signer-client.js';
 import type { MintRateLimiter, RevocationSet } from './store/state-store.js';
+import type { TlogStore } from './store/tlog-store.js';
+import type { CheckpointHook, Checkpointer } from './tlog/checkpointer.js';
+import type { TransparencyProof } from './tlog/proof.js';
 
 export interface CoordinatorDeps {
   /** This coordinator's issuer URL (the `iss` of minted tokens), known once it listens. */
@@ -32,6 +35,15 @@ export interface CoordinatorDeps {
   trustProxy?: string[];
   /** SHA-256 digests of the bearer tokens POST /v1/introspect accepts; none: public introspection is refused. */
   introspectionTokens?: readonly Buffer[];
+  /**
+   * The Merkle log over the audit records (the state store's). With it, the quorum signs
+   * checkpoints, /tlog/ serves the log in the tiles layout and every mint answer carries a proof.
+   */
+  tlog?: TlogStore;
+  /** Called (not awaited) after each checkpoint is signed and stored: witnesses, exports. */
+  onCheckpointSigned?: CheckpointHook;
+  /** How often a log that grew without a mint (denials, revocations) gets a checkpoint (default 60 s). */
+  checkpointIntervalMs?: number;
 }
 
 export interface RouteContext extends CoordinatorDeps {
@@ -42,4 +54,6 @@ export interface RouteContext extends CoordinatorDeps {
   appendAudit(entry: AuditEntry): Promise<number>;
   /** The signers a mint may use now (all, or the attested ones). */
   usableSigners(): Promise<SignerClient[]>;
+  /** With a log: its checkpoints, and the proof that record `index` is in a signed checkpoint. */
+  transparency?: { checkpointer: Checkpointer; prove(index: number): Promise<TransparencyProof> };
 }

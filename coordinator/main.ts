@@ -20,6 +20,7 @@ import type { AdminAccess } from './admin/authorize.js';
 import { buildAdminServer } from './admin/server.js';
 import { readIntrospectionTokens } from './introspection-auth.js';
 import { buildCoordinatorServer, routeContext } from './server.js';
+import type { CheckpointHook } from './tlog/checkpointer.js';
 
 export interface CoordinatorOptions {
   state: string;
@@ -53,6 +54,8 @@ export interface CoordinatorOptions {
   admin?: { port: number; host: string } & AdminAccess;
   /** Bearer tokens for POST /v1/introspect on the public listener, one per line. */
   introspectionTokenFile?: string;
+  /** Told after each transparency-log checkpoint is signed (witnesses, exports). */
+  onCheckpointSigned?: CheckpointHook;
 }
 
 /** The mTLS files `ztmint keygen` writes into <state>/tls. */
@@ -107,6 +110,8 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     policy,
     signers,
     audit: store.audit,
+    tlog: store.tlog,
+    ...(opts.onCheckpointSigned ? { onCheckpointSigned: opts.onCheckpointSigned } : {}),
     revocations: store.revocations,
     rateLimiter: store.rateLimiter,
     metrics,

@@ -7,7 +7,7 @@ import { certificateExpiryGauge, groupKeyInfoGauge, policyInfoGauge } from '../o
 import { SignerRefused, SignerUnavailable } from './signer-client.js';
 
 /** Which signer call a latency is for: interactive round 1, a preprocessing batch, round 2. */
-export type SignerCall = 'round1' | 'preprocess' | 'round2';
+export type SignerCall = 'round1' | 'preprocess' | 'round2' | 'checkpoint';
 
 /** Why a signer was left out of a signing run, when it did not answer with a problem document. */
 export type SignerFailure = 'unreachable' | 'malformed' | 'invalid_share' | 'duplicate_identifier';
@@ -53,7 +53,7 @@ export function createMetrics() {
   });
   const signerCallSeconds = new Histogram({
     name: 'ztmint_quorum_signer_request_duration_seconds',
-    help: 'Round trip of one coordinator → signer call over mTLS, by signer and call (round1, preprocess, round2)',
+    help: 'Round trip of one coordinator → signer call over mTLS, by signer and call (round1, preprocess, round2 of a token, checkpoint: round 2 of a log checkpoint)',
     labelNames: ['signer', 'call'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [registry],

@@ -10,8 +10,14 @@ import type { CoordinatorDeps, RouteContext } from './context.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { mintRoutes } from './routes/mint.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { tlogRoutes } from './routes/tlog.js';
+import { Checkpointer } from './tlog/checkpointer.js';
+import { proveRecord } from './tlog/proof.js';
+import { logOrigin } from '../transparency/log-origin.js';
 
 export type { CoordinatorDeps } from './context.js';
+
+const CHECKPOINT_INTERVAL_MS = 60_000;
 
 /** Retry-After on audit_unavailable: a store that recovers by itself (a database restart) is back within seconds. */
 const AUDIT_RETRY_AFTER_S = 2;
@@ -39,6 +45,22 @@ export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<Fas
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
   const ctx = routeContext(deps, app.log);
+  const { tlog } = deps;
+  if (tlog) {
+    const checkpointer = new Checkpointer({
+      tlog,
+      origin: () => logOrigin(ctx.issuer()),
+      group: deps.group,
+      groupKey: ctx.groupKey,
+      signers: ctx.usableSigners,
+      log: (fields, msg) => app.log.warn(fields, msg),
+      ...(deps.onCheckpointSigned ? { onSigned: deps.onCheckpointSigned } : {}),
+    });
+    ctx.transparency = { checkpointer, prove: (index) => proveRecord(tlog, checkpointer, index) };
+    app.addHook('onReady', async () => checkpointer.startPeriodic(deps.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS));
+    app.addHook('onClose', async () => checkpointer.stop());
+    tlogRoutes(app, tlog, checkpointer);
+  }
   discoveryRoutes(app, ctx);
   mintRoutes(app, ctx);
   tokenRoutes(app, ctx);

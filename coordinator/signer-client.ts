@@ -8,9 +8,10 @@ import { buildConnector, Pool } from 'undici';
 import { ZtmintError, type ZtmintErrorOptions } from '../errors/ztmint-error.js';
 import type { WireCommitment } from '../protocol/ciphersuite.js';
 import { isProblemCode, type ProblemCode } from '../protocol/problem.js';
-import type { Round1Response, Round2Request, Round2Response, SignerInfo } from '../protocol/wire.js';
+import type { Round1Response, Round2Request, Round2Response, SignerInfo, TlogState } from '../protocol/wire.js';
 import { hasActiveSpan, inSpan, injectTraceHeaders } from '../tracing/spans.js';
 import { CommitmentPool, type CommitmentPoolOptions } from './commitment-pool.js';
+import type { SignerCall } from './metrics.js';
 
 export interface ClientTls {
   key: string;
@@ -38,7 +39,7 @@ export interface SignerClientOptions {
    */
   requirePinnedKey?: boolean;
   /** Told about every round-1, preprocessing and round-2 call: its duration and how it failed (metrics). */
-  onCall?: (signer: string, call: 'round1' | 'preprocess' | 'round2', seconds: number, err?: unknown) => void;
+  onCall?: (signer: string, call: SignerCall, seconds: number, err?: unknown) => void;
 }
 
 /** DER SPKI of the certificate a TLS peer presented. */
@@ -271,7 +272,7 @@ export class SignerClient {
   }
 
   /** Runs one signer call and reports its duration and outcome to `onCall`. */
-  private async timed<T>(call: 'round1' | 'preprocess' | 'round2', run: () => Promise<T>): Promise<T> {
+  private async timed<T>(call: SignerCall, run: () => Promise<T>): Promise<T> {
     // A span under the mint's (background preprocessing outside a mint starts no trace).
     if (hasActiveSpan()) {
       const measured = run;
@@ -310,8 +311,17 @@ export class SignerClient {
     });
   }
 
+  /** The last checkpoint this signer signed: where a checkpoint's consistency proof must start. */
+  async tlogState(): Promise<TlogState> {
+    const res = await this.call<TlogState>('GET', '/v1/tlog');
+    if (typeof res?.size !== 'number' || !Number.isSafeInteger(res.size) || res.size < 0 || typeof res.root_hash !== 'string' || typeof res.origin !== 'string') {
+      throw new SignerUnavailable('signer_bad_response', `${this.name} sent a malformed log state`);
+    }
+    return res;
+  }
+
   round2(request: Round2Request): Promise<Round2Response> {
-    return this.timed('round2', () => this.call('POST', '/v1/round2', request));
+    return this.timed(request.checkpoint ? 'checkpoint' : 'round2', () => this.call('POST', '/v1/round2', request));
   }
 
   close(): Promise<void> {

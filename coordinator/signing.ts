@@ -10,7 +10,7 @@ import { aggregate, AggregationError, type GroupInfo, type WireCommitment } from
 import { b64url, fromB64url } from '../protocol/encoding.js';
 import { verifyEd25519 } from '../protocol/jwk.js';
 import { ProblemError } from '../protocol/problem.js';
-import type { MintContext } from '../protocol/wire.js';
+import type { MintContext, Round2Request } from '../protocol/wire.js';
 import { inSpanSync } from '../tracing/spans.js';
 import { SignerRefused, SignerUnavailable, type SignerClient } from './signer-client.js';
 
@@ -27,6 +27,9 @@ export interface SigningResult<T> {
   message: string;
   built: T;
 }
+
+/** What round 2 carries besides the message: a token's mint context, or a checkpoint's consistency proof. */
+export type Round2Extra = Pick<Round2Request, 'context' | 'checkpoint'>;
 
 export interface SigningDeps {
   group: GroupInfo;
@@ -112,7 +115,13 @@ async function roundOne(candidates: SignerClient[], threshold: number, onError: 
  * Each attempt signs a freshly built message: signers never sign two tokens with the same jti,
  * so a retry after a failed or cheating signer needs a new one.
  */
-export async function frostSign<T>(deps: SigningDeps, build: () => { message: string; built: T }, context: MintContext): Promise<SigningResult<T>> {
+export async function frostSign<T>(
+  deps: SigningDeps,
+  build: () => { message: string; built: T },
+  /** The mint context (the same for every signer), or per signer (a checkpoint's proof from that signer's last size). */
+  extra: MintContext | ((signer: SignerClient) => Promise<Round2Extra>),
+): Promise<SigningResult<T>> {
+  const extraFor = typeof extra === 'function' ? extra : async (): Promise<Round2Extra> => ({ context: extra });
   const { group } = deps;
   const excluded = new Set<string>();
   const culprits = new Set<string>();
@@ -149,7 +158,7 @@ export async function frostSign<T>(deps: SigningDeps, build: () => { message: st
 
     const results = await Promise.allSettled(
       participants.map(async ({ signer, session, commitment }) => {
-        const { share } = await signer.round2({ session, message, commitments, context });
+        const { share } = await signer.round2({ session, message, commitments, ...(await extraFor(signer)) });
         return [commitment.identifier, fromB64url(share)] as const;
       }),
     );

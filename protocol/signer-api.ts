@@ -46,8 +46,25 @@ export type paths = {
     };
     get?: never;
     put?: never;
-    /** FROST round 2: a signature share, only for the token the mint context allows */
+    /** FROST round 2: a signature share, only for the token the mint context allows or for a checkpoint consistent with the last one this signer signed */
     post: operations['round2'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tlog': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The last transparency-log checkpoint this signer signed: the coordinator proves consistency from it */
+    get: operations['tlogState'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -257,10 +274,12 @@ export type components = {
     Round2Request: {
       /** @description A round-1 session, or `${session}.${i}` from a preprocessing batch */
       session: string;
-      /** @description The JWS signing input to sign */
+      /** @description What to sign: a JWS signing input (then `context` is required) or a checkpoint note text of this log (then `checkpoint` is required); anything else is refused */
       message: string;
       commitments: components['schemas']['Commitment'][];
-      context: components['schemas']['MintContext'];
+      /** @description For a JWS signing input: what the signer re-derives the token from (invariant I2) */
+      context?: components['schemas']['MintContext'];
+      checkpoint?: components['schemas']['CheckpointProof'];
     };
     Round2Response: {
       share: string;
@@ -396,6 +415,18 @@ export type components = {
     DkgRound1Response: {
       package: components['schemas']['DkgRound1Package'];
     };
+    /** @description For a checkpoint: the consistency proof from the last checkpoint this signer signed (its `GET /v1/tlog` size) to the one in `message` */
+    CheckpointProof: {
+      old_size: number;
+      proof: string[];
+    };
+    /** @description The last checkpoint this signer signed (size 0 and the empty root before the first) */
+    TlogState: {
+      origin: string;
+      size: number;
+      /** @description standard base64 */
+      root_hash: string;
+    };
   };
   responses: {
     /** @description Problem document */
@@ -501,6 +532,27 @@ export interface operations {
       409: components['responses']['Problem'];
       413: components['responses']['Problem'];
       415: components['responses']['Problem'];
+    };
+  };
+  tlogState: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TlogState'];
+        };
+      };
+      403: components['responses']['Problem'];
     };
   };
   dkgRound1: {

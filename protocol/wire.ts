@@ -33,6 +33,8 @@ export const preprocessedSession = (session: string, i: number) => `${session}.$
 export const ROUND2_SESSION_PATTERN = '^[A-Za-z0-9_-]{22,64}(?:\\.(?:0|[1-9][0-9]{0,2}))?$';
 
 export type Round2Request = Schemas['Round2Request'];
+/** The last checkpoint a signer signed (GET /v1/tlog); round 2 of a checkpoint proves consistency from it. */
+export type TlogState = Schemas['TlogState'];
 export type Round2Response = Schemas['Round2Response'];
 
 /** The DKG messages (docs/dkg.md); signers/dkg.ts builds and checks them. */

@@ -14,7 +14,7 @@ if ! command -v go >/dev/null 2>&1; then
   log "error: Go is required to build the tlogcheck test tool (https://go.dev/dl/)"
   exit 1
 fi
-HASH="$(cat "$SRC/go.mod" "$SRC/go.sum" "$SRC/main.go" | sha256sum | cut -c1-16)"
+HASH="$(cat "$SRC/go.mod" "$SRC/go.sum" "$SRC"/*.go | sha256sum | cut -c1-16)"
 CACHE_DIR="${ZTMINT_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ztmint/tools}/tlogcheck-$HASH"
 BIN="$CACHE_DIR/tlogcheck"
 

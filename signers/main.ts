@@ -8,6 +8,8 @@ import { PolicyHolder } from '../policy-engine/holder.js';
 import { serviceLogger } from '../logging/service-logger.js';
 import { configfsTsmSource, fileSource, reportDataFor, type SnpEvidence } from './attestation-source.js';
 import { MintChecker } from './mint-check.js';
+import { CheckpointGuard } from './checkpoint-guard.js';
+import { logOrigin } from '../transparency/log-origin.js';
 import { unsealShare } from './sealed-share.js';
 import { createSignerMetrics } from './metrics.js';
 import { NonceStore } from './nonce-store.js';
@@ -70,6 +72,8 @@ export async function startSigner(opts: SignerProcessOptions) {
     oidc: new OidcVerifier({ issuers: opts.oidcIssuers, audience: opts.oidcAudience, usesPerJti: OIDC_USES_PER_TOKEN }),
     policy,
   });
+  const checkpoints = new CheckpointGuard(join(dir, 'tlog-state.json'), logOrigin(opts.tokenIssuer));
+  await checkpoints.state(); // an unreadable state file stops the start, not a later signing
   const mtlsPaths = { ...defaultSignerMtls(opts.state, opts.index), ...opts.mtls };
   const mtls = await readCredentials(mtlsPaths);
   const tlsCert = mtls.cert;
@@ -88,6 +92,7 @@ export async function startSigner(opts: SignerProcessOptions) {
     share,
     group,
     checker,
+    checkpoints,
     ...(opts.snp ? { attestation: evidenceFor(opts.snp, tlsCert, () => policy.current.hash) } : {}),
     allowedClients: opts.allowedClients,
     metrics,

@@ -52,7 +52,12 @@ export function createSignerMetrics(state: SignerMetricsState) {
   registry.setDefaultLabels({ signer: state.signer });
   const sharesReleased = new Counter({
     name: 'ztmint_signer_shares_released_total',
-    help: 'Signature shares this signer released (round 2 answered with a share)',
+    help: 'Signature shares of tokens this signer released (round 2 answered with a share)',
+    registers: [registry],
+  });
+  const checkpointShares = new Counter({
+    name: 'ztmint_signer_checkpoint_shares_released_total',
+    help: 'Signature shares of transparency-log checkpoints this signer released (each after its consistency check)',
     registers: [registry],
   });
   const refusals = new Counter({
@@ -88,7 +93,7 @@ export function createSignerMetrics(state: SignerMetricsState) {
   policyInfoGauge(registry, state.policyHash);
   groupKeyInfoGauge(registry, state.kid, state.threshold, state.signers);
   certificateExpiryGauge(registry, () => [['self', state.ownCertNotAfter()]]);
-  return { registry, sharesReleased, refusals, commitmentsIssued, handlerSeconds };
+  return { registry, sharesReleased, checkpointShares, refusals, commitmentsIssued, handlerSeconds };
 }
 
 export type SignerMetrics = ReturnType<typeof createSignerMetrics>;
@@ -105,7 +110,8 @@ export function installSignerMetrics(app: FastifyInstance, metrics: SignerMetric
     if (reply.statusCode >= 400) {
       if (doc && typeof doc.code === 'string') metrics.refusals.inc({ code: doc.code, reason: refusalReason(doc.detail) });
     } else if (request.routeOptions.url === '/v1/round2' && typeof doc?.share === 'string') {
-      metrics.sharesReleased.inc();
+      if ((request.body as { checkpoint?: unknown } | undefined)?.checkpoint) metrics.checkpointShares.inc();
+      else metrics.sharesReleased.inc();
     } else if (request.routeOptions.url === '/v1/round1' && doc) {
       if (Array.isArray(doc.batch)) metrics.commitmentsIssued.inc({ lane: 'preprocessed' }, doc.batch.length);
       else metrics.commitmentsIssued.inc({ lane: 'interactive' });

@@ -8,6 +8,8 @@ import { STRICT_AJV, installProblemHandlers, sendProblem } from '../http/problem
 import type { Round1Request, Round2Request, SignerInfo } from '../protocol/wire.js';
 import type { SnpEvidence } from './attestation-source.js';
 import { ContextMismatch, type MintChecker } from './mint-check.js';
+import { CheckpointRefused, type CheckpointGuard } from './checkpoint-guard.js';
+import { classifySigningMessage } from '../transparency/signing-message.js';
 import { traceRequests } from '../tracing/fastify.js';
 import { installSignerMetrics, type SignerMetrics } from './metrics.js';
 import { NonceStore, wipe } from './nonce-store.js';
@@ -25,6 +27,8 @@ export interface SignerDeps {
   tls: SignerTls;
   /** Re-derives the token the mint context allows (I2). */
   checker: MintChecker;
+  /** Checks a checkpoint extends the last one this signer signed; without it checkpoints are refused. */
+  checkpoints?: CheckpointGuard;
   /** SEV-SNP evidence for /v1/info, bound to this signer's TLS key and current policy. */
   attestation?: () => Promise<SnpEvidence>;
   /** Common names of client certificates allowed to call (the coordinator). */
@@ -118,6 +122,10 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
     return attestation ? { ...info, attestation } : info;
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/v1/tlog', async (_request, reply) => {
+    if (!deps.checkpoints) return sendProblem(reply, 'not_found', 'this signer signs no checkpoints');
+    return deps.checkpoints.state();
+  });
   serveOpenApi(app);
 
   app.post<{ Body: Round1Request }>('/v1/round1', { schema: { body: round1Schema } }, async (request, reply) => {
@@ -153,8 +161,20 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
       if (ids.size !== body.commitments.length || body.commitments.some((c) => !(c.identifier in group.verifying_shares))) {
         return sendProblem(reply, 'invalid_request', 'commitment list has duplicate or unknown identifiers');
       }
-      await deps.checker.check(body.message, body.context, Math.floor(now() / 1000));
       const message = new TextEncoder().encode(body.message);
+      // Domain separation: one group key signs tokens and checkpoints, so the message's kind is
+      // decided first and each kind is checked in full (transparency/signing-message.ts).
+      const kind = classifySigningMessage(message);
+      if (kind.kind === 'jws') {
+        if (!body.context || body.checkpoint) return sendProblem(reply, 'invalid_request', 'a token signing input needs `context` and no `checkpoint`');
+        await deps.checker.check(body.message, body.context, Math.floor(now() / 1000));
+      } else if (kind.kind === 'checkpoint') {
+        if (!body.checkpoint || body.context) return sendProblem(reply, 'invalid_request', 'a checkpoint needs `checkpoint` (its consistency proof) and no `context`');
+        if (!deps.checkpoints) return sendProblem(reply, 'checkpoint_refused', 'this signer signs no checkpoints');
+        await deps.checkpoints.check(kind.checkpoint, body.checkpoint.old_size, body.checkpoint.proof);
+      } else {
+        return sendProblem(reply, 'context_mismatch', `message is neither a token signing input nor a checkpoint: ${kind.kind === 'cosignature' ? 'this signer cosigns nothing' : kind.reason}`);
+      }
       let sigShare: Uint8Array;
       try {
         sigShare = signShare(share, group, entry.nonces, body.commitments, message);
@@ -165,6 +185,7 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
       return { share: b64url(sigShare) };
     } catch (err) {
       if (err instanceof ContextMismatch) return sendProblem(reply, 'context_mismatch', err.message);
+      if (err instanceof CheckpointRefused) return sendProblem(reply, 'checkpoint_refused', err.message);
       throw err; // problem+json internal_error, logged without request data
     } finally {
       wipe(entry.nonces);

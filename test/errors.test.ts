@@ -15,6 +15,7 @@ import { ProblemError } from '../protocol/problem.js';
 import { DkgAbort, DkgStepError } from '../signers/dkg.js';
 import { SealError } from '../signers/key-providers/types.js';
 import { ContextMismatch } from '../signers/mint-check.js';
+import { CheckpointRefused } from '../signers/checkpoint-guard.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -29,6 +30,7 @@ describe('ZtmintError subclasses', () => {
     ['AggregationError', new AggregationError('malformed_input', 'bad', { cause }), 'malformed_input'],
     ['SnpVerifyError', new SnpVerifyError('tcb', 'too old', { cause }), 'tcb'],
     ['ContextMismatch', new ContextMismatch('jti_reused', 'again', { cause }), 'jti_reused'],
+    ['CheckpointRefused', new CheckpointRefused('checkpoint_refused', 'fork', { cause }), 'checkpoint_refused'],
     ['DkgAbort', new DkgAbort('decrypt_failed', 'tampered', { cause }), 'decrypt_failed'],
     ['DkgStepError', new DkgStepError('wrong_step', 'late', { cause }), 'wrong_step'],
     ['SealError', new SealError('wrong_pin', 'wrong PIN', { cause }), 'wrong_pin'],

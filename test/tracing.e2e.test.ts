@@ -84,7 +84,9 @@ describe('traces across coordinator and signers', () => {
     const deadline = Date.now() + 30_000;
     const trace = () => received.filter((s) => s.traceId === traceId);
     const signerSpans = () => trace().filter((s) => s.name === 'ztmint.signer POST /v1/round2');
-    while ((signerSpans().length < 2 || !trace().some((s) => s.name === 'ztmint.mint')) && Date.now() < deadline) {
+    // Round 2 of the token at t signers, then round 2 of the checkpoint that covers its record (the
+    // stack's first mint, so no earlier checkpoint covers it) at t signers: 2t signer spans.
+    while ((signerSpans().length < 4 || !trace().some((s) => s.name === 'ztmint.mint')) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
     }
     const spans = trace();
@@ -92,7 +94,7 @@ describe('traces across coordinator and signers', () => {
 
     const [mint] = byName('ztmint.mint');
     expect(mint).toMatchObject({ service: 'ztmint-coordinator', parentSpanId: callerSpan });
-    for (const step of ['ztmint.oidc.verify', 'ztmint.policy.evaluate', 'ztmint.frost.sign', 'ztmint.audit.append']) {
+    for (const step of ['ztmint.oidc.verify', 'ztmint.policy.evaluate', 'ztmint.frost.sign', 'ztmint.audit.append', 'ztmint.tlog.prove']) {
       expect(byName(step), step).toHaveLength(1);
       expect(byName(step)[0]!.parentSpanId, step).toBe(mint!.spanId);
     }
@@ -102,8 +104,14 @@ describe('traces across coordinator and signers', () => {
     expect(round2.map((s) => s.attributes['ztmint.signer']).sort()).toEqual(signers);
     for (const s of round2) expect(s.parentSpanId).toBe(sign.spanId);
 
+    // The checkpoint round covering the record runs under ztmint.tlog.prove.
+    const checkpointCalls = byName('ztmint.signer.checkpoint');
+    expect(checkpointCalls.length).toBeGreaterThanOrEqual(2);
+    for (const s of checkpointCalls) expect(s.parentSpanId).toBe(byName('ztmint.tlog.prove')[0]!.spanId);
+
     // The signers' spans are children of the coordinator's round-2 call to them.
-    const atSigners = signerSpans();
+    const atSigners = signerSpans().filter((s) => !checkpointCalls.some((c) => c.spanId === s.parentSpanId));
+    expect(signerSpans().length - atSigners.length).toBe(checkpointCalls.length);
     expect(atSigners.map((s) => s.service).sort()).toEqual(signers.map((n) => `ztmint-${n}`));
     for (const s of atSigners) {
       const parent = round2.find((r) => r.spanId === s.parentSpanId);

@@ -102,7 +102,7 @@ export function newTiles(oldSize: number, newSize: number): TileId[] {
 }
 
 /** The bytes of a tile: its hashes concatenated. */
-async function readTileData(reader: HashReader, t: TileId): Promise<Uint8Array> {
+export async function readTileData(reader: HashReader, t: TileId): Promise<Uint8Array> {
   checkTile(t);
   const level = t.level * TILE_HEIGHT;
   const nodes = Array.from({ length: t.width }, (_, j) => ({ level, index: t.index * TILE_WIDTH + j }));

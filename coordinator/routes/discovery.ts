@@ -2,6 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import openapi from '../openapi.json' with { type: 'json' };
+import { logOrigin } from '../../transparency/log-origin.js';
+import { TLOG_PREFIX } from './tlog.js';
 
 export function discoveryRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/.well-known/jwks.json', async () => ({ keys: [ctx.jwk] }));
@@ -14,6 +16,8 @@ export function discoveryRoutes(app: FastifyInstance, ctx: RouteContext): void {
       token_endpoint: `${issuer}/v1/mint`,
       introspection_endpoint: `${issuer}/v1/introspect`,
       revocation_endpoint: `${issuer}/v1/revoke`,
+      // The transparency log: C2SP tlog-tiles base URL, checkpoint origin and note verifier key.
+      ...(ctx.transparency ? { transparency_log: { url: `${issuer}${TLOG_PREFIX}/`, origin: logOrigin(issuer), verifier_key: ctx.transparency.checkpointer.verifierKey() } } : {}),
     };
   });
   app.get('/openapi.json', async () => ({ ...openapi, servers: [{ url: ctx.issuer() }] }));

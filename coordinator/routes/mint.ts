@@ -128,6 +128,14 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
         ...(signed.excluded.length ? { excluded: signed.excluded, culprits: signed.culprits } : {}),
         token_sha256: createHash('sha256').update(token).digest('hex'),
       });
+      // The answer waits for a quorum-signed checkpoint covering the record (batched with other
+      // mints). Should no checkpoint be signed, the token still goes out, without the proof.
+      let transparency;
+      try {
+        transparency = await inSpan('ztmint.tlog.prove', {}, async () => ctx.transparency?.prove(index));
+      } catch (err) {
+        request.log.warn({ index, error: (err as Error).message }, 'no checkpoint covers the mint record; answered without a transparency proof');
+      }
       finish('granted');
       return {
         token,
@@ -138,6 +146,7 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
         scopes: decision.scopes,
         audience: decision.audience,
         audit: { index },
+        ...(transparency ? { transparency } : {}),
       };
     }),
   );

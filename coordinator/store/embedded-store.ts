@@ -7,7 +7,7 @@ import { ExpiringSet } from '../../oidc/expiring-set.js';
 import { AuditLog, type AuditRecord, type GroupCommitObserver } from '../audit.js';
 import { RateLimiter, type RateLimitConfig } from '../rate-limit.js';
 import { Revocations } from '../revocations.js';
-import { readAuditFile } from './file-audit-sink.js';
+import { FileAuditSink, readAuditFile } from './file-audit-sink.js';
 import { lockStateDirectory } from './state-lock.js';
 import type { ReplayGuard, StateStore } from './state-store.js';
 
@@ -41,16 +41,15 @@ export async function openEmbeddedStore(opts: { state: string; rateLimits?: Rate
   try {
     const revocations = new Revocations(nowS);
     const replay = new EmbeddedReplayGuard(nowS);
-    const audit = await AuditLog.open(join(opts.state, 'audit'), {
-      visit: (record) => {
-        revocations.replay(record);
-        replay.replay(record);
-      },
-      onGroupCommit: opts.onGroupCommit,
+    const sink = await FileAuditSink.open(join(opts.state, 'audit'), (record) => {
+      revocations.replay(record);
+      replay.replay(record);
     });
+    const audit = new AuditLog(sink, undefined, opts.onGroupCommit);
     return {
       description: `file store in ${opts.state}`,
       audit,
+      tlog: sink.tlog,
       revocations,
       rateLimiter: new RateLimiter(opts.rateLimits),
       replay,

@@ -3,8 +3,10 @@
 import { mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chainRecords, verifyAuditText, type AuditEntry, type AuditRecord } from '../audit-chain.js';
+import { FileTlog } from './file-tlog.js';
 
 export const AUDIT_FILE = 'audit.jsonl';
+const NEWLINE = Buffer.from('\n');
 
 export class FileAuditSink {
   private constructor(
@@ -12,6 +14,8 @@ export class FileAuditSink {
     private next: number,
     private prev: string,
     private size: number,
+    /** The Merkle log over the same lines (leaf i = record i). */
+    readonly tlog: FileTlog,
   ) {}
 
   /** Opens (creating) the log, cuts a torn last record, and checks the chain end to end. */
@@ -31,14 +35,22 @@ export class FileAuditSink {
       text = text.slice(0, complete);
     }
     const { count, head } = verifyAuditText(text, visit);
+    const tlog = new FileTlog(dir, path);
+    tlog.appendLines(
+      text
+        .split('\n')
+        .slice(0, count)
+        .map((line) => Buffer.from(line)),
+    );
     const file = await open(path, 'a', 0o600);
-    return new FileAuditSink(file, count, head, Buffer.byteLength(text));
+    return new FileAuditSink(file, count, head, Buffer.byteLength(text), tlog);
   }
 
   async commit(entries: AuditEntry[], time: string): Promise<number> {
     // The chain only advances once the group is durable.
     const { records, head } = chainRecords(entries, this.next, this.prev, time);
-    const bytes = Buffer.from(records.map((r) => JSON.stringify(r) + '\n').join(''));
+    const lines = records.map((r) => Buffer.from(JSON.stringify(r)));
+    const bytes = Buffer.concat(lines.flatMap((line) => [line, NEWLINE]));
     try {
       // write() may write part of the group (full disk, file-size limit): loop until all of it
       // is down, or fail and cut the part that was written.
@@ -56,6 +68,7 @@ export class FileAuditSink {
     this.size += bytes.length;
     this.prev = head;
     this.next += entries.length;
+    this.tlog.appendLines(lines);
     return first;
   }
 

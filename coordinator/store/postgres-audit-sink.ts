@@ -1,10 +1,12 @@
 // The PostgreSQL store's audit sink: one hash chain for all replicas. Each group (the coordinator's
 // group commit) is one transaction that takes a transaction advisory lock, reads the chain's head,
 // chains the group after it and inserts it; replicas appending at once are serialised by the lock,
-// and unique idx/prev columns refuse a fork outright. Commit = durable (synchronous_commit).
+// and unique idx/prev columns refuse a fork outright. The Merkle log's hash rows go in the same
+// transaction. Commit = durable (synchronous_commit).
 import type { Pool } from 'pg';
 import { ChainVerifier, chainRecords, GENESIS_HASH, type AuditEntry } from '../audit-chain.js';
 import { withClient } from './postgres-client.js';
+import { insertTlogHashes } from './postgres-tlog.js';
 
 /** pg_advisory_xact_lock key for audit appends ("ztm" + 2). */
 const AUDIT_LOCK = 0x7a746d02;
@@ -20,12 +22,19 @@ export class PostgresAuditSink {
         const head = await client.query<{ idx: string; hash: string }>('SELECT idx, hash FROM ztmint_audit ORDER BY idx DESC LIMIT 1');
         const first = head.rows[0] ? Number(head.rows[0].idx) + 1 : 0;
         const { records } = chainRecords(entries, first, head.rows[0]?.hash ?? GENESIS_HASH, time);
+        const lines = records.map((r) => JSON.stringify(r));
         await client.query('INSERT INTO ztmint_audit (idx, prev, hash, record) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])', [
           records.map((r) => r.index),
           records.map((r) => r.prev),
           records.map((r) => r.hash),
-          records.map((r) => JSON.stringify(r)),
+          lines,
         ]);
+        // The Merkle log's rows in the same transaction: leaf i is exactly the stored record i.
+        await insertTlogHashes(
+          client,
+          first,
+          lines.map((line) => Buffer.from(line)),
+        );
         await client.query('COMMIT');
         return first;
       } catch (err) {

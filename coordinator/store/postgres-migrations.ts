@@ -68,6 +68,27 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX ztmint_revocation_rules_expires ON ztmint_revocation_rules (expires_at);
     `,
   },
+  {
+    version: 3,
+    description: 'Merkle transparency log: subtree hashes and signed checkpoints',
+    sql: `
+      -- One row per complete, aligned subtree of the Merkle log over ztmint_audit (leaf idx =
+      -- audit idx): level L, index i covers leaves [i * 2^L, (i + 1) * 2^L). Written in the audit
+      -- append's transaction; records older than this table are backfilled at start.
+      CREATE TABLE ztmint_tlog_hashes (
+        level integer NOT NULL CHECK (level >= 0 AND level < 64),
+        idx bigint NOT NULL CHECK (idx >= 0),
+        hash bytea NOT NULL CHECK (length(hash) = 32),
+        PRIMARY KEY (level, idx)
+      );
+      -- Checkpoints signed by the signer quorum (C2SP signed notes), one per tree size.
+      CREATE TABLE ztmint_tlog_checkpoints (
+        size bigint PRIMARY KEY CHECK (size >= 0),
+        note text NOT NULL,
+        signed_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

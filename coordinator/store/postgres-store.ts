@@ -10,6 +10,7 @@ import { PostgresAuditSink } from './postgres-audit-sink.js';
 import { migrate } from './postgres-migrations.js';
 import { PostgresRateLimiter } from './postgres-rate-limit.js';
 import { PostgresRevocations } from './postgres-revocations.js';
+import { backfillTlog, PostgresTlog } from './postgres-tlog.js';
 import type { OpenStoreOptions } from './open-store.js';
 import type { ReplayGuard, StateStore } from './state-store.js';
 import { orUnavailable } from './store-unavailable.js';
@@ -78,6 +79,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sta
   try {
     await waitForDatabase(pool, opts.startupWaitMs ?? 30_000, description);
     await migrate(pool);
+    await backfillTlog(pool, log);
     await revocations.start();
   } catch (err) {
     await revocations.close();
@@ -111,6 +113,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sta
   return {
     description: `PostgreSQL store at ${description}`,
     audit,
+    tlog: new PostgresTlog(pool),
     revocations,
     rateLimiter: new PostgresRateLimiter(pool, opts.rateLimits, log),
     replay,

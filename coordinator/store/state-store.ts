@@ -1,9 +1,10 @@
 // The coordinator state that every replica must agree on, behind one interface with two
 // implementations: the embedded store (files in the state directory, one process) and PostgreSQL
 // (any number of replicas). Shared: the OIDC jti replay set, revocations, rate-limit counters and
-// the audit log's one hash chain. Per replica, never here: commitment pools, JWKS and policy caches.
+// the audit log's one hash chain and its Merkle log. Per replica, never here: commitment pools, JWKS and policy caches.
 import type { AuditLog, AuditRecord } from '../audit.js';
 import type { RevocableClaims, RevocationRule } from '../revocation-rules.js';
+import type { TlogStore } from './tlog-store.js';
 
 /** The OIDC replay set: each (issuer, jti) is accepted once, until `expiresAtS` (then it is forgotten). */
 export interface ReplayGuard {
@@ -39,6 +40,8 @@ export interface StateStore {
   /** What to name in logs and errors (never a password). */
   readonly description: string;
   readonly audit: AuditLog;
+  /** The Merkle log over the audit records (leaf i = record i) and its latest signed checkpoint. */
+  readonly tlog: TlogStore;
   readonly revocations: RevocationSet;
   readonly rateLimiter: MintRateLimiter;
   readonly replay: ReplayGuard;

@@ -8,7 +8,7 @@ import type { AuditLog } from '../../coordinator/audit.js';
 import { createMetrics } from '../../coordinator/metrics.js';
 import { RateLimiter } from '../../coordinator/rate-limit.js';
 import { Revocations } from '../../coordinator/revocations.js';
-import { buildCoordinatorServer } from '../../coordinator/server.js';
+import { buildCoordinatorServer, type CoordinatorDeps } from '../../coordinator/server.js';
 import type { SignerClient } from '../../coordinator/signer-client.js';
 import { OidcVerifier } from '../../oidc/verifier.js';
 import { PolicyHolder } from '../../policy-engine/holder.js';
@@ -24,7 +24,7 @@ export interface InProcessCoordinator {
   close(): Promise<void>;
 }
 
-export async function inProcessCoordinator(stack: DevStack, signers: SignerClient[], audit: AuditLog): Promise<InProcessCoordinator> {
+export async function inProcessCoordinator(stack: DevStack, signers: SignerClient[], audit: AuditLog, extra: Partial<CoordinatorDeps> = {}): Promise<InProcessCoordinator> {
   const logs: string[] = [];
   const app = await buildCoordinatorServer({
     issuer: () => stack.coordinator, // signers check that tokens carry the coordinator's issuer
@@ -37,6 +37,7 @@ export async function inProcessCoordinator(stack: DevStack, signers: SignerClien
     rateLimiter: new RateLimiter(),
     metrics: createMetrics(),
     logger: { level: 'warn', stream: { write: (line: string) => void logs.push(line) } },
+    ...extra,
   });
   return {
     app,

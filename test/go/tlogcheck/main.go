@@ -175,6 +175,10 @@ func main() {
 		signNote(os.Args[2], os.Args[3])
 		return
 	}
+	if len(os.Args) == 3 && os.Args[1] == "-mint" {
+		checkMint(os.Args[2])
+		return
+	}
 	if len(os.Args) == 3 && os.Args[1] == "-open" {
 		openNotes(os.Args[2])
 		return
