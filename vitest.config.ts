@@ -6,11 +6,14 @@
 // `npm run test:unit` / `npm run test:e2e` pick one (`--project`); `npx vitest run <file>` runs the
 // project the file belongs to, with its setup. The chaos suite has its own config (test/chaos/).
 import { defineConfig } from 'vitest/config';
+import { INSECURE_TEST_ENV } from './test/setup/insecure-test-env.js';
 
 export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 90_000,
+    // Child processes inherit these: the test stacks' insecure choices, allowed explicitly.
+    env: { ...INSECURE_TEST_ENV },
     // Each e2e file starts its own process tree; two cores run two files at a time.
     maxWorkers: 2,
     projects: [

@@ -96,6 +96,9 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
             DEFAULT_POLICY_WASM,
             '--policy-data',
             policyData,
+            // Dev only, on purpose: a plain-HTTP loopback issuer and dealt shares sealed with the file provider.
+            '--insecure-allow-http-issuer',
+            '--insecure-allow-file-key-provider',
             ...(opts.snpReport && opts.snpVcek ? ['--snp-source', 'file', '--snp-report', resolve(opts.snpReport), '--snp-vcek', resolve(opts.snpVcek)] : []),
           ],
           `signer-${i + 1}`,
@@ -128,6 +131,7 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
       DEFAULT_POLICY_WASM,
       '--policy-data',
       policyData,
+      '--insecure-allow-http-issuer', // the dev issuer is plain HTTP on loopback
       ...signerServices.flatMap((s, i) => ['--signer', `signer-${i + 1}=${s.ready.url}`]),
       ...(opts.rateRepository ? ['--rate-repository', opts.rateRepository] : []),
       ...(opts.rateSub ? ['--rate-sub', opts.rateSub] : []),

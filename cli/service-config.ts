@@ -59,6 +59,7 @@ export function coordinatorOptionsFrom(values: Values): CoordinatorOptions {
       ? { admin: { port: values.adminPort as number, host: values.adminHost as string, admins: values.adminAllowClients as string[], introspectors: values.introspectionAllowClients as string[] } }
       : {}),
     ...(values.introspectionTokenFile !== undefined ? { introspectionTokenFile: path(values.introspectionTokenFile)! } : {}),
+    allowInsecure: { httpIssuer: values.insecureAllowHttpIssuer === true, noSigners: values.insecureAllowNoSigners === true },
   };
 }
 
@@ -86,5 +87,6 @@ export function signerOptionsFrom(values: Values): SignerProcessOptions {
     mtls: mtlsPaths(values) as SignerProcessOptions['mtls'],
     metricsClients: values.metricsClients as string[],
     ...metricsListen(values),
+    allowInsecure: { httpIssuer: values.insecureAllowHttpIssuer === true, fileKeyProvider: values.insecureAllowFileKeyProvider === true },
   };
 }

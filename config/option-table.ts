@@ -74,6 +74,16 @@ function mtlsOptions(self: string): OptionSpec[] {
   ];
 }
 
+/** Insecure choices refuse to start unless allowed by a flag whose name says so (config/insecure-choices.ts). */
+function insecureHttpIssuer(self: ServiceName): OptionSpec {
+  return {
+    key: 'insecureAllowHttpIssuer',
+    type: 'boolean',
+    description: `INSECURE, dev stack and tests only: let this ${self} trust an http:// OIDC issuer or JWKS URL`,
+    default: false,
+  };
+}
+
 export const COORDINATOR_OPTIONS: ServiceOptionTable = {
   service: 'coordinator',
   title: 'ztmint coordinator',
@@ -102,8 +112,8 @@ export const COORDINATOR_OPTIONS: ServiceOptionTable = {
       flag: 'signer',
       value: '<name=url>',
       type: 'string-list',
-      required: true,
-      description: 'a signer endpoint, name=https://host:port (repeatable)',
+      description: 'a signer endpoint, name=https://host:port (repeatable); none only with insecureAllowNoSigners',
+      default: [],
       schema: { pattern: '^[A-Za-z0-9._-]+=https://[^\\s]+$' },
     },
     { key: 'host', value: '<host>', type: 'string', description: 'listen address', default: '127.0.0.1', schema: NON_EMPTY },
@@ -174,6 +184,13 @@ export const COORDINATOR_OPTIONS: ServiceOptionTable = {
       schema: NON_EMPTY,
     },
     ...mtlsOptions('coordinator'),
+    insecureHttpIssuer('coordinator'),
+    {
+      key: 'insecureAllowNoSigners',
+      type: 'boolean',
+      description: 'INSECURE, tests only: start with no signer (it can mint nothing; readiness stays false)',
+      default: false,
+    },
   ],
   together: { tlsCert: ['tlsKey'], tlsKey: ['tlsCert'] },
 };
@@ -222,6 +239,13 @@ export const SIGNER_OPTIONS: ServiceOptionTable = {
     { key: 'snpReport', value: '<file>', type: 'string', description: 'with snpSource file: the attestation report (binary or hex)', schema: NON_EMPTY },
     { key: 'snpVcek', value: '<file>', type: 'string', description: "the VCEK certificate (DER); with configfs, instead of the host's certificate table", schema: NON_EMPTY },
     ...mtlsOptions('signer'),
+    insecureHttpIssuer('signer'),
+    {
+      key: 'insecureAllowFileKeyProvider',
+      type: 'boolean',
+      description: 'INSECURE, dev stack and tests only: start with a share sealed by the file key provider (its key lies beside it on disk)',
+      default: false,
+    },
   ],
 };
 

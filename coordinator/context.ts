@@ -8,7 +8,7 @@ import type { Metrics } from './metrics.js';
 import type { OidcVerifier } from '../oidc/verifier.js';
 import type { PolicyHolder } from '../policy-engine/holder.js';
 import type { SignerClient } from './signer-client.js';
-import type { MintRateLimiter, RevocationSet } from './store/state-store.js';
+import type { MintRateLimiter, RevocationSet, StoreHealth } from './store/state-store.js';
 import type { TlogStore } from './store/tlog-store.js';
 import type { CheckpointHook, Checkpointer } from './tlog/checkpointer.js';
 import type { TransparencyProof } from './tlog/proof.js';
@@ -44,6 +44,10 @@ export interface CoordinatorDeps {
   onCheckpointSigned?: CheckpointHook;
   /** How often a log that grew without a mint (denials, revocations) gets a checkpoint (default 60 s). */
   checkpointIntervalMs?: number;
+  /** Probe of the state store, reported by /readyz. */
+  storeHealth?: () => Promise<StoreHealth>;
+  /** Insecure choices allowed by their flags (config/insecure-choices.ts), reported by /readyz as warnings. */
+  insecure?: string[];
 }
 
 export interface RouteContext extends CoordinatorDeps {

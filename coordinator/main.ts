@@ -21,6 +21,7 @@ import { buildAdminServer } from './admin/server.js';
 import { readIntrospectionTokens } from './introspection-auth.js';
 import { buildCoordinatorServer, routeContext } from './server.js';
 import type { CheckpointHook } from './tlog/checkpointer.js';
+import { checkInsecureChoices, httpIssuerChoices } from '../config/insecure-choices.js';
 
 export interface CoordinatorOptions {
   state: string;
@@ -56,6 +57,8 @@ export interface CoordinatorOptions {
   introspectionTokenFile?: string;
   /** Told after each transparency-log checkpoint is signed (witnesses, exports). */
   onCheckpointSigned?: CheckpointHook;
+  /** Insecure choices allowed by their flags (config/insecure-choices.ts); each one refuses to start otherwise. */
+  allowInsecure?: { httpIssuer?: boolean; noSigners?: boolean };
 }
 
 /** The mTLS files `ztmint keygen` writes into <state>/tls. */
@@ -65,6 +68,12 @@ function defaultCoordinatorMtls(state: string): Required<CredentialPaths> {
 }
 
 export async function startCoordinator(opts: CoordinatorOptions) {
+  const insecure = checkInsecureChoices([
+    ...httpIssuerChoices(opts.oidcIssuers, opts.allowInsecure?.httpIssuer === true),
+    ...(opts.signers.length === 0
+      ? [{ flag: '--insecure-allow-no-signers', allowed: opts.allowInsecure?.noSigners === true, warning: 'no signer is configured (--signer): this coordinator can mint nothing' }]
+      : []),
+  ]);
   const mtlsPaths = { ...defaultCoordinatorMtls(opts.state), ...opts.mtls };
   const mtls = await readCredentials(mtlsPaths);
   const tls = { key: mtls.key, cert: mtls.cert, ca: mtls.ca! };
@@ -106,7 +115,12 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   const deps = {
     issuer: () => issuer,
     group,
-    oidc: new OidcVerifier({ issuers: opts.oidcIssuers, audience: opts.oidcAudience, replay: (iss, jti, exp) => store.replay.claim(iss, jti, exp) }),
+    oidc: new OidcVerifier({
+      issuers: opts.oidcIssuers,
+      audience: opts.oidcAudience,
+      replay: (iss, jti, exp) => store.replay.claim(iss, jti, exp),
+      requireHttpsJwks: opts.allowInsecure?.httpIssuer !== true,
+    }),
     policy,
     signers,
     audit: store.audit,
@@ -118,6 +132,8 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     attestation: new AttestationGate(attestation, () => policy.current.hash),
     logger: serviceLogger({ service: 'coordinator' }),
     now,
+    storeHealth: () => store.health(),
+    insecure,
     ...(https ? { https: { cert: https.cert, key: https.key } } : {}),
     ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}),
     introspectionTokens,
@@ -133,6 +149,7 @@ export async function startCoordinator(opts: CoordinatorOptions) {
         logger: serviceLogger({ service: 'coordinator-admin' }),
       })
     : undefined;
+  for (const warning of insecure) app.log.warn({ insecure: true }, `INSECURE: ${warning}`);
   metrics.describe({
     policyHash: () => policy.current.hash,
     kid: thumbprint(group.group_public_key),

@@ -9,7 +9,7 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { aggregate, AggregationError, type GroupInfo, type WireCommitment } from '../protocol/ciphersuite.js';
 import { b64url, fromB64url } from '../protocol/encoding.js';
 import { verifyEd25519 } from '../protocol/jwk.js';
-import { ProblemError } from '../protocol/problem.js';
+import { ProblemError, SIGNER_CONFIGURATION_REFUSALS, isSignerConfigurationRefusal, type ConfigurationMismatchCode } from '../protocol/problem.js';
 import type { MintContext, Round2Request } from '../protocol/wire.js';
 import { inSpanSync } from '../tracing/spans.js';
 import { SignerRefused, SignerUnavailable, type SignerClient } from './signer-client.js';
@@ -48,6 +48,30 @@ function refusalReason(err: unknown, signer: string): string {
 }
 
 const MAX_ATTEMPTS = 3;
+
+/** What the operator must change, per configuration mismatch (the problem's detail ends with it). */
+const MISMATCH_FIX: Record<ConfigurationMismatchCode, string> = {
+  policy_mismatch: "do not accept this coordinator's policy revision: deploy the same policy to the coordinator and the signers",
+  issuer_mismatch: "expect another token issuer: set the coordinator's --public-url and the signers' --token-issuer to the same URL",
+  group_mismatch: "hold another group key: the coordinator's group.json is stale; give it the signers' group.json",
+  oidc_issuer_mismatch: 'do not trust the issuer of this OIDC token: give the coordinator and the signers the same --oidc-issuer list',
+};
+
+/**
+ * The problem for signers that refused because their configuration differs from the
+ * coordinator's, when too few others remain to ever make a quorum: the same request would get
+ * the same answer, so it is not `quorum_unavailable` (retryable) but the mismatch's own code.
+ */
+function mismatchProblem(mismatched: Map<string, ConfigurationMismatchCode>, reasons: string[]): ProblemError {
+  const counts = new Map<ConfigurationMismatchCode, number>();
+  for (const code of mismatched.values()) counts.set(code, (counts.get(code) ?? 0) + 1);
+  const code = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+  const names = [...mismatched.entries()]
+    .filter(([, c]) => c === code)
+    .map(([name]) => name)
+    .sort();
+  return new ProblemError(code, `${names.join(', ')} ${MISMATCH_FIX[code]} (GET /readyz names every signer that disagrees); retrying cannot help`, { reasons });
+}
 
 /** Resolves with the first `needed` fulfilled results (in completion order), or fewer when the rest fail. */
 async function firstN<T>(tasks: Promise<T>[], needed: number): Promise<T[]> {
@@ -127,7 +151,12 @@ export async function frostSign<T>(
   const culprits = new Set<string>();
   /** Why each signer could not help (the latest reason per signer), for the problem document. */
   const reasons = new Map<string, string>();
-  const refuse = (detail: string): ProblemError => new ProblemError('quorum_unavailable', detail, reasons.size ? { reasons: [...reasons.values()] } : {});
+  /** Signers that refused because their configuration differs from the coordinator's. */
+  const mismatched = new Map<string, ConfigurationMismatchCode>();
+  const refuse = (detail: string): ProblemError => {
+    if (mismatched.size > 0 && deps.signers.length - mismatched.size < group.threshold) return mismatchProblem(mismatched, [...reasons.values()]);
+    return new ProblemError('quorum_unavailable', detail, reasons.size ? { reasons: [...reasons.values()] } : {});
+  };
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const candidates = deps.signers.filter((s) => !excluded.has(s.name));
@@ -173,7 +202,16 @@ export async function frostSign<T>(
       reasons.set(signer.name, refusalReason(err, signer.name));
       if (err instanceof SignerRefused) {
         // Safe text only: the signer's problem detail never carries a secret.
-        deps.log?.({ signer: signer.name, code: err.code, reason: err.reason }, 'signer refused round 2');
+        deps.log?.(
+          { signer: signer.name, code: err.code, reason: err.reason },
+          isSignerConfigurationRefusal(err.code) ? "signer refused round 2: its configuration differs from the coordinator's" : 'signer refused round 2',
+        );
+      }
+      if (err instanceof SignerRefused && isSignerConfigurationRefusal(err.code)) {
+        // It would refuse every token of this coordinator: leave it out and try the others.
+        mismatched.set(signer.name, SIGNER_CONFIGURATION_REFUSALS[err.code]);
+        excluded.add(signer.name);
+        continue;
       }
       // A signer that refuses the message itself (context_mismatch) would refuse any retry too.
       if (err instanceof SignerRefused && err.code === 'context_mismatch') {

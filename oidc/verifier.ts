@@ -36,6 +36,11 @@ export interface OidcConfig {
   replay?: (issuer: string, jti: string, expiresAtS: number) => Promise<boolean>;
   dispatcher?: Dispatcher;
   now?: () => number;
+  /**
+   * Refuse a JWKS URL (configured or discovered) that is not https://: keys fetched in the clear
+   * can be replaced on the way. The services set it unless --insecure-allow-http-issuer.
+   */
+  requireHttpsJwks?: boolean;
 }
 
 const REQUIRED_CLAIMS = ['sub', 'jti', 'iat', 'exp', 'repository', 'repository_owner', 'ref', 'run_id'] as const;
@@ -77,6 +82,9 @@ class IssuerKeys {
           }
           uri = discovery.jwks_uri;
         }
+        if (this.config.requireHttpsJwks && !uri.startsWith('https://')) {
+          throw new Error(`the JWKS URL of ${this.trusted.issuer} is not https:// (allow it only for tests with --insecure-allow-http-issuer)`);
+        }
         const jwks = (await getJson(uri, this.config.dispatcher)) as JSONWebKeySet;
         if (!Array.isArray(jwks?.keys)) throw new Error('JWKS has no keys array');
         const kids = new Set(jwks.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string'));
@@ -116,6 +124,16 @@ export class OidcVerifier {
       const issuer = trusted.issuer.replace(/\/+$/, '');
       this.issuers.set(issuer, new IssuerKeys({ ...trusted, issuer }, config, this.now));
     }
+  }
+
+  /** The issuers this verifier trusts (trailing slashes removed), for /v1/info and readiness checks. */
+  trustedIssuers(): string[] {
+    return [...this.issuers.keys()];
+  }
+
+  /** Whether `issuer` (a token's unverified `iss`) is one this verifier trusts. */
+  trusts(issuer: unknown): boolean {
+    return typeof issuer === 'string' && this.issuers.has(issuer);
   }
 
   /** Returns the verified claims, or throws a ProblemError (`invalid_token`, `token_replayed`, `issuer_unavailable`). */

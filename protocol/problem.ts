@@ -14,6 +14,10 @@ export const PROBLEM_STATUS = {
   not_found: 404,
   token_replayed: 409,
   session_unknown: 409,
+  policy_not_accepted: 409,
+  issuer_not_accepted: 409,
+  group_key_not_held: 409,
+  oidc_issuer_not_trusted: 409,
   dkg_aborted: 409,
   dkg_conflict: 409,
   checkpoint_refused: 409,
@@ -22,6 +26,10 @@ export const PROBLEM_STATUS = {
   unsupported_media_type: 415,
   rate_limited: 429,
   internal_error: 500,
+  policy_mismatch: 500,
+  issuer_mismatch: 500,
+  group_mismatch: 500,
+  oidc_issuer_mismatch: 500,
   quorum_unavailable: 503,
   audit_unavailable: 503,
   store_unavailable: 503,
@@ -41,6 +49,10 @@ const TITLES: Record<ProblemCode, string> = {
   not_found: 'Not found',
   token_replayed: 'Token already used',
   session_unknown: 'Unknown or used signing session',
+  policy_not_accepted: 'Policy revision not accepted by this signer',
+  issuer_not_accepted: 'Token issuer not accepted by this signer',
+  group_key_not_held: 'Group key not held by this signer',
+  oidc_issuer_not_trusted: 'OIDC issuer not trusted by this signer',
   dkg_aborted: 'DKG ceremony aborted',
   dkg_conflict: 'Request does not fit the DKG ceremony',
   checkpoint_refused: 'Checkpoint does not extend the last one signed',
@@ -49,6 +61,10 @@ const TITLES: Record<ProblemCode, string> = {
   unsupported_media_type: 'Unsupported media type',
   rate_limited: 'Too many requests',
   internal_error: 'Internal error',
+  policy_mismatch: 'Signers do not accept the policy revision',
+  issuer_mismatch: 'Signers expect another token issuer',
+  group_mismatch: 'Signers hold another group key',
+  oidc_issuer_mismatch: 'Signers do not trust the OIDC issuer',
   quorum_unavailable: 'Signer quorum unavailable',
   audit_unavailable: 'Audit log unavailable',
   store_unavailable: 'State store unavailable',
@@ -94,6 +110,31 @@ export function problem(code: ProblemCode, detail: string, reasons?: string[]): 
   const doc: Problem = { type: `urn:ztmint:error:${code}`, title: TITLES[code], status: PROBLEM_STATUS[code], detail, code };
   if (reasons) doc.reasons = reasons;
   return doc;
+}
+
+/**
+ * Refusals that come from configuration, not from the request or from chance: the coordinator and
+ * its signers disagree (policy revision, token issuer, group key, trusted OIDC issuers). The same
+ * request gets the same answer until an operator fixes the configuration, so clients must not
+ * retry them (500, not 503) and the coordinator answers them as soon as too few signers agree.
+ */
+export type ConfigurationMismatchCode = 'policy_mismatch' | 'issuer_mismatch' | 'group_mismatch' | 'oidc_issuer_mismatch';
+
+/**
+ * A signer's own codes for the same four refusals (409: the request conflicts with what this
+ * signer is configured to accept), and the coordinator's code for each.
+ */
+export const SIGNER_CONFIGURATION_REFUSALS = {
+  policy_not_accepted: 'policy_mismatch',
+  issuer_not_accepted: 'issuer_mismatch',
+  group_key_not_held: 'group_mismatch',
+  oidc_issuer_not_trusted: 'oidc_issuer_mismatch',
+} as const satisfies Partial<Record<ProblemCode, ConfigurationMismatchCode>>;
+
+export type SignerConfigurationRefusal = keyof typeof SIGNER_CONFIGURATION_REFUSALS;
+
+export function isSignerConfigurationRefusal(code: unknown): code is SignerConfigurationRefusal {
+  return typeof code === 'string' && Object.hasOwn(SIGNER_CONFIGURATION_REFUSALS, code);
 }
 
 export function isProblemCode(code: unknown): code is ProblemCode {

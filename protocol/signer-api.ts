@@ -10,7 +10,7 @@ export type paths = {
       path?: never;
       cookie?: never;
     };
-    /** The signer's identifier, group key, verifying share and, under SEV-SNP, its attestation evidence */
+    /** The signer's identifier, group key, verifying share, what it checks tokens against (token issuer, trusted OIDC issuers, accepted policy revisions), its certificate expiry, insecure settings and, under SEV-SNP, its attestation evidence */
     get: operations['info'];
     put?: never;
     post?: never;
@@ -46,7 +46,10 @@ export type paths = {
     };
     get?: never;
     put?: never;
-    /** FROST round 2: a signature share, only for the token the mint context allows or for a checkpoint consistent with the last one this signer signed */
+    /**
+     * FROST round 2: a signature share, only for the token the mint context allows or for a checkpoint consistent with the last one this signer signed
+     * @description Refusals that come from this signer's configuration differing from the coordinator's have their own codes (409): `policy_not_accepted` (the token's `pol` is not a policy revision this signer accepts), `issuer_not_accepted` (its `iss` is not this signer's --token-issuer), `group_key_not_held` (its `kid` is not this signer's group key), `oidc_issuer_not_trusted` (the context's OIDC token is from an issuer this signer does not trust). The coordinator answers them as policy_mismatch, issuer_mismatch, group_mismatch and oidc_issuer_mismatch (500, not retried). Other refusals of the message are 403 `context_mismatch`.
+     */
     post: operations['round2'];
     delete?: never;
     options?: never;
@@ -190,6 +193,23 @@ export type paths = {
     patch?: never;
     trace?: never;
   };
+  '/readyz': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Ready when the policy is loaded and this signer's own TLS certificate has not expired; 503 names what is wrong */
+    get: operations['ready'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/openapi.json': {
     parameters: {
       query?: never;
@@ -251,6 +271,21 @@ export type components = {
       verifying_share: string;
       threshold: number;
       signers: number;
+      /** @description this signer's --token-issuer: the `iss` every token it signs must carry (the coordinator's public URL) */
+      token_issuer?: string;
+      /** @description the OIDC issuers this signer trusts */
+      oidc_issuers?: string[];
+      /** @description the policy revisions (today: policy hashes, the `pol` claim) this signer accepts */
+      policy_revisions?: string[];
+      /** @description first 16 hex digits of SHA-256 of this signer's verifying share: changes whenever its share does */
+      share_version?: string;
+      /**
+       * Format: date-time
+       * @description notAfter of the TLS certificate this signer serves
+       */
+      certificate_not_after?: string;
+      /** @description insecure choices this signer was explicitly allowed to make (e.g. the file key provider); empty in a sound deployment */
+      insecure?: string[];
       /** @description SEV-SNP evidence whose REPORT_DATA binds this signer's TLS key and policy hash */
       attestation?: {
         /** @constant */
@@ -426,6 +461,13 @@ export type components = {
       size: number;
       /** @description standard base64 */
       root_hash: string;
+    };
+    SignerReadiness: {
+      ready: boolean;
+      /** @description the policy revisions (today: policy hashes, the `pol` claim) this signer accepts */
+      policy_revisions: string[];
+      /** @description why this signer is not ready (empty when ready) */
+      problems: string[];
     };
   };
   responses: {
@@ -739,6 +781,36 @@ export interface operations {
         };
       };
       403: components['responses']['Problem'];
+    };
+  };
+  ready: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Ready */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SignerReadiness'];
+        };
+      };
+      403: components['responses']['Problem'];
+      /** @description Not ready */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SignerReadiness'];
+        };
+      };
     };
   };
   openapi: {

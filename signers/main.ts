@@ -10,7 +10,8 @@ import { configfsTsmSource, fileSource, reportDataFor, type SnpEvidence } from '
 import { MintChecker } from './mint-check.js';
 import { CheckpointGuard } from './checkpoint-guard.js';
 import { logOrigin } from '../transparency/log-origin.js';
-import { unsealShare } from './sealed-share.js';
+import { describeSealedShare, readSealedShare, unsealShare } from './sealed-share.js';
+import { checkInsecureChoices, httpIssuerChoices } from '../config/insecure-choices.js';
 import { createSignerMetrics } from './metrics.js';
 import { NonceStore } from './nonce-store.js';
 import { buildSignerServer } from './server.js';
@@ -43,6 +44,8 @@ export interface SignerProcessOptions {
   metricsClients?: string[];
   /** A separate plain-HTTP listener for GET /metrics (off unless given). */
   metricsListen?: MetricsListenOptions;
+  /** Insecure choices allowed by their flags (config/insecure-choices.ts); each one refuses to start otherwise. */
+  allowInsecure?: { httpIssuer?: boolean; fileKeyProvider?: boolean };
 }
 
 /** The mTLS files `ztmint keygen` writes into <state>/tls for signer `index`. */
@@ -57,6 +60,19 @@ const OIDC_USES_PER_TOKEN = 3;
 export async function startSigner(opts: SignerProcessOptions) {
   const dir = join(opts.state, 'signers', String(opts.index));
   const group = JSON.parse(await readFile(join(opts.state, 'group.json'), 'utf8')) as GroupInfo;
+  const sealed = await readSealedShare(join(dir, 'share.sealed'));
+  const insecure = checkInsecureChoices([
+    ...httpIssuerChoices(opts.oidcIssuers, opts.allowInsecure?.httpIssuer === true),
+    ...(describeSealedShare(sealed).provider.type === 'file'
+      ? [
+          {
+            flag: '--insecure-allow-file-key-provider',
+            allowed: opts.allowInsecure?.fileKeyProvider === true,
+            warning: `the share in ${dir} is sealed with the file key provider: its key lies beside it on disk; reseal it with pkcs11 or oci-kms (ztmint signer reseal)`,
+          },
+        ]
+      : []),
+  ]);
   // The sealed file names its key provider; PINs/credentials come from the environment or a prompt.
   const share = await unsealShare(join(dir, 'share.sealed'));
   if (share.groupPublicKey !== group.group_public_key || !(share.identifier in group.verifying_shares)) {
@@ -69,7 +85,7 @@ export async function startSigner(opts: SignerProcessOptions) {
   const checker = new MintChecker({
     tokenIssuer: opts.tokenIssuer,
     kid: thumbprint(group.group_public_key),
-    oidc: new OidcVerifier({ issuers: opts.oidcIssuers, audience: opts.oidcAudience, usesPerJti: OIDC_USES_PER_TOKEN }),
+    oidc: new OidcVerifier({ issuers: opts.oidcIssuers, audience: opts.oidcAudience, usesPerJti: OIDC_USES_PER_TOKEN, requireHttpsJwks: opts.allowInsecure?.httpIssuer !== true }),
     policy,
   });
   const checkpoints = new CheckpointGuard(join(dir, 'tlog-state.json'), logOrigin(opts.tokenIssuer));
@@ -100,7 +116,10 @@ export async function startSigner(opts: SignerProcessOptions) {
     nonces,
     logger,
     tls: { key: mtls.key, cert: mtls.cert, ca: mtls.ca! },
+    certificateNotAfter: () => ownCertNotAfter,
+    insecure,
   });
+  for (const warning of insecure) app.log.warn({ insecure: true }, `INSECURE: ${warning}`);
   // Reloads (and refused reloads) are logged at warn; the start-up hash is in the ready line too.
   log = (msg, fields) => app.log.warn(fields ?? {}, msg);
   app.log.info({ policy: policy.current.hash, pinned: !!opts.policyPin }, 'policy loaded');

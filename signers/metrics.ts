@@ -22,6 +22,10 @@ export interface SignerMetricsState {
  * signer itself writes (signers/mint-check.ts, signers/server.ts). Anything else is "other".
  */
 const REFUSAL_REASONS: Array<[RegExp, string]> = [
+  [/is not this signer's group key/, 'group_mismatch'],
+  [/is not this signer's --token-issuer/, 'issuer_mismatch'],
+  [/is not a policy revision this signer accepts/, 'policy_mismatch'],
+  [/which this signer does not trust/, 'oidc_issuer_mismatch'],
   [/OIDC token does not verify here/, 'oidc_not_verified'],
   [/policy denies the request/, 'policy_denied'],
   [/iat is not a fresh timestamp/, 'stale_iat'],

@@ -2,22 +2,29 @@
 // context allows (its own OIDC verification and JWKS cache, its own copy of the hash-pinned
 // policy) and signs only if the message is byte for byte that token's signing input. Only `iat`
 // and `jti` come from the coordinator: iat must be fresh, jti must carry 128 bits and be new.
+import { decodeJwt } from 'jose';
 import { ZtmintError } from '../errors/ztmint-error.js';
 import { fromB64url } from '../protocol/encoding.js';
 import { ExpiringSet } from '../oidc/expiring-set.js';
 import type { OidcVerifier } from '../oidc/verifier.js';
 import type { PolicyHolder } from '../policy-engine/holder.js';
 import { wellFormedPolicyInput } from '../policy-engine/well-formed.js';
-import { ProblemError } from '../protocol/problem.js';
+import { ProblemError, type SignerConfigurationRefusal } from '../protocol/problem.js';
 import { buildToken, signingInput, type TokenClaims } from '../protocol/token.js';
 import type { MintContext } from '../protocol/wire.js';
 
 const MAX_CLOCK_SKEW_S = 60;
 
-/** Which check of invariant I2 refused the message. */
-export type ContextMismatchCode = 'not_signing_input' | 'oidc_token_invalid' | 'policy_denied' | 'iat_not_fresh' | 'jti_malformed' | 'token_differs' | 'jti_reused';
+/**
+ * Which check of invariant I2 refused the message. The four configuration refusals (policy
+ * revision, issuer, group key, OIDC issuer not accepted here) mean this signer's configuration
+ * differs from the coordinator's, which no retry changes: the signer answers them under their own
+ * problem codes (protocol/problem.ts SIGNER_CONFIGURATION_REFUSALS), everything else as
+ * `context_mismatch`.
+ */
+export type ContextMismatchCode = 'not_signing_input' | 'oidc_token_invalid' | 'policy_denied' | 'iat_not_fresh' | 'jti_malformed' | 'token_differs' | 'jti_reused' | SignerConfigurationRefusal;
 
-/** The message is not the token the mint context allows (answered as problem `context_mismatch`). */
+/** The message is not the token the mint context allows (answered as problem `context_mismatch`, or as its configuration mismatch code). */
 export class ContextMismatch extends ZtmintError<ContextMismatchCode> {}
 
 export interface MintCheckDeps {
@@ -33,15 +40,31 @@ export interface CheckedMessage {
   exp: number;
 }
 
-function decodePayload(message: string): Record<string, unknown> {
-  const payload = message.split('.')[1];
+/** One part (0: header, 1: payload) of a JWS signing input, as a JSON object. */
+function decodePart(message: string, part: 0 | 1): Record<string, unknown> {
+  const text = message.split('.')[part];
   try {
-    const value: unknown = JSON.parse(Buffer.from(fromB64url(payload ?? '')).toString('utf8'));
+    const value: unknown = JSON.parse(Buffer.from(fromB64url(text ?? '')).toString('utf8'));
     if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
   } catch {
     /* fall through */
   }
-  throw new ContextMismatch('not_signing_input', 'message is not a JWS signing input with a JSON payload');
+  throw new ContextMismatch('not_signing_input', `message is not a JWS signing input with a JSON ${part === 0 ? 'header' : 'payload'}`);
+}
+
+/** A value from the coordinator quoted in a refusal: printable, bounded (the coordinator reduces it again). */
+function quoted(value: unknown): string {
+  const text = typeof value === 'string' ? value.replace(/[^\x20-\x7e]+/g, ' ') : JSON.stringify(value ?? null);
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 79)}…` : text);
+}
+
+/** The unverified `iss` of a compact JWT, or undefined when it has none (verification says why). */
+function unverifiedIssuer(token: string): unknown {
+  try {
+    return decodeJwt(token).iss;
+  } catch {
+    return undefined;
+  }
 }
 
 function differingClaims(got: Record<string, unknown>, want: TokenClaims): string[] {
@@ -55,9 +78,63 @@ export class MintChecker {
 
   constructor(private readonly deps: MintCheckDeps) {}
 
+  /**
+   * The policy revisions this signer signs tokens for. Today one: the hash of the policy in force
+   * (the `pol` claim). The one place that decides, so that signed policy bundles can make it a set.
+   */
+  acceptedRevisions(): string[] {
+    return [this.deps.policy.current.hash];
+  }
+
+  /** Whether a token naming policy revision `pol` may be signed here. */
+  acceptsPolicyRevision(pol: unknown): boolean {
+    return typeof pol === 'string' && this.acceptedRevisions().includes(pol);
+  }
+
+  /** What this signer checks tokens against, for GET /v1/info (the coordinator's readiness compares it). */
+  describe(): { token_issuer: string; oidc_issuers: string[]; policy_revisions: string[] } {
+    return { token_issuer: this.deps.tokenIssuer, oidc_issuers: this.deps.oidc.trustedIssuers(), policy_revisions: this.acceptedRevisions() };
+  }
+
+  /**
+   * Configuration checks first: when the coordinator's group key, issuer, policy revision or
+   * trusted OIDC issuers differ from this signer's, every token would be refused, and the
+   * operator needs to be told which of the four it is (not a generic claims difference). Only
+   * values of the right type count: a message without them is malformed, not misconfigured.
+   */
+  private checkConfiguration(header: Record<string, unknown>, claims: Record<string, unknown>, context: MintContext): void {
+    if (typeof header.kid === 'string' && header.kid !== this.deps.kid) {
+      throw new ContextMismatch(
+        'group_key_not_held',
+        `token kid ${quoted(header.kid)} is not this signer's group key ${this.deps.kid}: the coordinator's group.json differs from the one this signer's share belongs to`,
+      );
+    }
+    if (typeof claims.iss === 'string' && claims.iss !== this.deps.tokenIssuer) {
+      throw new ContextMismatch(
+        'issuer_not_accepted',
+        `token iss ${quoted(claims.iss)} is not this signer's --token-issuer ${quoted(this.deps.tokenIssuer)}: set the coordinator's --public-url and the signers' --token-issuer to the same URL`,
+      );
+    }
+    if (typeof claims.pol === 'string' && !this.acceptsPolicyRevision(claims.pol)) {
+      throw new ContextMismatch(
+        'policy_not_accepted',
+        `token pol ${quoted(claims.pol)} is not a policy revision this signer accepts (${this.acceptedRevisions().join(', ')}): deploy the same policy to the coordinator and the signers`,
+      );
+    }
+    const oidcIssuer = unverifiedIssuer(context.oidc_token);
+    if (typeof oidcIssuer === 'string' && !this.deps.oidc.trusts(oidcIssuer)) {
+      throw new ContextMismatch(
+        'oidc_issuer_not_trusted',
+        `the context's OIDC token is from issuer ${quoted(oidcIssuer)}, which this signer does not trust: add it to the signers' --oidc-issuer or remove it from the coordinator's`,
+      );
+    }
+  }
+
   async check(message: string, context: MintContext, nowS: number): Promise<CheckedMessage> {
     if (message.split('.').length !== 2) throw new ContextMismatch('not_signing_input', 'message is not a JWS signing input');
-    const claims = decodePayload(message);
+    const header = decodePart(message, 0);
+    const claims = decodePart(message, 1);
+    this.checkConfiguration(header, claims, context);
 
     let oidcClaims: Record<string, unknown>;
     try {

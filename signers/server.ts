@@ -1,10 +1,12 @@
 // One FROST signer: HTTPS with mandatory client certificates, holding one key share in memory.
+import { createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { certificateProblem, describePeer, RENEW_HINT } from '../tls/certificate-errors.js';
 import { commit, signShare, type GroupInfo, type SecretShare, type WireCommitment } from '../protocol/ciphersuite.js';
 import { b64url } from '../protocol/encoding.js';
 import { STRICT_AJV, installProblemHandlers, sendProblem } from '../http/problem-response.js';
+import { isSignerConfigurationRefusal } from '../protocol/problem.js';
 import type { Round1Request, Round2Request, SignerInfo } from '../protocol/wire.js';
 import type { SnpEvidence } from './attestation-source.js';
 import { ContextMismatch, type MintChecker } from './mint-check.js';
@@ -40,6 +42,15 @@ export interface SignerDeps {
   metricsClients?: string[];
   nonces?: NonceStore;
   now?: () => number;
+  /** notAfter (ms) of the TLS certificate served now (it may be renewed while running). */
+  certificateNotAfter?: () => number | undefined;
+  /** Insecure choices this signer was explicitly allowed to make (reported in /v1/info, warned at start). */
+  insecure?: string[];
+}
+
+/** A short, stable name for this signer's share: it changes whenever the share does (refresh, repair, reshare). */
+function shareVersion(verifyingShare: string): string {
+  return createHash('sha256').update(verifyingShare).digest('hex').slice(0, 16);
 }
 
 // Request bodies are validated with the schemas of signers/openapi.json.
@@ -110,21 +121,40 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
 
   if (deps.metrics) installSignerMetrics(app, deps.metrics);
 
-  const info: SignerInfo = {
-    identifier: share.identifier,
-    group_public_key: group.group_public_key,
-    verifying_share: group.verifying_shares[share.identifier]!,
-    threshold: group.threshold,
-    signers: group.signers,
+  const verifyingShare = group.verifying_shares[share.identifier]!;
+  const notAfter = () => {
+    const ms = deps.certificateNotAfter?.();
+    return ms !== undefined && Number.isFinite(ms) ? ms : undefined;
   };
+  // Read at every call: the policy, the accepted revisions and the certificate change while running.
   app.get('/v1/info', async () => {
     const attestation = await deps.attestation?.();
+    const expiry = notAfter();
+    const info: SignerInfo = {
+      identifier: share.identifier,
+      group_public_key: group.group_public_key,
+      verifying_share: verifyingShare,
+      threshold: group.threshold,
+      signers: group.signers,
+      ...deps.checker.describe(),
+      share_version: shareVersion(verifyingShare),
+      ...(expiry !== undefined ? { certificate_not_after: new Date(expiry).toISOString() } : {}),
+      insecure: deps.insecure ?? [],
+    };
     return attestation ? { ...info, attestation } : info;
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/v1/tlog', async (_request, reply) => {
     if (!deps.checkpoints) return sendProblem(reply, 'not_found', 'this signer signs no checkpoints');
     return deps.checkpoints.state();
+  });
+  app.get('/readyz', async (_request, reply) => {
+    const problems: string[] = [];
+    const expiry = notAfter();
+    if (expiry !== undefined && expiry <= now()) problems.push(`this signer's TLS certificate expired at ${new Date(expiry).toISOString()}; renew it`);
+    const policyRevisions = deps.checker.acceptedRevisions();
+    if (policyRevisions.length === 0) problems.push('no policy revision is accepted; deploy a policy');
+    return reply.code(problems.length ? 503 : 200).send({ ready: problems.length === 0, policy_revisions: policyRevisions, problems });
   });
   serveOpenApi(app);
 
@@ -184,7 +214,7 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
       }
       return { share: b64url(sigShare) };
     } catch (err) {
-      if (err instanceof ContextMismatch) return sendProblem(reply, 'context_mismatch', err.message);
+      if (err instanceof ContextMismatch) return sendProblem(reply, isSignerConfigurationRefusal(err.code) ? err.code : 'context_mismatch', err.message);
       if (err instanceof CheckpointRefused) return sendProblem(reply, 'checkpoint_refused', err.message);
       throw err; // problem+json internal_error, logged without request data
     } finally {

@@ -691,6 +691,19 @@ describe('run: retries, state, env, claims, summary', () => {
     expect(infos.join('\n')).toContain('Attempt 2 of 4 failed: not enough signers are reachable');
   });
 
+  it('never retries a configuration mismatch, even behind a proxy that turns it into a 503', async () => {
+    for (const code of ['policy_mismatch', 'issuer_mismatch', 'group_mismatch', 'oidc_issuer_mismatch']) {
+      for (const status of [500, 503]) {
+        const c = fakeCore(baseInputs);
+        const f = fakeFetch(() => problem(status, code, { detail: 'signer-1 refused' }));
+        await run(deps(c, f));
+        expect(f.calls, `${code} ${status}`).toHaveLength(1);
+        expect(c.failure()).toContain(`(${code}): signer-1 refused`);
+        expect(c.failure()).toMatch(/retrying cannot help/);
+      }
+    }
+  });
+
   it('does not retry a 403, and the message lists the reasons', async () => {
     const c = fakeCore(baseInputs);
     const f = fakeFetch(() => problem(403, 'policy_denied', { reasons: ['scope deploy:prod is not granted'] }));

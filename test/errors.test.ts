@@ -16,6 +16,7 @@ import { DkgAbort, DkgStepError } from '../signers/dkg.js';
 import { SealError } from '../signers/key-providers/types.js';
 import { ContextMismatch } from '../signers/mint-check.js';
 import { CheckpointRefused } from '../signers/checkpoint-guard.js';
+import { InsecureChoiceRefused } from '../config/insecure-choices.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -36,6 +37,7 @@ describe('ZtmintError subclasses', () => {
     ['SealError', new SealError('wrong_pin', 'wrong PIN', { cause }), 'wrong_pin'],
     ['ShareSchemeError', new ShareSchemeError('share_invalid', 'off its commitment', { culprit: '01', cause }), 'share_invalid'],
     ['PkiError', new PkiError('pki_no_ca', 'no CA key', { cause }), 'pki_no_ca'],
+    ['InsecureChoiceRefused', new InsecureChoiceRefused('insecure_choice_refused', 'refusing to start', { cause }), 'insecure_choice_refused'],
   ];
 
   it.each(cases)('%s is a ZtmintError with its name, code and cause', (name, err, code) => {

@@ -131,24 +131,28 @@ describe('signer protocol', () => {
       ['other repository', (c) => signingInput(c.header, { ...c.claims, repository: 'acme/other' })],
       ['other subject', (c) => signingInput(c.header, { ...c.claims, sub: 'repo:acme/other:ref:refs/heads/main' })],
       ['other audience', (c) => signingInput(c.header, { ...c.claims, aud: 'https://evil.example' })],
-      ['other issuer', (c) => signingInput(c.header, { ...c.claims, iss: 'https://evil.example' })],
-      ['policy hash mismatch', (c) => signingInput(c.header, { ...c.claims, pol: 'f'.repeat(64) })],
       ['extra claim', (c) => signingInput(c.header, { ...c.claims, admin: true } as never)],
       ['stale iat', (c) => signingInput(c.header, { ...c.claims, iat: c.claims.iat - 3600, nbf: c.claims.iat - 3600, exp: c.claims.exp - 3600 })],
       ['short jti', (c) => signingInput(c.header, { ...c.claims, jti: 'abc' })],
-      ['other kid', (c) => signingInput({ ...c.header, kid: 'other' }, c.claims)],
       ['three segments', (c) => `${c.message}.x`],
       ['empty objects', () => 'e30.e30'],
     ];
-    for (const [name, forge] of cases) {
+    // A token naming another issuer, policy revision or group key is refused under the signer's
+    // code for that configuration difference (409; the coordinator names the mismatch), not as context_mismatch.
+    const configuration: Array<[string, (c: Awaited<ReturnType<typeof context>>) => string, string]> = [
+      ['other issuer', (c) => signingInput(c.header, { ...c.claims, iss: 'https://evil.example' }), 'issuer_not_accepted'],
+      ['policy hash mismatch', (c) => signingInput(c.header, { ...c.claims, pol: 'f'.repeat(64) }), 'policy_not_accepted'],
+      ['other kid', (c) => signingInput({ ...c.header, kid: 'other' }, c.claims), 'group_key_not_held'],
+    ];
+    for (const [name, forge, code] of [...cases.map(([n, f]) => [n, f, 'context_mismatch'] as const), ...configuration]) {
       const s = session();
       const commitments = await round1(s);
       const ctx = await context();
       const body = { session: s, message: forge(ctx), commitments, context: { oidc_token: ctx.oidc, request: { scopes: ['deploy:canary'] } } };
       const res = await call(stack.signers[0]!.url, '/v1/round2', body);
-      expect(res.status, name).toBe(403);
+      expect(res.status, name).toBe(code === 'context_mismatch' ? 403 : 409);
       expect(res.type).toMatch(/problem\+json/);
-      expect(res.body.code).toBe('context_mismatch');
+      expect(res.body.code, name).toBe(code);
       const retry = await call(stack.signers[0]!.url, '/v1/round2', { ...body, message: ctx.message });
       expect(retry.status, name).toBe(409);
     }

@@ -1,6 +1,7 @@
 // Public, read-only endpoints: JWKS, discovery, health, readiness, metrics.
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
+import { signerDisagreements } from '../signer-agreement.js';
 import openapi from '../openapi.json' with { type: 'json' };
 import { logOrigin } from '../../transparency/log-origin.js';
 import { TLOG_PREFIX } from './tlog.js';
@@ -22,14 +23,34 @@ export function discoveryRoutes(app: FastifyInstance, ctx: RouteContext): void {
   });
   app.get('/openapi.json', async () => ({ ...openapi, servers: [{ url: ctx.issuer() }] }));
   app.get('/healthz', async () => ({ status: 'ok' }));
+  // Ready when t usable signers answer AND agree with this coordinator's configuration: a signer
+  // that disagrees (group key, policy revision, issuer, trusted OIDC issuers) refuses every mint.
   app.get('/readyz', async (_request, reply) => {
-    const probes = await Promise.allSettled((await ctx.usableSigners()).map((s) => s.info()));
-    const reachable = probes.filter((p) => p.status === 'fulfilled').length;
+    const usable = await ctx.usableSigners();
+    const expected = {
+      groupPublicKey: ctx.group.group_public_key,
+      policyRevision: ctx.policy.current.hash,
+      tokenIssuer: ctx.issuer(),
+      oidcIssuers: ctx.oidc.trustedIssuers(),
+    };
+    const [probes, store] = await Promise.all([Promise.allSettled(usable.map((s) => s.info())), ctx.storeHealth?.()]);
+    const signers = probes.map((probe, i) => {
+      const name = usable[i]!.name;
+      if (probe.status === 'rejected') return { name, reachable: false, agrees: false, disagreements: [], error: (probe.reason as Error).message };
+      const disagreements = signerDisagreements(probe.value, expected);
+      return { name, reachable: true, agrees: disagreements.length === 0, disagreements };
+    });
+    const agreeing = signers.filter((s) => s.agrees).length;
     const body = {
-      ready: reachable >= ctx.group.threshold,
+      ready: agreeing >= ctx.group.threshold,
       policy: ctx.policy.current.hash,
-      signers_reachable: reachable,
+      signers_reachable: signers.filter((s) => s.reachable).length,
+      signers_agreeing: agreeing,
       threshold: ctx.group.threshold,
+      disagreeing: signers.flatMap((s) => s.disagreements.map((d) => ({ signer: s.name, ...d }))),
+      signers,
+      ...(store ? { store } : {}),
+      warnings: ctx.insecure ?? [],
     };
     return reply.code(body.ready ? 200 : 503).send(body);
   });

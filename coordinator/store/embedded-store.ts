@@ -2,6 +2,8 @@
 // setups. The audit log is the one durable record: revocations and the OIDC replay set are rebuilt
 // from it at start (every outcome past OIDC verification is audited with the token's iss, jti and
 // exp), rate-limit counters live in memory. An exclusive lock keeps a second process out.
+import { constants as fsConstants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExpiringSet } from '../../oidc/expiring-set.js';
 import { AuditLog, type AuditRecord, type GroupCommitObserver } from '../audit.js';
@@ -46,8 +48,17 @@ export async function openEmbeddedStore(opts: { state: string; rateLimits?: Rate
       replay.replay(record);
     });
     const audit = new AuditLog(sink, undefined, opts.onGroupCommit);
+    const description = `file store in ${opts.state}`;
     return {
-      description: `file store in ${opts.state}`,
+      description,
+      async health() {
+        try {
+          await access(join(opts.state, 'audit'), fsConstants.W_OK);
+          return { ok: true, store: description };
+        } catch (err) {
+          return { ok: false, store: description, error: `the audit folder is not writable (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
+        }
+      },
       audit,
       tlog: sink.tlog,
       revocations,

@@ -66,6 +66,9 @@ async function waitForDatabase(pool: pg.Pool, waitMs: number, description: strin
   }
 }
 
+/** A health probe gives up after this long: a readiness check must answer quickly. */
+const HEALTH_TIMEOUT_MS = 2_000;
+
 export async function openPostgresStore(opts: PostgresStoreOptions): Promise<StateStore> {
   const now = opts.now ?? (() => Date.now());
   const nowS = () => Math.floor(now() / 1000);
@@ -112,6 +115,15 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sta
   const audit = new AuditLog(new PostgresAuditSink(pool), undefined, opts.onGroupCommit);
   return {
     description: `PostgreSQL store at ${description}`,
+    async health() {
+      const store = `PostgreSQL store at ${description}`;
+      try {
+        await pool.query({ text: 'SELECT 1', query_timeout: HEALTH_TIMEOUT_MS } as pg.QueryConfig);
+        return { ok: true, store };
+      } catch (err) {
+        return { ok: false, store, error: `the database does not answer (${String((err as { code?: unknown }).code ?? (err as Error).name)})` };
+      }
+    },
     audit,
     tlog: new PostgresTlog(pool),
     revocations,

@@ -36,9 +36,18 @@ export interface MintRateLimiter {
   check(claims: Record<string, unknown>, nowMs: number): RateDecision | Promise<RateDecision>;
 }
 
+/** Whether the store answers now (readiness, `ztmint status`); `error` is safe text, never a password. */
+export interface StoreHealth {
+  ok: boolean;
+  store: string;
+  error?: string;
+}
+
 export interface StateStore {
   /** What to name in logs and errors (never a password). */
   readonly description: string;
+  /** A bounded probe of the store (PostgreSQL: one query; files: the audit folder is writable). */
+  health(): Promise<StoreHealth>;
   readonly audit: AuditLog;
   /** The Merkle log over the audit records (leaf i = record i) and its latest signed checkpoint. */
   readonly tlog: TlogStore;

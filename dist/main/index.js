@@ -70875,6 +70875,17 @@ async function withRetries(attempt, opts) {
 
 /** Statuses worth another attempt (with a fresh OIDC token for a mint). */
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
+/**
+ * Codes never worth another attempt, whatever the status says: the coordinator and its signers
+ * disagree on their configuration, so the same request gets the same refusal until an operator
+ * fixes it (retrying would only spend rate-limit budget and the job's time).
+ */
+const CONFIGURATION_MISMATCHES = {
+    policy_mismatch: 'the signers do not accept the policy revision the coordinator uses',
+    issuer_mismatch: "the signers expect another token issuer than the coordinator's public URL",
+    group_mismatch: "the signers hold another group key than the coordinator's (a stale group.json)",
+    oidc_issuer_mismatch: "the signers do not trust this job's OIDC issuer, which the coordinator accepts",
+};
 /** Most reasons quoted from a policy_denied problem. */
 const MAX_REASONS = 20;
 function problem_message_isRecord(value) {
@@ -70926,9 +70937,10 @@ function parseProblem(answer) {
 /** The CoordinatorError for a non-2xx answer to a mint or a revoke. */
 function problem_message_problemError(call, answer, ctx) {
     const { status } = answer;
-    const retryable = RETRYABLE_STATUSES.has(status);
-    const retryAfterMs = retryable ? parseRetryAfter(answer.headers.get('retry-after'), ctx.now) : undefined;
     const problem = parseProblem(answer);
+    const mismatch = problem?.code !== undefined && Object.hasOwn(CONFIGURATION_MISMATCHES, problem.code);
+    const retryable = RETRYABLE_STATUSES.has(status) && !mismatch;
+    const retryAfterMs = retryable ? parseRetryAfter(answer.headers.get('retry-after'), ctx.now) : undefined;
     const make = (message) => new CoordinatorError('coordinator_refused', message, {
         status,
         ...(problem !== undefined ? { problem } : {}),
@@ -70995,6 +71007,12 @@ function problem_message_problemError(call, answer, ctx) {
             return make(`the coordinator is rate limiting mints (rate_limited)${said}\n${later}.`);
         case 'quorum_unavailable':
             return make(`not enough signers are reachable to sign the token (quorum_unavailable)${said}\n` + `No token was issued. ${later}; if it persists, ask the coordinator's operators to check the signers.`);
+        case 'policy_mismatch':
+        case 'issuer_mismatch':
+        case 'group_mismatch':
+        case 'oidc_issuer_mismatch':
+            return make(`the coordinator's signers refused to sign: ${CONFIGURATION_MISMATCHES[code]} (${code})${said}\n` +
+                "No token was issued, and retrying cannot help: ask the coordinator's operators to align the configuration of the coordinator and its signers (the coordinator's GET /readyz names the signers that disagree).");
         case 'audit_unavailable':
             return make(`the coordinator could not write its audit log (audit_unavailable)${said}\n` + `No token was issued. ${later}; if it persists, ask the coordinator's operators to check the audit store.`);
         default:

@@ -271,8 +271,6 @@ export function signerCorpus(): Case[] {
     ['longer ttl (a day)', (c) => ({ ...c, exp: c.iat + 86_400 })],
     ['other audience', { aud: 'https://evil.example' }],
     ['audience as an array', { aud: [DEPLOY_AUDIENCE, 'https://evil.example'] }],
-    ['policy hash mismatch', { pol: '0'.repeat(64) }],
-    ['other issuer', { iss: 'https://ztmint.evil.example' }],
     ['extra claim', { admin: true }],
     ['jti of 8 bytes', { jti: randomBytes(8).toString('base64url') }],
     ['iat an hour old', (c) => ({ ...c, iat: c.iat - 3600, nbf: c.nbf - 3600, exp: c.exp - 3600 })],
@@ -282,8 +280,12 @@ export function signerCorpus(): Case[] {
     ['claims in another order', (c) => Object.fromEntries(Object.entries(c).reverse())],
   ];
   for (const [what, patch] of claimForgeries) add('signer.message-mismatch', what, MISMATCH, (b) => withClaims(b, patch));
+  // Another policy revision, issuer or group key reads to the signer as a coordinator configured
+  // differently: refused under the signer's code for it (protocol/problem.ts), never signed.
+  add('signer.message-mismatch', 'policy hash mismatch', problem('policy_not_accepted'), (b) => withClaims(b, { pol: '0'.repeat(64) }));
+  add('signer.message-mismatch', 'other issuer', problem('issuer_not_accepted'), (b) => withClaims(b, { iss: 'https://ztmint.evil.example' }));
+  add('signer.message-mismatch', 'header: other kid', problem('group_key_not_held'), (b) => withClaims(b, {}, { ...b.header, kid: 'attacker' }));
   const headerForgeries: Array<[string, (b: Base) => Record<string, unknown>]> = [
-    ['other kid', (b) => ({ ...b.header, kid: 'attacker' })],
     ['extra header field (jku)', (b) => ({ ...b.header, jku: 'https://evil.example/jwks' })],
     ['typ changed', (b) => ({ ...b.header, typ: 'at+jwt' })],
     ['alg none', (b) => ({ ...b.header, alg: 'none' })],
@@ -337,7 +339,7 @@ export function signerCorpus(): Case[] {
     base: { oidcClaims: { iat: nowS() - 900, nbf: nowS() - 900, exp: nowS() - 300 } },
   });
   add('signer.context-abuse', 'OIDC token for another audience (message derived from it)', MISMATCH, asBuilt, { baseIsForgery: true, base: { oidcClaims: { aud: 'https://other.example' } } });
-  add('signer.context-abuse', 'OIDC token from an untrusted issuer (message derived from it)', MISMATCH, asBuilt, {
+  add('signer.context-abuse', 'OIDC token from an untrusted issuer (message derived from it)', problem('oidc_issuer_not_trusted'), asBuilt, {
     baseIsForgery: true,
     base: { oidcClaims: { iss: 'https://token.actions.githubusercontent.com' } },
   });

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startDevIssuer, type DevIssuer } from '../../cli/dev-issuer.js';
+import { READY_TIMEOUT_MS } from './child-process.js';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const CLI = join(ROOT, 'bin', 'ztmint.js');
@@ -111,7 +112,7 @@ export class ManagedProcess {
   }
 
   /** Starts the process and resolves once it printed its ready line; rejects if it exits first. */
-  async start(timeoutMs = 30_000): Promise<Lifetime> {
+  async start(timeoutMs = READY_TIMEOUT_MS): Promise<Lifetime> {
     if (this.running) throw new Error(`${this.name} is already running`);
     this.log ??= createWriteStream(this.logFile, { flags: 'a' });
     const life: Lifetime = { spawnedAt: Date.now() };
