@@ -14,6 +14,7 @@ import { registerPolicyCommands } from './policy-commands.js';
 import { registerSealCommands } from './seal-commands.js';
 import { registerDkgCommands } from './dkg-commands.js';
 import { registerPkiCommands } from './pki-commands.js';
+import { registerStatusCommands } from './status-commands.js';
 import { storeOption, verifyAudit } from './store-options.js';
 import { registerAdminCommands } from './admin-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
@@ -92,6 +93,7 @@ registerPolicyCommands(program);
 registerSealCommands(program); // after `signer`: adds `signer reseal` / `signer inspect`
 registerDkgCommands(program); // `dkg` and `signer dkg-serve`
 registerPkiCommands(program);
+registerStatusCommands(program);
 
 const audit = program.command('audit').description('audit log operations');
 audit
