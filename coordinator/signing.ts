@@ -155,7 +155,9 @@ export async function frostSign<T>(
   const mismatched = new Map<string, ConfigurationMismatchCode>();
   const refuse = (detail: string): ProblemError => {
     if (mismatched.size > 0 && deps.signers.length - mismatched.size < group.threshold) return mismatchProblem(mismatched, [...reasons.values()]);
-    return new ProblemError('quorum_unavailable', detail, reasons.size ? { reasons: [...reasons.values()] } : {});
+    // Enough others exist to sign once they are reachable again; still name the misconfigured ones.
+    const named = mismatched.size ? ` (${[...mismatched.keys()].sort().join(', ')} refuse this coordinator's tokens: ${[...new Set(mismatched.values())].join(', ')})` : '';
+    return new ProblemError('quorum_unavailable', `${detail}${named}`, reasons.size ? { reasons: [...reasons.values()] } : {});
   };
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {

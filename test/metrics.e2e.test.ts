@@ -329,31 +329,33 @@ describe('a quorum refusal names the signer and its reason', () => {
     const res = await poll(
       'a mint refused by signer-2',
       async () => mint(await token('repo:acme/webapp:ref:refs/heads/main:quorum')),
-      (r) => (r.body.reasons as string[] | undefined)?.some((x) => x.includes('context_mismatch')) ?? false,
+      (r) => (r.body.reasons as string[] | undefined)?.some((x) => x.includes('issuer_not_accepted')) ?? false,
     );
     expect(res.status).toBe(503);
     expect(res.body.code).toBe('quorum_unavailable');
     expect(res.body.detail).toContain('signer-2');
-    expect(res.body.reasons).toContain('signer-2 refused: context_mismatch: claims differ from what the context allows: iss');
+    // signer-1 could still sign with signer-3: retryable, but the misconfigured signer is named.
+    expect(res.body.detail).toContain("signer-2 refuse this coordinator's tokens: issuer_mismatch");
+    expect(res.body.reasons).toContainEqual(expect.stringMatching(/^signer-2 refused: issuer_not_accepted: token iss ".*" is not this signer's --token-issuer/));
 
     const log = await poll(
       'the log line',
       () => readFile(join(stack.state, 'logs', 'coordinator.log'), 'utf8'),
-      (t) => t.includes('"code":"context_mismatch"'),
+      (t) => t.includes('"code":"issuer_not_accepted"'),
     );
-    const line = log.split('\n').find((l) => l.includes('"code":"context_mismatch"'))!;
-    expect(JSON.parse(line)).toMatchObject({ signer: 'signer-2', code: 'context_mismatch', reason: 'claims differ from what the context allows: iss' });
+    const line = log.split('\n').find((l) => l.includes('"code":"issuer_not_accepted"'))!;
+    expect(JSON.parse(line)).toMatchObject({ signer: 'signer-2', code: 'issuer_not_accepted', reason: expect.stringMatching(/is not this signer's --token-issuer/) });
     for (const secret of secrets) expect(log).not.toContain(secret);
 
     const m = parse((await scrape(`${stack.coordinatorUrl}/metrics`)).text);
-    expect(value(m, 'ztmint_quorum_signer_refusals_total', { signer: 'signer-2', code: 'context_mismatch' })).toBeGreaterThanOrEqual(1);
+    expect(value(m, 'ztmint_quorum_signer_refusals_total', { signer: 'signer-2', code: 'issuer_not_accepted' })).toBeGreaterThanOrEqual(1);
     const all = await audit();
     const quorumDenials = all.filter((r) => r.event === 'deny' && r.code === 'quorum_unavailable');
     expect(quorumDenials.length).toBe(all.length - records);
     expect(value(m, 'ztmint_mint_requests_total', { outcome: 'quorum_unavailable' })).toBe(quorumDenials.length);
     expect(quorumDenials.at(-1)!.reasons).toEqual(res.body.reasons);
     const signer2 = parse((await scrape(`${stack.signers[1]!.url}/metrics`, asCoordinator)).text);
-    expect(value(signer2, 'ztmint_signer_refusals_total', { code: 'context_mismatch', reason: 'claims_differ' })).toBeGreaterThanOrEqual(1);
+    expect(value(signer2, 'ztmint_signer_refusals_total', { code: 'issuer_not_accepted', reason: 'issuer_mismatch' })).toBeGreaterThanOrEqual(1);
     expect(value(signer2, 'ztmint_signer_shares_released_total', { signer: 'signer-2' })).toBe(0);
     await poll(
       'signer-3 reported down',
