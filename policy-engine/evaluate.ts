@@ -10,7 +10,10 @@ import type { MintRequest } from '../protocol/wire.js';
 export const DECISION_ENTRYPOINT = 'ztmint/mint/decision';
 
 export interface LoadedPolicy {
+  /** SHA-256 over the wasm and the data bytes (policy-engine/hash.ts); bound in SEV-SNP evidence. */
   hash: string;
+  /** What the token's `pol` claim names: a bundle's manifest revision, else the hash. */
+  revision: string;
   evaluate(claims: Record<string, unknown>, request: MintRequest): MintDecision;
 }
 
@@ -33,10 +36,18 @@ export async function loadPolicyFiles(wasmPath: string, dataPath: string): Promi
   const wasm = await readFile(wasmPath);
   const dataBytes = await readFile(dataPath);
   const data: unknown = JSON.parse(dataBytes.toString('utf8'));
+  const hash = policyHash(wasm, dataBytes);
+  return loadPolicyModule(wasm, { ztmint: data }, hash, hash);
+}
+
+/** A compiled policy with its whole data document (`data`, so the policy's data sits under `ztmint`). */
+export async function loadPolicyModule(wasm: Uint8Array, dataDocument: unknown, hash: string, revision: string): Promise<LoadedPolicy> {
   const policy = await loadPolicy(wasm);
-  policy.setData({ ztmint: data });
+  if (!(DECISION_ENTRYPOINT in (policy.entrypoints as Record<string, number>))) throw new Error(`the policy wasm has no entrypoint ${DECISION_ENTRYPOINT}`);
+  policy.setData(dataDocument as object);
   return {
-    hash: policyHash(wasm, dataBytes),
+    hash,
+    revision,
     evaluate: (claims, request) => {
       try {
         // Callers normalise already (the token must carry what the policy saw); this makes sure.

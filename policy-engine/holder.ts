@@ -5,7 +5,20 @@
 import { watchFile, unwatchFile } from 'node:fs';
 import { loadPolicyFiles, type LoadedPolicy } from './evaluate.js';
 
-export class PolicyHolder {
+/** The policies a service holds: the wasm+data pair here, or signed bundles (./bundle-set.ts). */
+export interface PolicySource {
+  /** The policy new mints use (the coordinator's choice; a signer's first accepted revision). */
+  readonly current: LoadedPolicy;
+  /** The policy of this revision if it is accepted here (a signer evaluates the token's `pol`). */
+  accepted(revision: string): LoadedPolicy | undefined;
+  /** Every revision accepted here, in order of preference. */
+  acceptedRevisions(): string[];
+  reload(): Promise<boolean>;
+  /** Starts watching the files; returns a stop function. */
+  watch(intervalMs?: number): () => void;
+}
+
+export class PolicyHolder implements PolicySource {
   private constructor(
     private policy: LoadedPolicy,
     private readonly wasmPath: string,
@@ -25,6 +38,14 @@ export class PolicyHolder {
 
   get current(): LoadedPolicy {
     return this.policy;
+  }
+
+  accepted(revision: string): LoadedPolicy | undefined {
+    return revision === this.policy.revision ? this.policy : undefined;
+  }
+
+  acceptedRevisions(): string[] {
+    return [this.policy.revision];
   }
 
   async reload(): Promise<boolean> {
