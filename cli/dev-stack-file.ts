@@ -31,6 +31,8 @@ export interface DevStackFile {
   tls: { ca: string; client_cert: string; client_key: string; admin_cert: string; admin_key: string; [extra: string]: unknown };
   /** A bearer token for POST /v1/introspect (the coordinators' --introspection-token-file; 0600). */
   introspection_token_file?: string;
+  /** Signed policy bundles (`ztmint policy …`): the dev policy-admin key pair, the bundle directory, the revisions file. */
+  policy?: DevPolicyPaths;
   /** Features record more paths here as optional members. */
   [extra: string]: unknown;
 }
@@ -52,6 +54,19 @@ export function devTlsPaths(state: string): DevStackFile['tls'] {
     admin_cert: join(tls, 'admin.pem'),
     admin_key: join(tls, 'admin-key.pem'),
   };
+}
+
+export interface DevPolicyPaths {
+  admin_key: string;
+  admin_public_key: string;
+  bundle_dir: string;
+  revisions_file: string;
+}
+
+/** Where the dev stack keeps its policy-admin key, signed bundles and revisions file: `<state>/policy/`. */
+export function devPolicyPaths(state: string): DevPolicyPaths {
+  const dir = join(state, 'policy');
+  return { admin_key: join(dir, 'admin-key.pem'), admin_public_key: join(dir, 'admin.pub.pem'), bundle_dir: join(dir, 'bundles'), revisions_file: join(dir, 'revisions') };
 }
 
 /** Writes the file atomically (a reader never sees half of it). */

@@ -7,6 +7,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { demoMint } from './demo-mint.js';
+import { prepareDevPolicy, watchDevPolicyData } from './dev-policy.js';
 import { devTlsPaths, removeDevStackFile, writeDevStackFile } from './dev-stack-file.js';
 import { startDevIssuer } from './dev-issuer.js';
 import { keygen } from './keygen.js';
@@ -58,11 +59,17 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
   say(`• OIDC issuer (GitHub-like) at ${issuer.url}`);
 
   const policyData = resolve(opts.policyData ?? DEFAULT_POLICY_DATA);
+  // Every service runs on a signed bundle of the policy, as in production (staged rollouts).
+  const policy = await prepareDevPolicy(state, DEFAULT_POLICY_WASM, policyData);
+  say(`• policy revision ${policy.revision}, signed bundle in ${policy.bundle_dir}`);
+  const policyArgs = ['--policy-bundle-dir', policy.bundle_dir, '--policy-admin-key', policy.admin_public_key, '--policy-revisions-file', policy.revisions_file];
   const services: Service[] = [];
+  let stopPolicyWatch = () => {};
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    stopPolicyWatch();
     for (const s of services) s.child.kill('SIGTERM');
     await removeDevStackFile(state);
     await issuer.close();
@@ -92,10 +99,7 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
             issuer.url,
             '--oidc-audience',
             coordinatorUrl,
-            '--policy-wasm',
-            DEFAULT_POLICY_WASM,
-            '--policy-data',
-            policyData,
+            ...policyArgs,
             // Dev only, on purpose: a plain-HTTP loopback issuer and dealt shares sealed with the file provider.
             '--insecure-allow-http-issuer',
             '--insecure-allow-file-key-provider',
@@ -127,10 +131,7 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
       issuer.url,
       '--oidc-audience',
       coordinatorUrl,
-      '--policy-wasm',
-      DEFAULT_POLICY_WASM,
-      '--policy-data',
-      policyData,
+      ...policyArgs,
       '--insecure-allow-http-issuer', // the dev issuer is plain HTTP on loopback
       ...signerServices.flatMap((s, i) => ['--signer', `signer-${i + 1}=${s.ready.url}`]),
       ...(opts.rateRepository ? ['--rate-repository', opts.rateRepository] : []),
@@ -150,6 +151,16 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
       });
     }
 
+    stopPolicyWatch = watchDevPolicyData({
+      state,
+      wasm: DEFAULT_POLICY_WASM,
+      data: policyData,
+      paths: policy,
+      revision: policy.revision,
+      signerUrls: signerServices.map((s) => s.ready.url),
+      coordinatorUrl,
+      log: (line) => err.write(`ztmint dev: ${line}\n`),
+    });
     await writeDevStackFile({
       version: 1,
       state,
@@ -163,6 +174,7 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
       signers: signerServices.map((s, i) => ({ index: i + 1, url: s.ready.url, pid: s.ready.pid })),
       tls: devTlsPaths(state),
       introspection_token_file: introspectionTokenFile,
+      policy: { admin_key: policy.admin_key, admin_public_key: policy.admin_public_key, bundle_dir: policy.bundle_dir, revisions_file: policy.revisions_file },
     });
 
     if (opts.json) {

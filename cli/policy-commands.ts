@@ -1,9 +1,11 @@
-// `ztmint policy build | test | eval`: the Rego policy's life cycle from the command line.
+// `ztmint policy build | test | eval`: the Rego policy's life cycle from the command line; signed
+// bundles and rollouts (`keygen | bundle | verify | revisions`) are in ./policy-bundle-commands.ts.
 import type { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadPolicyFiles } from '../policy-engine/evaluate.js';
+import { registerPolicyBundleCommands } from './policy-bundle-commands.js';
 import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM, PACKAGE_ROOT } from './paths.js';
 
 function runScript(script: string): void {
@@ -20,7 +22,7 @@ async function readJson(path: string, what: string): Promise<unknown> {
 }
 
 export function registerPolicyCommands(program: Command): void {
-  const policy = program.command('policy').description('build, test and evaluate the Rego mint policy');
+  const policy = program.command('policy').description('build, test, evaluate, sign and roll out the Rego mint policy');
   policy
     .command('build')
     .description('compile policies/mint.rego to WebAssembly with the pinned OPA (policies/wasm/mint.wasm)')
@@ -44,4 +46,5 @@ export function registerPolicyCommands(program: Command): void {
       console.log(JSON.stringify({ policy: loaded.hash, decision }, null, 2));
       if (!decision.allow) process.exitCode = 3;
     });
+  registerPolicyBundleCommands(policy);
 }

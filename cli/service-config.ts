@@ -7,6 +7,7 @@ import type { RateLimitRule } from '../coordinator/rate-limit.js';
 import type { SignerProcessOptions } from '../signers/main.js';
 import { ConfigError } from '../config/errors.js';
 import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM } from './paths.js';
+import type { BundleSetOptions } from '../policy-engine/bundle-set.js';
 
 type Values = Record<string, unknown>;
 
@@ -49,6 +50,7 @@ export function coordinatorOptionsFrom(values: Values): CoordinatorOptions {
     signers,
     policyWasm: path(values.policyWasm) ?? DEFAULT_POLICY_WASM,
     policyData: path(values.policyData) ?? DEFAULT_POLICY_DATA,
+    ...policyBundles(values),
     rateLimits: { repository: rateRule(values.rateRepository as string), sub: rateRule(values.rateSub as string) },
     ...(values.tlsCert !== undefined ? { tls: { cert: path(values.tlsCert)!, key: path(values.tlsKey)! } } : {}),
     mtls: mtlsPaths(values) as CoordinatorOptions['mtls'],
@@ -61,6 +63,15 @@ export function coordinatorOptionsFrom(values: Values): CoordinatorOptions {
     ...(values.introspectionTokenFile !== undefined ? { introspectionTokenFile: path(values.introspectionTokenFile)! } : {}),
     allowInsecure: { httpIssuer: values.insecureAllowHttpIssuer === true, noSigners: values.insecureAllowNoSigners === true },
   };
+}
+
+/** Signed bundles instead of the wasm+data pair, when a bundle directory is given. */
+function policyBundles(values: Values): { policyBundles?: BundleSetOptions } {
+  const bundleDir = path(values.policyBundleDir);
+  if (!bundleDir) return {};
+  const adminKeys = (values.policyAdminKeys as string[] | undefined) ?? [];
+  if (adminKeys.length === 0) throw new ConfigError('invalid configuration: policyBundleDir needs at least one policyAdminKeys (--policy-admin-key FILE)');
+  return { policyBundles: { bundleDir, adminKeys: adminKeys.map((k) => path(k)!), revisionsFile: path(values.policyRevisionsFile)! } };
 }
 
 export function signerOptionsFrom(values: Values): SignerProcessOptions {
@@ -82,6 +93,7 @@ export function signerOptionsFrom(values: Values): SignerProcessOptions {
     policyWasm: path(values.policyWasm) ?? DEFAULT_POLICY_WASM,
     policyData: path(values.policyData) ?? DEFAULT_POLICY_DATA,
     policyPin: str(values.policyPin),
+    ...policyBundles(values),
     ...(snpSource === 'configfs' ? { snp: { source: 'configfs' as const, vcek: path(values.snpVcek) } } : {}),
     ...(snpSource === 'file' ? { snp: { source: 'file' as const, report: need('snpReport'), vcek: need('snpVcek') } } : {}),
     mtls: mtlsPaths(values) as SignerProcessOptions['mtls'],

@@ -42,7 +42,34 @@ const NON_EMPTY = { minLength: 1 };
 const policyOptions: OptionSpec[] = [
   { key: 'policyWasm', value: '<file>', type: 'string', description: 'compiled policy (OPA Wasm)', defaultText: 'policies/wasm/mint.wasm in the package', schema: NON_EMPTY },
   { key: 'policyData', value: '<file>', type: 'string', description: 'policy data (JSON)', defaultText: 'policies/data.json in the package', schema: NON_EMPTY },
+  {
+    key: 'policyBundleDir',
+    value: '<dir>',
+    type: 'string',
+    description: 'directory of signed OPA policy bundles (*.tar.gz), rescanned every second; replaces policyWasm/policyData (docs/policy.md, staged rollout)',
+    defaultText: 'none: policyWasm and policyData',
+    schema: NON_EMPTY,
+  },
+  {
+    key: 'policyAdminKeys',
+    flag: 'policy-admin-key',
+    value: '<file>',
+    type: 'string-list',
+    description: 'PEM public key of a policy admin; a bundle is loaded only with a valid signature by one of them (repeatable)',
+    default: [],
+    schema: NON_EMPTY,
+  },
+  {
+    key: 'policyRevisionsFile',
+    value: '<file>',
+    type: 'string',
+    description: 'the policy revisions accepted, one a line, in order of preference (the coordinator mints with the first it holds); reloaded on change',
+    schema: NON_EMPTY,
+  },
 ];
+
+/** A bundle directory is useless without the keys that verify it and the revisions to accept. */
+const POLICY_TOGETHER = { policyBundleDir: ['policyRevisionsFile'], policyRevisionsFile: ['policyBundleDir'] };
 
 /** The mTLS credentials between coordinator and signers; by default the ones `ztmint keygen` wrote into <state>/tls. */
 function mtlsOptions(self: string): OptionSpec[] {
@@ -192,7 +219,7 @@ export const COORDINATOR_OPTIONS: ServiceOptionTable = {
       default: false,
     },
   ],
-  together: { tlsCert: ['tlsKey'], tlsKey: ['tlsCert'] },
+  together: { tlsCert: ['tlsKey'], tlsKey: ['tlsCert'], ...POLICY_TOGETHER },
 };
 
 export const SIGNER_OPTIONS: ServiceOptionTable = {
@@ -247,6 +274,7 @@ export const SIGNER_OPTIONS: ServiceOptionTable = {
       default: false,
     },
   ],
+  together: POLICY_TOGETHER,
 };
 
 export const SERVICE_TABLES: readonly ServiceOptionTable[] = [COORDINATOR_OPTIONS, SIGNER_OPTIONS];

@@ -6,7 +6,7 @@ import type { AttestationGate } from './attestation-gate.js';
 import type { AuditEntry, AuditLog } from './audit.js';
 import type { Metrics } from './metrics.js';
 import type { OidcVerifier } from '../oidc/verifier.js';
-import type { PolicyHolder } from '../policy-engine/holder.js';
+import type { PolicySource } from '../policy-engine/holder.js';
 import type { SignerClient } from './signer-client.js';
 import type { MintRateLimiter, RevocationSet, StoreHealth } from './store/state-store.js';
 import type { TlogStore } from './store/tlog-store.js';
@@ -18,7 +18,8 @@ export interface CoordinatorDeps {
   issuer: () => string;
   group: GroupInfo;
   oidc: OidcVerifier;
-  policy: PolicyHolder;
+  /** Wasm+data or signed bundles; mints use `current`. */
+  policy: PolicySource;
   signers: SignerClient[];
   audit: AuditLog;
   /** Shared by every replica through the state store. */

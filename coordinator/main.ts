@@ -10,7 +10,9 @@ import { startMetricsServer, type MetricsListenOptions } from '../observability/
 import { thumbprint } from '../protocol/jwk.js';
 import { startQuorumMonitor } from './quorum-monitor.js';
 import { OidcVerifier, type TrustedIssuer } from '../oidc/verifier.js';
-import { PolicyHolder } from '../policy-engine/holder.js';
+import type { PolicySource } from '../policy-engine/holder.js';
+import { loadPolicySource } from '../policy-engine/source.js';
+import type { BundleSetOptions } from '../policy-engine/bundle-set.js';
 import type { RateLimitConfig } from './rate-limit.js';
 import { SignerClient, type SignerEndpoint } from './signer-client.js';
 import { readCredentials, watchCredentials, type CredentialPaths } from '../tls/credential-files.js';
@@ -34,6 +36,8 @@ export interface CoordinatorOptions {
   signers: SignerEndpoint[];
   policyWasm: string;
   policyData: string;
+  /** Signed OPA bundles and the revisions file, instead of policyWasm/policyData. */
+  policyBundles?: Omit<BundleSetOptions, 'log'>;
   rateLimits?: RateLimitConfig;
   /** Where shared state lives: absent or "file" for the embedded store, or a postgres:// URL. */
   store?: string;
@@ -81,7 +85,10 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   const group = JSON.parse(await readFile(join(opts.state, 'group.json'), 'utf8')) as GroupInfo;
   const now = () => Date.now();
   const metrics = createMetrics();
-  let log: (msg: string, fields?: Record<string, unknown>) => void = () => {};
+  // Until the server's logger exists, messages (e.g. a bundle refused at start-up) wait here.
+  type Level = 'info' | 'warn';
+  const early: Array<[string, Record<string, unknown> | undefined, Level | undefined]> = [];
+  let log: (msg: string, fields?: Record<string, unknown>, level?: Level) => void = (msg, fields, level) => early.push([msg, fields, level]);
   const store = await openStateStore({
     state: opts.state,
     store: opts.store,
@@ -103,10 +110,10 @@ export async function startCoordinator(opts: CoordinatorOptions) {
       }),
   );
   let issuer = opts.publicUrl ?? '';
-  let policy: PolicyHolder;
+  let policy: PolicySource;
   let introspectionTokens: Buffer[] = [];
   try {
-    policy = await PolicyHolder.load(opts.policyWasm, opts.policyData, (msg, fields) => log(msg, fields));
+    policy = await loadPolicySource(opts, (msg, fields, level) => log(msg, fields, level));
     if (opts.introspectionTokenFile) introspectionTokens = await readIntrospectionTokens(opts.introspectionTokenFile);
   } catch (err) {
     await store.close();
@@ -139,7 +146,8 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     introspectionTokens,
   };
   const app = await buildCoordinatorServer(deps);
-  log = (msg, fields) => app.log.warn(fields ?? {}, msg);
+  log = (msg, fields, level = 'warn') => app.log[level](fields ?? {}, msg);
+  for (const [msg, fields, level] of early.splice(0)) log(msg, fields, level);
   const admin = opts.admin
     ? await buildAdminServer({
         ctx: routeContext(deps, app.log),
@@ -151,7 +159,7 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     : undefined;
   for (const warning of insecure) app.log.warn({ insecure: true }, `INSECURE: ${warning}`);
   metrics.describe({
-    policyHash: () => policy.current.hash,
+    policyHash: () => policy.current.revision,
     kid: thumbprint(group.group_public_key),
     threshold: group.threshold,
     signers: signers.map((s) => ({ name: s.name, poolDepth: () => s.commitments?.size })),
@@ -200,5 +208,5 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   const listening = `${https ? 'https' : 'http'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
   if (!issuer) issuer = listening;
   // Replicas share one public URL (the issuer); `url` is where this one listens.
-  return { app, url: listening, issuer, policyHash: policy.current.hash, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}), ...(adminUrl ? { adminUrl } : {}) };
+  return { app, url: listening, issuer, policyHash: policy.current.revision, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}), ...(adminUrl ? { adminUrl } : {}) };
 }

@@ -51,7 +51,8 @@ const MAX_ATTEMPTS = 3;
 
 /** What the operator must change, per configuration mismatch (the problem's detail ends with it). */
 const MISMATCH_FIX: Record<ConfigurationMismatchCode, string> = {
-  policy_mismatch: "do not accept this coordinator's policy revision: deploy the same policy to the coordinator and the signers",
+  policy_mismatch:
+    "do not accept this coordinator's policy revision: roll it out to the signers (their revisions files) before the coordinator switches to it, or deploy the same policy to the coordinator and the signers",
   issuer_mismatch: "expect another token issuer: set the coordinator's --public-url and the signers' --token-issuer to the same URL",
   group_mismatch: "hold another group key: the coordinator's group.json is stale; give it the signers' group.json",
   oidc_issuer_mismatch: 'do not trust the issuer of this OIDC token: give the coordinator and the signers the same --oidc-issuer list',

@@ -20,7 +20,8 @@ async function fileStamp(path: string): Promise<string> {
   return `${st.size}:${st.mtimeMs}:${st.ino}`;
 }
 
-type Log = (msg: string, fields?: Record<string, unknown>) => void;
+/** Refusals are warnings; verified bundles and accepted revisions are information. */
+type Log = (msg: string, fields?: Record<string, unknown>, level?: 'info' | 'warn') => void;
 
 export interface BundleSetOptions {
   bundleDir: string;
@@ -111,7 +112,7 @@ export class BundlePolicySet implements PolicySource {
       return false;
     }
     this.active = next;
-    this.log('policy revisions accepted', { accepted: after, current: after[0], before });
+    this.log('policy revisions accepted', { accepted: after, current: after[0], before }, 'info');
     return true;
   }
 
@@ -135,7 +136,7 @@ export class BundlePolicySet implements PolicySource {
         if (clash) throw new BundleError('bundle_revision_clash', `revision ${bundle.policy.revision} is already loaded from ${clash[0]} with other content; give the new bundle a new revision`);
         this.files.set(name, { stamp, bundle });
         this.refused.delete(name);
-        this.log('policy bundle verified', { file: name, revision: bundle.policy.revision, policy: bundle.policy.hash, signed_by: bundle.signedBy });
+        this.log('policy bundle verified', { file: name, revision: bundle.policy.revision, policy: bundle.policy.hash, signed_by: bundle.signedBy }, 'info');
       } catch (err) {
         // Logged once per version of the file; what this file held before, if it verified, stays.
         this.refused.set(name, stamp);

@@ -28,7 +28,7 @@ export async function loadAdminKey(path: string): Promise<AdminKey> {
 }
 
 /** The JWS algorithm OPA uses by default for this kind of key (`opa build --signing-alg`). */
-export function algorithmFor(key: KeyObject): string {
+function algorithmFor(key: KeyObject): string {
   if (key.asymmetricKeyType === 'rsa') return 'RS256';
   const curve = key.asymmetricKeyDetails?.namedCurve;
   if (key.asymmetricKeyType === 'ec' && curve === 'prime256v1') return 'ES256';
@@ -80,7 +80,8 @@ export async function verifyBundle(files: BundleFiles, adminKeys: AdminKey[]): P
   } catch {
     throw new BundleError('bundle_signature_invalid', 'bundle signature is not a compact JWS');
   }
-  if (typeof alg !== 'string' || !ALGORITHMS.includes(alg)) throw new BundleError('bundle_signature_algorithm', `bundle signature algorithm ${JSON.stringify(alg)} is not accepted (${ALGORITHMS.join(', ')})`);
+  if (typeof alg !== 'string' || !ALGORITHMS.includes(alg))
+    throw new BundleError('bundle_signature_algorithm', `bundle signature algorithm ${JSON.stringify(alg)} is not accepted (${ALGORITHMS.join(', ')})`);
   let verified: { payload: Uint8Array; signedBy: string } | undefined;
   for (const admin of adminKeys) {
     try {
@@ -104,7 +105,8 @@ export async function verifyBundle(files: BundleFiles, adminKeys: AdminKey[]): P
     if (name === SIGNATURES_FILE) continue;
     const entry = listed.get(name);
     if (!entry) throw new BundleError('bundle_file_unsigned', `bundle file ${name} is not covered by the signature`);
-    if (opaFileHash(name, bytes, entry.algorithm) !== entry.hash.toLowerCase()) throw new BundleError('bundle_digest_mismatch', `bundle file ${name} does not match its signed digest (tampered or re-packed after signing)`);
+    if (opaFileHash(name, bytes, entry.algorithm) !== entry.hash.toLowerCase())
+      throw new BundleError('bundle_digest_mismatch', `bundle file ${name} does not match its signed digest (tampered or re-packed after signing)`);
     listed.delete(name);
   }
   if (listed.size) throw new BundleError('bundle_file_missing', `signed file(s) missing from the bundle: ${[...listed.keys()].join(', ')}`);

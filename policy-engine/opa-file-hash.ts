@@ -18,7 +18,7 @@ class NumberLiteral {
 type JsonTree = null | boolean | string | NumberLiteral | JsonTree[] | Map<string, JsonTree>;
 
 /** Files OPA treats as structured documents (bundle.IsStructuredDoc). */
-export function isStructuredBundleFile(name: string): boolean {
+function isStructuredBundleFile(name: string): boolean {
   const base = name.slice(name.lastIndexOf('/') + 1);
   return base === 'data.json' || base === '.manifest';
 }
@@ -53,7 +53,7 @@ function parseTree(text: string): JsonTree {
       i++;
       const map = new Map<string, JsonTree>();
       ws();
-      if (text[i] === '}') return i++, map;
+      if (text[i] === '}') return (i++, map);
       for (;;) {
         ws();
         if (text[i] !== '"') fail('expected a key');
@@ -72,7 +72,7 @@ function parseTree(text: string): JsonTree {
       i++;
       const list: JsonTree[] = [];
       ws();
-      if (text[i] === ']') return i++, list;
+      if (text[i] === ']') return (i++, list);
       for (;;) {
         list.push(value());
         ws();

@@ -275,7 +275,7 @@ export type components = {
       token_issuer?: string;
       /** @description the OIDC issuers this signer trusts */
       oidc_issuers?: string[];
-      /** @description the policy revisions (today: policy hashes, the `pol` claim) this signer accepts */
+      /** @description the policy revisions this signer accepts, in order of preference (the `pol` values it signs for: signed bundles' revisions, or the policy hash); a round 2 whose token names another is refused with `policy_not_accepted` */
       policy_revisions?: string[];
       /** @description first 16 hex digits of SHA-256 of this signer's verifying share: changes whenever its share does */
       share_version?: string;
@@ -464,7 +464,7 @@ export type components = {
     };
     SignerReadiness: {
       ready: boolean;
-      /** @description the policy revisions (today: policy hashes, the `pol` claim) this signer accepts */
+      /** @description the policy revisions this signer accepts, in order of preference (the `pol` values it signs for: signed bundles' revisions, or the policy hash); a round 2 whose token names another is refused with `policy_not_accepted` */
       policy_revisions: string[];
       /** @description why this signer is not ready (empty when ready) */
       problems: string[];

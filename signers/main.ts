@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { GroupInfo } from '../protocol/ciphersuite.js';
 import { thumbprint } from '../protocol/jwk.js';
 import { OidcVerifier, type TrustedIssuer } from '../oidc/verifier.js';
-import { PolicyHolder } from '../policy-engine/holder.js';
+import { loadPolicySource } from '../policy-engine/source.js';
+import type { BundleSetOptions } from '../policy-engine/bundle-set.js';
 import { serviceLogger } from '../logging/service-logger.js';
 import { configfsTsmSource, fileSource, reportDataFor, type SnpEvidence } from './attestation-source.js';
 import { MintChecker } from './mint-check.js';
@@ -32,8 +33,10 @@ export interface SignerProcessOptions {
   oidcAudience: string;
   policyWasm: string;
   policyData: string;
-  /** Refuse any policy bundle whose hash is not this one. */
+  /** Refuse any policy bundle whose hash is not this one (wasm+data only). */
   policyPin?: string;
+  /** Signed OPA bundles and the revisions file, instead of policyWasm/policyData. */
+  policyBundles?: Omit<BundleSetOptions, 'log'>;
   /** Where SEV-SNP evidence comes from (none: /v1/info carries no attestation). */
   snp?: { source: 'configfs'; vcek?: string } | { source: 'file'; report: string; vcek: string };
   /** mTLS server credentials (reloaded on change); default <state>/tls/signer-<index>.pem etc. */
@@ -80,8 +83,11 @@ export async function startSigner(opts: SignerProcessOptions) {
   }
   const name = `signer-${opts.index}`;
   const logger = serviceLogger({ signer: name });
-  let log: (msg: string, fields?: Record<string, unknown>) => void = () => {};
-  const policy = await PolicyHolder.load(opts.policyWasm, opts.policyData, (msg, fields) => log(msg, fields), { pin: opts.policyPin });
+  // Until the server's logger exists, messages (e.g. a bundle refused at start-up) wait here.
+  type Level = 'info' | 'warn';
+  const early: Array<[string, Record<string, unknown> | undefined, Level | undefined]> = [];
+  let log: (msg: string, fields?: Record<string, unknown>, level?: Level) => void = (msg, fields, level) => early.push([msg, fields, level]);
+  const policy = await loadPolicySource(opts, (msg, fields, level) => log(msg, fields, level));
   const checker = new MintChecker({
     tokenIssuer: opts.tokenIssuer,
     kid: thumbprint(group.group_public_key),
@@ -97,7 +103,7 @@ export async function startSigner(opts: SignerProcessOptions) {
   const nonces = new NonceStore();
   const metrics = createSignerMetrics({
     signer: name,
-    policyHash: () => policy.current.hash,
+    policyHash: () => policy.current.revision,
     kid: thumbprint(group.group_public_key),
     threshold: group.threshold,
     signers: group.signers,
@@ -121,8 +127,9 @@ export async function startSigner(opts: SignerProcessOptions) {
   });
   for (const warning of insecure) app.log.warn({ insecure: true }, `INSECURE: ${warning}`);
   // Reloads (and refused reloads) are logged at warn; the start-up hash is in the ready line too.
-  log = (msg, fields) => app.log.warn(fields ?? {}, msg);
-  app.log.info({ policy: policy.current.hash, pinned: !!opts.policyPin }, 'policy loaded');
+  log = (msg, fields, level = 'warn') => app.log[level](fields ?? {}, msg);
+  for (const [msg, fields, level] of early.splice(0)) log(msg, fields, level);
+  app.log.info({ policy: policy.current.revision, accepted: policy.acceptedRevisions(), pinned: !!opts.policyPin }, 'policy loaded');
   const stopWatching = policy.watch();
   // A renewed certificate is served to new connections. Not with SEV-SNP evidence: the report
   // binds the start-up certificate's key, so a renewed key is attested by a restart.
@@ -150,7 +157,7 @@ export async function startSigner(opts: SignerProcessOptions) {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const url = `https://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
-  return { app, url, identifier: share.identifier, policyHash: policy.current.hash, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
+  return { app, url, identifier: share.identifier, policyHash: policy.current.revision, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
 }
 
 /** Evidence for the policy in force, fetched again only when the policy hash changes. */

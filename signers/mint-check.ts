@@ -7,7 +7,8 @@ import { ZtmintError } from '../errors/ztmint-error.js';
 import { fromB64url } from '../protocol/encoding.js';
 import { ExpiringSet } from '../oidc/expiring-set.js';
 import type { OidcVerifier } from '../oidc/verifier.js';
-import type { PolicyHolder } from '../policy-engine/holder.js';
+import type { PolicySource } from '../policy-engine/holder.js';
+import type { LoadedPolicy } from '../policy-engine/evaluate.js';
 import { wellFormedPolicyInput } from '../policy-engine/well-formed.js';
 import { ProblemError, type SignerConfigurationRefusal } from '../protocol/problem.js';
 import { buildToken, signingInput, type TokenClaims } from '../protocol/token.js';
@@ -32,7 +33,8 @@ export interface MintCheckDeps {
   tokenIssuer: string;
   kid: string;
   oidc: OidcVerifier;
-  policy: PolicyHolder;
+  /** The policies this signer accepts; the token's `pol` picks one. */
+  policy: PolicySource;
 }
 
 export interface CheckedMessage {
@@ -79,11 +81,11 @@ export class MintChecker {
   constructor(private readonly deps: MintCheckDeps) {}
 
   /**
-   * The policy revisions this signer signs tokens for. Today one: the hash of the policy in force
-   * (the `pol` claim). The one place that decides, so that signed policy bundles can make it a set.
+   * The policy revisions this signer signs tokens for (the `pol` claims): with signed bundles,
+   * those its revisions file lists and whose bundles verified; else the policy hash.
    */
   acceptedRevisions(): string[] {
-    return [this.deps.policy.current.hash];
+    return this.deps.policy.acceptedRevisions();
   }
 
   /** Whether a token naming policy revision `pol` may be signed here. */
@@ -118,7 +120,7 @@ export class MintChecker {
     if (typeof claims.pol === 'string' && !this.acceptsPolicyRevision(claims.pol)) {
       throw new ContextMismatch(
         'policy_not_accepted',
-        `token pol ${quoted(claims.pol)} is not a policy revision this signer accepts (${this.acceptedRevisions().join(', ')}): deploy the same policy to the coordinator and the signers`,
+        `token pol ${quoted(claims.pol)} is not a policy revision this signer accepts (${this.acceptedRevisions().join(', ')}): roll the revision out to every signer before the coordinator switches to it, or deploy the same policy to the coordinator and the signers`,
       );
     }
     const oidcIssuer = unverifiedIssuer(context.oidc_token);
@@ -130,11 +132,19 @@ export class MintChecker {
     }
   }
 
+  /** The policy to evaluate: the bundle of the revision the token names (checked accepted above). */
+  private policyFor(pol: unknown): LoadedPolicy {
+    const policy = typeof pol === 'string' ? this.deps.policy.accepted(pol) : undefined;
+    if (!policy) throw new ContextMismatch('token_differs', 'the token names no policy revision (pol) this signer accepts');
+    return policy;
+  }
+
   async check(message: string, context: MintContext, nowS: number): Promise<CheckedMessage> {
     if (message.split('.').length !== 2) throw new ContextMismatch('not_signing_input', 'message is not a JWS signing input');
     const header = decodePart(message, 0);
     const claims = decodePart(message, 1);
     this.checkConfiguration(header, claims, context);
+    const policy = this.policyFor(claims.pol);
 
     let oidcClaims: Record<string, unknown>;
     try {
@@ -145,7 +155,6 @@ export class MintChecker {
     // The coordinator's normalisation, by the same function: unpaired surrogates become U+FFFD.
     const input = wellFormedPolicyInput(oidcClaims, context.request);
     oidcClaims = input.claims;
-    const policy = this.deps.policy.current;
     const decision = policy.evaluate(oidcClaims, input.request);
     if (!decision.allow) throw new ContextMismatch('policy_denied', "this signer's policy denies the request in the context");
 
@@ -160,7 +169,7 @@ export class MintChecker {
       kid: this.deps.kid,
       oidcClaims,
       decision,
-      policyHash: policy.hash,
+      policyHash: policy.revision,
       now: iat,
       jti,
     });

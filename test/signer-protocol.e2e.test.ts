@@ -158,6 +158,30 @@ describe('signer protocol', () => {
     }
   });
 
+  it('refuses a token naming a policy revision it does not accept with policy_not_accepted, before spending the OIDC token', async () => {
+    const info = await call(stack.signers[0]!.url, '/v1/info');
+    expect(info.body.policy_revisions).toEqual([policyHash]);
+    const ctx = await context();
+    const message = signingInput(ctx.header, { ...ctx.claims, pol: 'not-rolled-out' });
+    // More refusals than the OIDC token has uses (3): none of them spends one.
+    for (let i = 0; i < 4; i++) {
+      const s = session();
+      const res = await call(stack.signers[0]!.url, '/v1/round2', { session: s, message, commitments: await round1(s), context: { oidc_token: ctx.oidc, request: { scopes: ['deploy:canary'] } } });
+      expect(res.status).toBe(409);
+      expect(res.body.code).toBe('policy_not_accepted');
+      expect(res.body.detail).toMatch(/token pol "not-rolled-out" is not a policy revision this signer accepts \([0-9a-f]{64}\): roll the revision out/);
+    }
+    // The OIDC token was not spent on the refusal: the honest message still signs (fresh session).
+    const s2 = session();
+    const again = await call(stack.signers[0]!.url, '/v1/round2', {
+      session: s2,
+      message: ctx.message,
+      commitments: await round1(s2),
+      context: { oidc_token: ctx.oidc, request: { scopes: ['deploy:canary'] } },
+    });
+    expect(again.status).toBe(200);
+  });
+
   it('no quorum of shares can be obtained for a forged token: every signer refuses it', async () => {
     const forgeries: Array<[string, () => Promise<{ message: string; oidc: string; request: { scopes: string[] } }>]> = [
       [

@@ -29,7 +29,7 @@ export function discoveryRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const usable = await ctx.usableSigners();
     const expected = {
       groupPublicKey: ctx.group.group_public_key,
-      policyRevision: ctx.policy.current.hash,
+      policyRevision: ctx.policy.current.revision,
       tokenIssuer: ctx.issuer(),
       oidcIssuers: ctx.oidc.trustedIssuers(),
     };
@@ -43,7 +43,8 @@ export function discoveryRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const agreeing = signers.filter((s) => s.agrees).length;
     const body = {
       ready: agreeing >= ctx.group.threshold,
-      policy: ctx.policy.current.hash,
+      policy: ctx.policy.current.revision,
+      policy_revisions: ctx.policy.acceptedRevisions(),
       signers_reachable: signers.filter((s) => s.reachable).length,
       signers_agreeing: agreeing,
       threshold: ctx.group.threshold,

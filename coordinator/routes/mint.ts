@@ -34,7 +34,7 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const timer = ctx.metrics.mintSeconds.startTimer();
       let req = request.body;
       const policy = ctx.policy.current; // this request's policy, even if a reload happens meanwhile
-      const base = { request: { scopes: req.scopes, ttl: req.ttl, audience: req.audience }, policy: policy.hash };
+      const base = { request: { scopes: req.scopes, ttl: req.ttl, audience: req.audience }, policy: policy.revision };
       const finish = (outcome: string) => {
         ctx.metrics.mints.inc({ outcome });
         timer();
@@ -79,7 +79,7 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
         return deny(new ProblemError('rate_limited', `too many mints for this ${limited.limit}; retry in ${limited.retryAfter} s`, { retryAfter: limited.retryAfter }), who);
       }
 
-      const decision = inSpanSync('ztmint.policy.evaluate', { 'ztmint.policy': policy.hash }, () => policy.evaluate(claims, req));
+      const decision = inSpanSync('ztmint.policy.evaluate', { 'ztmint.policy': policy.revision }, () => policy.evaluate(claims, req));
       if (!decision.allow) return deny(new ProblemError('policy_denied', 'the policy does not allow this request', { reasons: decision.reasons }), who);
 
       const granted = { scopes: decision.scopes, ttl: decision.ttl, audience: decision.audience };
@@ -89,7 +89,7 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
           kid: ctx.jwk.kid,
           oidcClaims: claims,
           decision,
-          policyHash: policy.hash,
+          policyHash: policy.revision,
           now: Math.floor(ctx.now() / 1000),
           jti: b64url(randomBytes(16)),
         });

@@ -285,6 +285,7 @@ export function signerCorpus(): Case[] {
   add('signer.message-mismatch', 'policy hash mismatch', problem('policy_not_accepted'), (b) => withClaims(b, { pol: '0'.repeat(64) }));
   add('signer.message-mismatch', 'other issuer', problem('issuer_not_accepted'), (b) => withClaims(b, { iss: 'https://ztmint.evil.example' }));
   add('signer.message-mismatch', 'header: other kid', problem('group_key_not_held'), (b) => withClaims(b, {}, { ...b.header, kid: 'attacker' }));
+  add('signer.message-mismatch', 'policy revision missing', MISMATCH, (b) => withClaims(b, (c) => Object.fromEntries(Object.entries(c).filter(([k]) => k !== 'pol'))));
   const headerForgeries: Array<[string, (b: Base) => Record<string, unknown>]> = [
     ['extra header field (jku)', (b) => ({ ...b.header, jku: 'https://evil.example/jwks' })],
     ['typ changed', (b) => ({ ...b.header, typ: 'at+jwt' })],
