@@ -7,7 +7,7 @@
 // json.Number, so `1.0` and `1` hash differently). JSON.parse would lose the literal, hence the
 // small reader below.
 import { createHash, type Hash } from 'node:crypto';
-import { ZtmintError } from '../errors/ztmint-error.js';
+import { BundleError } from './bundle-archive.js';
 
 /** Hash algorithms accepted in a bundle signature; OPA's MD5 and SHA-1 are refused as broken. */
 const ALGORITHMS: Record<string, string> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
@@ -33,7 +33,7 @@ function goString(value: string): string {
 function parseTree(text: string): JsonTree {
   let i = 0;
   const fail = (what: string): never => {
-    throw new ZtmintError('bundle_json_invalid', `invalid JSON at offset ${i}: ${what}`);
+    throw new BundleError('bundle_json_invalid', `invalid JSON at offset ${i}: ${what}`);
   };
   const ws = () => {
     while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
@@ -121,7 +121,7 @@ function walk(tree: JsonTree, h: Hash): void {
 /** Hex digest of one bundle file as OPA computes it; throws for an algorithm we refuse. */
 export function opaFileHash(name: string, bytes: Uint8Array, algorithm = 'SHA-256'): string {
   const node = ALGORITHMS[algorithm];
-  if (!node) throw new ZtmintError('bundle_hash_algorithm', `file ${name}: hash algorithm ${JSON.stringify(algorithm)} is not accepted (use SHA-256, SHA-384 or SHA-512)`);
+  if (!node) throw new BundleError('bundle_hash_algorithm', `file ${name}: hash algorithm ${JSON.stringify(algorithm)} is not accepted (use SHA-256, SHA-384 or SHA-512)`);
   const h = createHash(node);
   if (isStructuredBundleFile(name)) walk(parseTree(Buffer.from(bytes).toString('utf8')), h);
   else h.update(bytes);
