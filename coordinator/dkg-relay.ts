@@ -28,7 +28,7 @@ export interface RelaySigner {
   url: string;
 }
 
-export type RelayStep = 'round1' | 'round2' | 'round3' | 'finalize' | 'abort';
+export type RelayStep = 'round1' | 'round2' | 'round3' | 'finalize' | 'abort' | 'activate';
 
 /** One request/response the relay exchanged, verbatim (parsed JSON). */
 export interface RelayExchange {
@@ -101,6 +101,7 @@ const STEP_TITLE: Record<RelayStep, string> = {
   round3: 'round 3 (decrypt, verify, key share)',
   finalize: 'confirmation (all agree → seal)',
   abort: 'abort',
+  activate: 'activate',
 };
 
 function indexOf(name: string): number {

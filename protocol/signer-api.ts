@@ -244,6 +244,125 @@ export type paths = {
     patch?: never;
     trace?: never;
   };
+  '/v1/keys/share/round1': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Share refresh/reshare/repair round 1: this member's signed package for the plan */
+    post: operations['shareRound1'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/keys/share/round2': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Round 2: check all packages and the resulting key set, answer the transcript hash and the sealed values */
+    post: operations['shareRound2'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/keys/share/round3': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Round 3: open and check the values addressed here, answer a signed confirmation (and a repair helper's sealed sigma) */
+    post: operations['shareRound3'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/keys/share/finalize': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** All confirmations agree: stage the new share (sealed, not signing yet) */
+    post: operations['shareFinalize'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/keys/share/activate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Sign with the staged share from now on; the old one is wiped */
+    post: operations['shareActivate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/keys/share/abort': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Drop the ceremony and anything it staged */
+    post: operations['shareAbort'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/keys/share/status': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The share ceremony this signer is in and its step */
+    get: operations['shareStatus'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 };
 export type webhooks = Record<string, never>;
 export type components = {
@@ -468,6 +587,123 @@ export type components = {
       policy_revisions: string[];
       /** @description why this signer is not ready (empty when ready) */
       problems: string[];
+    };
+    /** @description The public half of a key set, as group.json holds it */
+    KeySet: {
+      /** @constant */
+      ciphersuite: 'FROST-ED25519-SHA512-v1';
+      group_public_key: string;
+      threshold: number;
+      signers: number;
+      identifiers: string[];
+      verifying_shares: {
+        [key: string]: string;
+      };
+      commitments: string[];
+    };
+    /** @description What a share refresh, reshare or repair changes; its hash is in every message of the ceremony */
+    SharePlan: {
+      /** @enum {unknown} */
+      kind: 'refresh' | 'reshare' | 'repair';
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      group: components['schemas']['KeySet'];
+      dealers: number[];
+      recipients: number[];
+      threshold: number;
+    };
+    ShareRound1Request: {
+      plan: components['schemas']['SharePlan'];
+    };
+    /** @description A member's round-1 package, signed with its mTLS key */
+    ShareRound1Package: {
+      /** @constant */
+      version: 'ztmint-keys-v1';
+      /** @enum {unknown} */
+      kind: 'refresh' | 'reshare' | 'repair';
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      plan: string;
+      index: number;
+      commitment: string[];
+      encryption_key: string;
+      /** @description PEM certificate CN=signer-<index> issued by the state's CA (printable ASCII) */
+      certificate: string;
+      signature: string;
+    };
+    ShareRound1Response: {
+      package: components['schemas']['ShareRound1Package'];
+    };
+    ShareRound2Request: {
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      round1: components['schemas']['ShareRound1Package'][];
+    };
+    /** @description A value in transit to one member of a share ceremony: only the recipient can open it */
+    ShareEnvelope: {
+      /** @enum {unknown} */
+      version: 'ztmint-keys-v1' | 'ztmint-keys-v1/sigma';
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      sender: number;
+      recipient: number;
+      transcript: string;
+      enc: string;
+      nonce: string;
+      ciphertext: string;
+    };
+    ShareRound2Response: {
+      transcript: string;
+      packages: components['schemas']['ShareEnvelope'][];
+    };
+    ShareRound3Request: {
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      packages: components['schemas']['ShareEnvelope'][];
+    };
+    /** @description The key set a member computed, signed: all must agree before anyone stages a share */
+    ShareConfirmation: {
+      /** @constant */
+      version: 'ztmint-keys-v1';
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      plan: string;
+      index: number;
+      transcript: string;
+      group: components['schemas']['KeySet'];
+      /** @description PEM certificate CN=signer-<index> issued by the state's CA (printable ASCII) */
+      certificate: string;
+      signature: string;
+    };
+    ShareRound3Response: {
+      confirmation: components['schemas']['ShareConfirmation'];
+      packages: components['schemas']['ShareEnvelope'][];
+    };
+    ShareFinalizeRequest: {
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      confirmations: components['schemas']['ShareConfirmation'][];
+    };
+    /** @description The member staged the result (a new share, sealed beside the current one, not signing yet) */
+    ShareFinal: {
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      index: number;
+      group_public_key: string;
+      verifying_share?: string;
+      staged: boolean;
+    };
+    ShareCeremonyRequest: {
+      /** @description 128+ random bits, base64url */
+      ceremony: string;
+      reason?: string;
+    };
+    ShareCeremonyState: {
+      ceremony: string | null;
+      kind?: string | null;
+      /** @enum {unknown} */
+      state: 'idle' | 'round1' | 'round2' | 'round3' | 'final' | 'staged' | 'active' | 'aborted';
+      reason?: string;
     };
   };
   responses: {
@@ -850,6 +1086,201 @@ export interface operations {
         };
         content: {
           'text/plain': string;
+        };
+      };
+      403: components['responses']['Problem'];
+    };
+  };
+  shareRound1: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ShareRound1Request'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ShareRound1Response'];
+        };
+      };
+      400: components['responses']['DkgProblem'];
+      403: components['responses']['DkgProblem'];
+      409: components['responses']['DkgProblem'];
+      413: components['responses']['DkgProblem'];
+      415: components['responses']['DkgProblem'];
+    };
+  };
+  shareRound2: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ShareRound2Request'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ShareRound2Response'];
+        };
+      };
+      400: components['responses']['DkgProblem'];
+      403: components['responses']['DkgProblem'];
+      409: components['responses']['DkgProblem'];
+      413: components['responses']['DkgProblem'];
+      415: components['responses']['DkgProblem'];
+    };
+  };
+  shareRound3: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ShareRound3Request'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ShareRound3Response'];
+        };
+      };
+      400: components['responses']['DkgProblem'];
+      403: components['responses']['DkgProblem'];
+      409: components['responses']['DkgProblem'];
+      413: components['responses']['DkgProblem'];
+      415: components['responses']['DkgProblem'];
+    };
+  };
+  shareFinalize: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ShareFinalizeRequest'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ShareFinal'];
+        };
+      };
+      400: components['responses']['DkgProblem'];
+      403: components['responses']['DkgProblem'];
+      409: components['responses']['DkgProblem'];
+      413: components['responses']['DkgProblem'];
+      415: components['responses']['DkgProblem'];
+    };
+  };
+  shareActivate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ShareCeremonyRequest'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ShareCeremonyState'];
+        };
+      };
+      400: components['responses']['DkgProblem'];
+      403: components['responses']['DkgProblem'];
+      409: components['responses']['DkgProblem'];
+      413: components['responses']['DkgProblem'];
+      415: components['responses']['DkgProblem'];
+    };
+  };
+  shareAbort: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ShareCeremonyRequest'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ShareCeremonyState'];
+        };
+      };
+      400: components['responses']['DkgProblem'];
+      403: components['responses']['DkgProblem'];
+      409: components['responses']['DkgProblem'];
+      413: components['responses']['DkgProblem'];
+      415: components['responses']['DkgProblem'];
+    };
+  };
+  shareStatus: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ShareCeremonyState'];
         };
       };
       403: components['responses']['Problem'];

@@ -16,6 +16,7 @@ import { traceRequests } from '../tracing/fastify.js';
 import { installSignerMetrics, type SignerMetrics } from './metrics.js';
 import { NonceStore, wipe } from './nonce-store.js';
 import { requestSchema, serveOpenApi } from './openapi.js';
+import { shareCeremonyRoutes, type ShareRouteDeps } from './share-routes.js';
 
 interface SignerTls {
   key: string;
@@ -46,6 +47,11 @@ export interface SignerDeps {
   certificateNotAfter?: () => number | undefined;
   /** Insecure choices this signer was explicitly allowed to make (reported in /v1/info, warned at start). */
   insecure?: string[];
+  /**
+   * Share refresh, reshare and repair (signers/share-routes.ts, docs/keys.md): the routes are
+   * mounted and the signer signs with the store's current share, which changes at activation.
+   */
+  shareCeremony?: ShareRouteDeps;
 }
 
 /** A short, stable name for this signer's share: it changes whenever the share does (refresh, repair, reshare). */
@@ -92,7 +98,10 @@ function refuseUnverifiedClients(app: FastifyInstance): void {
 }
 
 export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstance> {
-  const { share, group } = deps;
+  // The share and key set in force: the ceremony store's once it has one, else the start-up ones.
+  // A signer left out of a reshare holds no share any more: it answers not_ready.
+  const held = (): { share?: SecretShare; group: GroupInfo } => deps.shareCeremony?.store.current() ?? { share: deps.share, group: deps.group };
+  const noShare = 'this signer holds no share of the key set any more (it was left out of a reshare)';
   const nonces = deps.nonces ?? new NonceStore();
   const now = deps.now ?? (() => Date.now());
   const allowed = new Set(deps.allowedClients);
@@ -121,13 +130,15 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
 
   if (deps.metrics) installSignerMetrics(app, deps.metrics);
 
-  const verifyingShare = group.verifying_shares[share.identifier]!;
   const notAfter = () => {
     const ms = deps.certificateNotAfter?.();
     return ms !== undefined && Number.isFinite(ms) ? ms : undefined;
   };
-  // Read at every call: the policy, the accepted revisions and the certificate change while running.
-  app.get('/v1/info', async () => {
+  // Read at every call: the policy, the accepted revisions, the certificate and the share change while running.
+  app.get('/v1/info', async (_request, reply) => {
+    const { share, group } = held();
+    if (!share) return sendProblem(reply, 'not_ready', noShare);
+    const verifyingShare = group.verifying_shares[share.identifier]!;
     const attestation = await deps.attestation?.();
     const expiry = notAfter();
     const info: SignerInfo = {
@@ -160,6 +171,8 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
 
   app.post<{ Body: Round1Request }>('/v1/round1', { schema: { body: round1Schema } }, async (request, reply) => {
     const { session, count } = request.body;
+    const { share } = held();
+    if (!share) return sendProblem(reply, 'not_ready', noShare);
     if (count === undefined) {
       const { nonces: secretNonces, commitment } = commit(share);
       if (!nonces.put(session, secretNonces, commitment)) {
@@ -183,6 +196,8 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
     const entry = nonces.take(body.session, clientName(request.raw.socket as TLSSocket));
     if (!entry) return sendProblem(reply, 'session_unknown', 'unknown, expired or already used session');
     try {
+      const { share, group } = held();
+      if (!share) return sendProblem(reply, 'not_ready', noShare);
       const mine = body.commitments.find((c) => c.identifier === share.identifier);
       if (!sameCommitment(entry.commitment, mine)) {
         return sendProblem(reply, 'context_mismatch', "commitment list does not hold this signer's round-1 commitment");
@@ -222,5 +237,6 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
     }
   });
 
+  if (deps.shareCeremony) shareCeremonyRoutes(app, deps.shareCeremony);
   return app;
 }

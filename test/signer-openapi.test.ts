@@ -66,6 +66,10 @@ beforeAll(async () => {
     tls,
     checker: {} as MintChecker,
     allowedClients: ['coordinator'],
+    shareCeremony: {
+      identity: await identityOf(state, 1),
+      store: { current: () => undefined, stage: () => Promise.reject(new Error('not in this test')), activate: () => Promise.resolve(), discard: () => Promise.resolve() },
+    },
   });
   dkgSigner = await buildDkgSignerServer({
     identity: await identityOf(state, 1),
@@ -83,7 +87,7 @@ afterAll(async () => {
 });
 
 describe('signers/openapi.json', () => {
-  it('lists exactly the routes the signing and DKG servers register', () => {
+  it('lists exactly the routes the signing (with share ceremonies) and DKG servers register', () => {
     const routes = [...new Set([...registered(signer), ...registered(dkgSigner)])].sort();
     expect(routes).toEqual(documented());
   });
