@@ -103,6 +103,9 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
             // Dev only, on purpose: a plain-HTTP loopback issuer and dealt shares sealed with the file provider.
             '--insecure-allow-http-issuer',
             '--insecure-allow-file-key-provider',
+            // The operator's certificate reads the signers' share logs (`ztmint audit cross-check`).
+            '--log-client',
+            'admin',
             ...(opts.snpReport && opts.snpVcek ? ['--snp-source', 'file', '--snp-report', resolve(opts.snpReport), '--snp-vcek', resolve(opts.snpVcek)] : []),
           ],
           `signer-${i + 1}`,

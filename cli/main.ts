@@ -15,6 +15,7 @@ import { registerSealCommands } from './seal-commands.js';
 import { registerDkgCommands } from './dkg-commands.js';
 import { registerPkiCommands } from './pki-commands.js';
 import { registerStatusCommands } from './status-commands.js';
+import { registerAuditExportCommands } from './audit-export-commands.js';
 import { storeOption, verifyAudit } from './store-options.js';
 import { registerAdminCommands } from './admin-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
@@ -105,6 +106,7 @@ audit
 registerAuditCommands(program); // after `audit verify`: list, search, show, tail
 registerAdminCommands(program);
 registerTokenCommands(program);
+registerAuditExportCommands(program); // `audit export`, `audit cross-check`
 
 program.parseAsync().catch((err: Error) => {
   console.error(`ztmint: ${err.message}`);

@@ -98,6 +98,7 @@ export function signerOptionsFrom(values: Values): SignerProcessOptions {
     ...(snpSource === 'file' ? { snp: { source: 'file' as const, report: need('snpReport'), vcek: need('snpVcek') } } : {}),
     mtls: mtlsPaths(values) as SignerProcessOptions['mtls'],
     metricsClients: values.metricsClients as string[],
+    logClients: values.logClients as string[],
     ...metricsListen(values),
     allowInsecure: { httpIssuer: values.insecureAllowHttpIssuer === true, fileKeyProvider: values.insecureAllowFileKeyProvider === true },
   };

@@ -57,6 +57,40 @@ export type paths = {
     patch?: never;
     trace?: never;
   };
+  '/v1/log/checkpoint': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The signed checkpoint (C2SP tlog-checkpoint, signed note) of this signer's share log; the allowed mTLS clients and the --log-client CNs only */
+    get: operations['shareLogCheckpoint'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/log/tile/*': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A tile or entry bundle of this signer's share log (C2SP tlog-tiles: tile/<L>/<N>[.p/<W>], tile/entries/<N>[.p/<W>]); each entry is the RFC 8785 JSON of {v, jti, message_sha256, context_sha256, exp, client, time} */
+    get: operations['shareLogTile'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/tlog': {
     parameters: {
       query?: never;
@@ -411,6 +445,12 @@ export type components = {
         type: 'sev-snp';
         report: string;
         vcek: string;
+      };
+      /** @description This signer's own log of released token signature shares (C2SP tlog-tiles under /v1/log/): its origin and the note verifier key its checkpoints are signed with */
+      share_log?: {
+        origin: string;
+        /** @description signed-note verifier key <name>+<keyid>+<base64 key> */
+        key: string;
       };
     };
     Round1Request: {
@@ -810,6 +850,50 @@ export interface operations {
       409: components['responses']['Problem'];
       413: components['responses']['Problem'];
       415: components['responses']['Problem'];
+    };
+  };
+  shareLogCheckpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The checkpoint note */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/plain': string;
+        };
+      };
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+    };
+  };
+  shareLogTile: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The tile's bytes */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/octet-stream': string;
+        };
+      };
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
     };
   };
   tlogState: {

@@ -16,6 +16,7 @@ import { checkInsecureChoices, httpIssuerChoices } from '../config/insecure-choi
 import { createSignerMetrics } from './metrics.js';
 import { NonceStore } from './nonce-store.js';
 import { buildSignerServer } from './server.js';
+import { ShareLog, shareLogOrigin, shareLogSeed } from './share-log.js';
 import { readCredentials, watchCredentials, type CredentialPaths } from '../tls/credential-files.js';
 import type { Server as HttpsServer } from 'node:https';
 import { certificateNotAfter } from '../observability/common-metrics.js';
@@ -49,6 +50,8 @@ export interface SignerProcessOptions {
   metricsListen?: MetricsListenOptions;
   /** Insecure choices allowed by their flags (config/insecure-choices.ts); each one refuses to start otherwise. */
   allowInsecure?: { httpIssuer?: boolean; fileKeyProvider?: boolean };
+  /** Client certificate CNs that may read the share log (GET /v1/log/…) besides allowedClients. */
+  logClients?: string[];
 }
 
 /** The mTLS files `ztmint keygen` writes into <state>/tls for signer `index`. */
@@ -101,6 +104,8 @@ export async function startSigner(opts: SignerProcessOptions) {
   const tlsCert = mtls.cert;
   let ownCertNotAfter = certificateNotAfter(tlsCert);
   const nonces = new NonceStore();
+  // Every released share is written down here first (issue 15); the key is derived from the share.
+  const shareLog = await ShareLog.open(dir, shareLogOrigin(thumbprint(group.group_public_key), name), shareLogSeed(share.signingShare));
   const metrics = createSignerMetrics({
     signer: name,
     policyHash: () => policy.current.revision,
@@ -120,6 +125,8 @@ export async function startSigner(opts: SignerProcessOptions) {
     metrics,
     metricsClients: opts.metricsClients ?? [],
     nonces,
+    shareLog,
+    logClients: opts.logClients ?? [],
     logger,
     tls: { key: mtls.key, cert: mtls.cert, ca: mtls.ca! },
     certificateNotAfter: () => ownCertNotAfter,
@@ -152,6 +159,7 @@ export async function startSigner(opts: SignerProcessOptions) {
     stopWatching();
     stopTls();
     await metricsServer?.close();
+    await shareLog.close();
   });
   await app.listen({ host: opts.host, port: opts.port });
   const address = app.server.address();

@@ -1,15 +1,16 @@
 // One FROST signer: HTTPS with mandatory client certificates, holding one key share in memory.
 import { createHash } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { certificateProblem, describePeer, RENEW_HINT } from '../tls/certificate-errors.js';
+import { CHECKPOINT_PATH } from '../transparency/tiles.js';
 import { commit, signShare, type GroupInfo, type SecretShare, type WireCommitment } from '../protocol/ciphersuite.js';
 import { b64url } from '../protocol/encoding.js';
 import { STRICT_AJV, installProblemHandlers, sendProblem } from '../http/problem-response.js';
 import { isSignerConfigurationRefusal } from '../protocol/problem.js';
 import type { Round1Request, Round2Request, SignerInfo } from '../protocol/wire.js';
 import type { SnpEvidence } from './attestation-source.js';
-import { ContextMismatch, type MintChecker } from './mint-check.js';
+import { ContextMismatch, type CheckedMessage, type MintChecker } from './mint-check.js';
 import { CheckpointRefused, type CheckpointGuard } from './checkpoint-guard.js';
 import { classifySigningMessage } from '../transparency/signing-message.js';
 import { traceRequests } from '../tracing/fastify.js';
@@ -17,6 +18,8 @@ import { installSignerMetrics, type SignerMetrics } from './metrics.js';
 import { NonceStore, wipe } from './nonce-store.js';
 import { requestSchema, serveOpenApi } from './openapi.js';
 import { shareCeremonyRoutes, type ShareRouteDeps } from './share-routes.js';
+import { sha256Hex, type ShareLog } from './share-log.js';
+import { canonicalJson, wellFormedJson } from '../protocol/canonical-json.js';
 
 interface SignerTls {
   key: string;
@@ -43,6 +46,10 @@ export interface SignerDeps {
   metricsClients?: string[];
   nonces?: NonceStore;
   now?: () => number;
+  /** This signer's own log of released shares (issue 15): written before a share leaves, served read-only. */
+  shareLog?: ShareLog;
+  /** Client certificate CNs that may read the share log (GET /v1/log/…) and nothing else (auditors). */
+  logClients?: string[];
   /** notAfter (ms) of the TLS certificate served now (it may be renewed while running). */
   certificateNotAfter?: () => number | undefined;
   /** Insecure choices this signer was explicitly allowed to make (reported in /v1/info, warned at start). */
@@ -106,6 +113,7 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
   const now = deps.now ?? (() => Date.now());
   const allowed = new Set(deps.allowedClients);
   const metricsReaders = new Set([...deps.allowedClients, ...(deps.metricsClients ?? [])]);
+  const logReaders = new Set([...deps.allowedClients, ...(deps.logClients ?? [])]);
 
   const app = Fastify({
     logger: deps.logger ?? false,
@@ -125,7 +133,9 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
     if (!(request.raw.socket as TLSSocket).authorized) return sendProblem(reply, 'forbidden', 'client certificate did not verify');
     const cn = clientName(request.raw.socket as TLSSocket);
     const readsMetrics = deps.metrics && request.method === 'GET' && request.url === '/metrics';
-    if (!(readsMetrics ? metricsReaders : allowed).has(cn)) return sendProblem(reply, 'forbidden', 'client certificate is not allowed to call this signer');
+    // Auditors read the share log and the info naming its key; nothing else.
+    const readsLog = request.method === 'GET' && (request.url.startsWith('/v1/log/') || request.url === '/v1/info');
+    if (!(readsMetrics ? metricsReaders : readsLog ? logReaders : allowed).has(cn)) return sendProblem(reply, 'forbidden', 'client certificate is not allowed to call this signer');
   });
 
   if (deps.metrics) installSignerMetrics(app, deps.metrics);
@@ -151,6 +161,7 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
       share_version: shareVersion(verifyingShare),
       ...(expiry !== undefined ? { certificate_not_after: new Date(expiry).toISOString() } : {}),
       insecure: deps.insecure ?? [],
+      ...(deps.shareLog ? { share_log: { origin: deps.shareLog.origin, key: deps.shareLog.verifierKey } } : {}),
     };
     return attestation ? { ...info, attestation } : info;
   });
@@ -168,6 +179,20 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
     return reply.code(problems.length ? 503 : 200).send({ ready: problems.length === 0, policy_revisions: policyRevisions, problems });
   });
   serveOpenApi(app);
+
+  // The share log in the tlog-tiles layout, read-only: `checkpoint` (signed by this signer's own
+  // note key) and the tiles, so an auditor can check the whole log and compare it with the
+  // coordinator's (`ztmint audit cross-check`).
+  const serveLog = async (path: string, reply: FastifyReply) => {
+    const data = deps.shareLog ? await deps.shareLog.read(path) : undefined;
+    if (data === undefined) return sendProblem(reply, 'not_found', deps.shareLog ? `the share log has no ${path}` : 'this signer keeps no share log');
+    return reply
+      .header('content-type', path === CHECKPOINT_PATH ? 'text/plain; charset=utf-8' : 'application/octet-stream')
+      .header('cache-control', path === CHECKPOINT_PATH ? 'no-store' : 'public, max-age=31536000, immutable')
+      .send(Buffer.from(data));
+  };
+  app.get('/v1/log/checkpoint', async (_request, reply) => serveLog(CHECKPOINT_PATH, reply));
+  app.get<{ Params: { '*': string } }>('/v1/log/tile/*', async (request, reply) => serveLog(`tile/${request.params['*']}`, reply));
 
   app.post<{ Body: Round1Request }>('/v1/round1', { schema: { body: round1Schema } }, async (request, reply) => {
     const { session, count } = request.body;
@@ -206,13 +231,14 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
       if (ids.size !== body.commitments.length || body.commitments.some((c) => !(c.identifier in group.verifying_shares))) {
         return sendProblem(reply, 'invalid_request', 'commitment list has duplicate or unknown identifiers');
       }
+      let checked: CheckedMessage | undefined;
       const message = new TextEncoder().encode(body.message);
       // Domain separation: one group key signs tokens and checkpoints, so the message's kind is
       // decided first and each kind is checked in full (transparency/signing-message.ts).
       const kind = classifySigningMessage(message);
       if (kind.kind === 'jws') {
         if (!body.context || body.checkpoint) return sendProblem(reply, 'invalid_request', 'a token signing input needs `context` and no `checkpoint`');
-        await deps.checker.check(body.message, body.context, Math.floor(now() / 1000));
+        checked = await deps.checker.check(body.message, body.context, Math.floor(now() / 1000));
       } else if (kind.kind === 'checkpoint') {
         if (!body.checkpoint || body.context) return sendProblem(reply, 'invalid_request', 'a checkpoint needs `checkpoint` (its consistency proof) and no `context`');
         if (!deps.checkpoints) return sendProblem(reply, 'checkpoint_refused', 'this signer signs no checkpoints');
@@ -227,6 +253,19 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
         // The ciphersuite refuses identity, small-order or non-canonical commitment points.
         return sendProblem(reply, 'invalid_request', 'commitments are not valid group elements');
       }
+      // A token share is written down durably before it leaves: a token needs t shares, so t
+      // signer logs name every token that can exist, whatever the coordinator records.
+      // (Checkpoint shares are bound by tlog-state.json instead.)
+      if (checked && body.context)
+        await deps.shareLog?.append({
+          v: 1,
+          jti: checked.jti,
+          message_sha256: sha256Hex(body.message),
+          context_sha256: sha256Hex(canonicalJson(wellFormedJson(body.context))),
+          exp: checked.exp,
+          client: clientName(request.raw.socket as TLSSocket),
+          time: new Date(now()).toISOString(),
+        });
       return { share: b64url(sigShare) };
     } catch (err) {
       if (err instanceof ContextMismatch) return sendProblem(reply, isSignerConfigurationRefusal(err.code) ? err.code : 'context_mismatch', err.message);

@@ -4,7 +4,7 @@
 // and unique idx/prev columns refuse a fork outright. The Merkle log's hash rows go in the same
 // transaction. Commit = durable (synchronous_commit).
 import type { Pool } from 'pg';
-import { ChainVerifier, chainRecords, GENESIS_HASH, type AuditEntry } from '../audit-chain.js';
+import { ChainVerifier, chainRecords, GENESIS_HASH, type AuditEntry, type AuditRecord } from '../audit-chain.js';
 import { withClient } from './postgres-client.js';
 import { insertTlogHashes } from './postgres-tlog.js';
 
@@ -49,9 +49,9 @@ export class PostgresAuditSink {
   }
 }
 
-/** Checks the whole chain in the database page by page; returns the count and head, or throws naming the first bad record. */
-export async function verifyPostgresAudit(pool: Pool, pageSize = 5000): Promise<{ count: number; head: string }> {
-  const verifier = new ChainVerifier();
+/** Checks the whole chain in the database page by page (each record `visit`ed); returns the count and head, or throws naming the first bad record. */
+export async function verifyPostgresAudit(pool: Pool, pageSize = 5000, visit?: (record: AuditRecord) => void): Promise<{ count: number; head: string }> {
+  const verifier = new ChainVerifier(visit);
   for (;;) {
     const { rows } = await pool.query<{ idx: string; prev: string; hash: string; record: string }>('SELECT idx, prev, hash, record FROM ztmint_audit WHERE idx >= $1 ORDER BY idx LIMIT $2', [
       verifier.count,
