@@ -66,7 +66,9 @@ export class ShareLog {
   private readonly entries: Uint8Array[] = [];
   private readonly signer;
   private queue: Pending[] = [];
-  private flushing?: Promise<void>;
+  private flushing = false;
+  private broken: unknown;
+  private idle: Promise<void> = Promise.resolve();
   private signed?: { size: number; note: string };
 
   private constructor(
@@ -114,29 +116,41 @@ export class ShareLog {
    */
   append(entry: ShareLogEntry): Promise<number> {
     const bytes = new TextEncoder().encode(canonicalJson(entry));
+    if (this.broken !== undefined) return Promise.reject(new Error('the share log failed to write: restart the signer', { cause: this.broken }));
     return new Promise((resolve, reject) => {
       this.queue.push({ bytes, resolve, reject });
-      this.flushing ??= this.flush().finally(() => (this.flushing = undefined));
+      if (!this.flushing) {
+        this.flushing = true;
+        this.idle = this.flush();
+      }
     });
   }
 
   private async flush(): Promise<void> {
-    while (this.queue.length) {
-      const group = this.queue.splice(0, TILE_WIDTH);
-      const data = encodeEntryBundle(group.map((p) => p.bytes));
-      try {
-        await this.file.write(data, 0, data.length, this.bytesOnDisk);
-        await this.file.datasync();
-      } catch (err) {
-        // Whatever part was written is cut off on the next open or overwritten by the next write.
-        for (const p of group) p.reject(err);
-        continue;
+    try {
+      while (this.queue.length) {
+        const group = this.queue.splice(0, TILE_WIDTH);
+        const data = encodeEntryBundle(group.map((p) => p.bytes));
+        try {
+          await this.file.write(data, 0, data.length, this.bytesOnDisk);
+          await this.file.datasync();
+        } catch (err) {
+          // A write that may have landed in part: no further entry may follow it, so this log
+          // takes no more appends and the signer releases no more shares until it is restarted
+          // (opening cuts a torn tail off).
+          this.broken = err;
+          for (const p of [...group, ...this.queue.splice(0)]) p.reject(err);
+          return;
+        }
+        this.bytesOnDisk += data.length;
+        for (const p of group) {
+          this.add(p.bytes);
+          p.resolve(this.entries.length - 1);
+        }
       }
-      this.bytesOnDisk += data.length;
-      for (const p of group) {
-        this.add(p.bytes);
-        p.resolve(this.entries.length - 1);
-      }
+    } finally {
+      // Synchronously after the last look at the queue (no await in between): no append is missed.
+      this.flushing = false;
     }
   }
 
@@ -178,7 +192,7 @@ export class ShareLog {
   }
 
   async close(): Promise<void> {
-    await this.flushing;
+    await this.idle;
     await this.file.close();
   }
 }
