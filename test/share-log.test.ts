@@ -20,7 +20,15 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const entry = (jti: string): ShareLogEntry => ({ v: 1, jti, message_sha256: 'a'.repeat(64), context_sha256: 'b'.repeat(64), exp: 2_000_000_000, client: 'coordinator', time: '2026-12-03T00:00:00.000Z' });
+const entry = (jti: string): ShareLogEntry => ({
+  v: 1,
+  jti,
+  message_sha256: 'a'.repeat(64),
+  context_sha256: 'b'.repeat(64),
+  exp: 2_000_000_000,
+  client: 'coordinator',
+  time: '2026-12-03T00:00:00.000Z',
+});
 
 async function copyOf(log: ShareLog, vkey = log.verifierKey) {
   return verifyLogCopy({
