@@ -101,7 +101,7 @@ export async function startWitness(name = 'witness.ztmint.test'): Promise<Witnes
       execFileSync('ssh-add', ['-q', key], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'pipe' });
       break;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`ssh-agent did not take the key: ${(err as Error).message}\n${agent.output()}`);
+      if (Date.now() > deadline) throw new Error(`ssh-agent did not take the key: ${(err as Error).message}\n${agent.output()}`, { cause: err });
       await new Promise((r) => setTimeout(r, 100));
     }
   }
