@@ -64,8 +64,18 @@ async function runExport(opts: ExportOptions, say: (line: string) => void): Prom
     say(`reading the log at ${opts.from}…`);
     copy = await readHttpLog(opts.from, opts.key);
     what = `the log ${copy.checkpoint.origin}`;
+  } else if (opts.from || opts.key) {
+    throw new ZtmintError('export_source_missing', '--from and --key go together: the base URL of a log in the tiles layout and its note verifier key');
   } else {
-    throw new ZtmintError('export_source_missing', 'say which log to export: --signer N (a signer of the running stack) or --from URL --key VKEY (a log served in the tiles layout)');
+    // The coordinator's transparency log, as its discovery document names it.
+    const stack = readDevStackFile(stateDirFrom(opts));
+    const res = await fetch(`${stack.coordinator.url}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(30_000) });
+    const discovery = (await res.json()) as { transparency_log?: { url: string; verifier_key: string } };
+    if (!discovery.transparency_log)
+      throw new ZtmintError('export_source_missing', `the coordinator at ${stack.coordinator.url} publishes no transparency log; pass --signer N or --from URL --key VKEY`);
+    say(`reading the coordinator's log from ${discovery.transparency_log.url}…`);
+    copy = await readHttpLog(discovery.transparency_log.url, discovery.transparency_log.verifier_key);
+    what = "the coordinator's log";
   }
   say(`${what}: ${copy.checkpoint.size} entries, checkpoint verified`);
   const target: ExportTarget = opts.to.startsWith('s3://') ? await s3Target({ url: opts.to, endpoint: opts.s3Endpoint, region: opts.s3Region, retainDays: opts.retainDays }) : directoryTarget(opts.to);
@@ -106,7 +116,7 @@ export function registerAuditExportCommands(program: Command): void {
     .description('copy a verified log in the C2SP tlog-tiles layout to a directory or an S3 bucket with Object Lock (incremental; the checkpoint last)')
     .requiredOption('--to <dest>', 'a directory, or s3://bucket[/prefix] (credentials: the AWS SDK chain, e.g. AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)')
     .option('--state <dir>', 'the running dev stack (default: ZTMINT_STATE)')
-    .addOption(new Option('--signer <n>', "export signer n's share log").argParser(positive))
+    .addOption(new Option('--signer <n>', "export signer n's share log (default: the coordinator's transparency log)").argParser(positive))
     .option('--from <url>', 'export the log served in the tiles layout at this base URL')
     .option('--key <vkey>', 'with --from: the note verifier key of that log (its name is the origin)')
     .option('--s3-endpoint <url>', 'an S3-compatible endpoint instead of AWS (path-style requests)')

@@ -157,5 +157,16 @@ describe('signer share logs and audit cross-check', () => {
     const other = ztmint('audit', 'export', '--signer', '2', '--to', exportDir);
     expect(other.status).toBe(1);
     expect(other.out).toContain('holds the log');
+    // Without --signer: the coordinator's transparency log, found through its discovery document.
+    const coordinatorDir = join(exportDir, 'coordinator');
+    const c = ztmint('audit', 'export', '--to', coordinatorDir);
+    expect(c.status, c.out).toBe(0);
+    const discovery = (await (await fetch(`${stack.coordinator}/.well-known/openid-configuration`)).json()) as { transparency_log: { origin: string; verifier_key: string } };
+    const records = await verifyLogCopy({
+      fetch: async (p) => new Uint8Array(await readFile(join(coordinatorDir, p))),
+      origin: discovery.transparency_log.origin,
+      verifiers: [ed25519NoteVerifier(discovery.transparency_log.verifier_key)],
+    });
+    expect(records.checkpoint.size).toBeGreaterThanOrEqual(2); // the two mints the coordinator saw
   });
 });

@@ -25,14 +25,23 @@ function documented(): string[] {
     .sort();
 }
 
+/** The documented wildcard path (`…/*`) the app has a route for. */
+function wildcardPath(app: FastifyInstance, method: string): string {
+  const paths = Object.keys(signerOpenApi.paths).filter((p) => p.endsWith('/*') && app.hasRoute({ method: method as 'GET', url: p }));
+  return paths.length === 1 ? paths[0]! : '*';
+}
+
 /** "METHOD /path" for every route the app registered (HEAD, added by Fastify for GET, left out). */
 function registered(app: FastifyInstance): string[] {
   const tree = app.printRoutes({ commonPrefix: false });
   const out: string[] = [];
   for (const line of tree.split('\n')) {
-    const m = /(\/\S*) \(([A-Z, ]+)\)/.exec(line);
+    const m = /(\/\S*|\*) \(([A-Z, ]+)\)/.exec(line);
     if (!m) continue;
-    for (const method of m[2]!.split(', ')) if (method !== 'HEAD') out.push(`${method} ${m[1]}`);
+    // printRoutes shows a wildcard route as a bare `*` without its prefix: it stands for the
+    // documented `…/*` path the app answers (the signer's share-log tiles).
+    const path = m[1] === '*' ? wildcardPath(app, m[2]!.split(', ')[0]!) : m[1]!;
+    for (const method of m[2]!.split(', ')) if (method !== 'HEAD') out.push(`${method} ${path}`);
   }
   return out.sort();
 }
