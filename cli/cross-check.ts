@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ShareLogEntry } from '../signers/share-log.js';
 
-export interface MissingToken {
+interface MissingToken {
   jti: string;
   /** The signers whose logs hold a share for it (sorted). */
   signers: string[];

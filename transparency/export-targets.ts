@@ -86,7 +86,7 @@ export interface S3TargetOptions {
 }
 
 /** Splits `s3://bucket/prefix` into bucket and key prefix (without trailing slash). */
-export function parseS3Url(url: string): { bucket: string; prefix: string } {
+function parseS3Url(url: string): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
   if (m === null) throw new TransparencyError('tlog_malformed', `not an s3://bucket[/prefix] URL: ${url}`);
   return { bucket: m[1]!, prefix: (m[2] ?? '').replace(/\/+$/, '') };

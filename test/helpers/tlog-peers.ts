@@ -1,6 +1,5 @@
 // The real third-party peers of the transparency tests, built once per machine by
-// scripts/build-tlog-peers.sh: versitygw (S3-compatible, with Object Lock) and litewitness (a
-// C2SP tlog-witness whose key is held by a dedicated ssh-agent). Each is started in a temporary
+// scripts/build-tlog-peers.sh: versitygw (S3-compatible, with Object Lock). Each is started in a temporary
 // directory on a free loopback port; every wait is bounded; stop() kills what was started.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -70,58 +69,6 @@ export async function startS3Server(): Promise<S3Server> {
     credentials,
     async stop() {
       await stopChild(child, 'versitygw');
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-export interface Witness {
-  url: string;
-  /** The witness's cosigner verifier key (type 0x04), as it logs it. */
-  vkey: string;
-  name: string;
-  /** Makes the witness know the log `origin` with the note verifier key `logKey` (witnessctl). */
-  addLog(origin: string, logKey: string): void;
-  stop(): Promise<void>;
-}
-
-/** litewitness with a fresh Ed25519 key in its own ssh-agent. */
-export async function startWitness(name = 'witness.ztmint.test'): Promise<Witness> {
-  const peers = buildPeers();
-  const dir = await mkdtemp(join(tmpdir(), 'ztmint-witness-'));
-  const key = join(dir, 'witness-key');
-  const sock = join(dir, 'agent.sock');
-  const db = join(dir, 'litewitness.db');
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ztmint-test-witness', '-f', key]);
-  const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${key}.pub`], { encoding: 'utf8' }).split(' ')[1]!;
-  const agent = started('ssh-agent', ['-D', '-a', sock]);
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    try {
-      execFileSync('ssh-add', ['-q', key], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'pipe' });
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`ssh-agent did not take the key: ${(err as Error).message}\n${agent.output()}`, { cause: err });
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  // The schema is created by litewitness on start; witnessctl runs after that.
-  const [port] = await freePorts(1);
-  const witness = started(peers.litewitness!, ['-db', db, '-name', name, '-key', fingerprint, '-ssh-agent', sock, '-listen', `127.0.0.1:${port}`]);
-  await waitForPort(port!, 'litewitness', witness.child, witness.output);
-  const vkey = /vkey=(\S+)/.exec(witness.output())?.[1];
-  if (!vkey) throw new Error(`litewitness printed no verifier key:\n${witness.output()}`);
-  return {
-    url: `http://127.0.0.1:${port}`,
-    vkey: vkey.replace(/^"|"$/g, ''),
-    name,
-    addLog(origin, logKey) {
-      execFileSync(peers.witnessctl!, ['add-log', '-db', db, '-origin', origin], { stdio: 'pipe' });
-      execFileSync(peers.witnessctl!, ['add-key', '-db', db, '-origin', origin, '-key', logKey], { stdio: 'pipe' });
-    },
-    async stop() {
-      await stopChild(witness.child, 'litewitness');
-      await stopChild(agent.child, 'ssh-agent');
       await rm(dir, { recursive: true, force: true });
     },
   };
