@@ -93,9 +93,13 @@ describe('signer processes and mTLS', () => {
   });
 
   it('answers only the coordinator certificate, not other CA-issued ones', async () => {
+    // `admin` is a --log-client of the dev stack's signers: it may read /v1/info and the share
+    // log (I11), and nothing else.
     const admin = new Agent({ connect: await signerTls(stack.state, 'admin') });
-    const r = await call(stack.signers[0]!.url, '/v1/info', undefined, admin);
+    const r = await call(stack.signers[0]!.url, '/v1/round1', { session: session() }, admin);
+    const tlog = await call(stack.signers[0]!.url, '/v1/tlog', undefined, admin);
     await admin.close();
+    expect(tlog.status).toBe(403);
     expect(r.status).toBe(403);
     expect(r.body.code).toBe('forbidden');
     const info = await call(stack.signers[0]!.url, '/v1/info');
