@@ -40,6 +40,12 @@ const REFUSAL_REASONS: Array<[RegExp, string]> = [
   [/unknown, expired or already used session/, 'session_unknown'],
   [/session id was already used/, 'session_reused'],
   [/client certificate is not allowed/, 'client_not_allowed'],
+  [/client certificate did not verify/, 'client_not_verified'],
+  [/names no policy revision \(pol\) this signer accepts/, 'policy_mismatch'],
+  [/signs no checkpoints/, 'no_checkpoints'],
+  [/share log has no|keeps no share log/, 'not_found'],
+  [/needs `context` and no `checkpoint`|needs `checkpoint` \(its consistency proof\)/, 'invalid_body'],
+  [/neither a token signing input nor a checkpoint/, 'malformed_message'],
   [/^request body/, 'invalid_body'],
   [/no such endpoint/, 'not_found'],
 ];
