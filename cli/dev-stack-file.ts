@@ -21,7 +21,7 @@ export interface DevStackFile {
     /** Every replica's own URL (one unless --coordinators N). */
     replicas: string[];
     pids: number[];
-    /** Each replica's admin listener (HTTPS, admin client certificate), in the order of `replicas`. */
+    /** Each replica's admin listener (HTTPS, admin client certificate), in the order of `replicas` (`ztmint admin`, `audit`, `keys`). */
     admin?: string[];
     /** Extra listeners a feature adds (admin API, metrics) go here as optional members. */
     [extra: string]: unknown;

@@ -141,6 +141,9 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
       ...(opts.rateSub ? ['--rate-sub', opts.rateSub] : []),
       ...(opts.store ? ['--store', opts.store] : []),
       ...(replicas > 1 ? ['--public-url', coordinatorUrl] : []),
+      // The admin API (mTLS, tls/admin.pem) for operator commands such as `ztmint keys`.
+      '--admin-port',
+      '0',
     ];
     const coordinators = await Promise.allSettled(coordinatorPorts.map((port, i) => spawnService(coordinatorArgs(port, adminPorts[i]!), replicas > 1 ? `coordinator-${i + 1}` : 'coordinator')));
     const coordinatorServices = coordinators.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

@@ -16,6 +16,7 @@ import { registerDkgCommands } from './dkg-commands.js';
 import { registerPkiCommands } from './pki-commands.js';
 import { registerStatusCommands } from './status-commands.js';
 import { registerAuditExportCommands } from './audit-export-commands.js';
+import { registerKeysCommands } from './keys-commands.js';
 import { storeOption, verifyAudit } from './store-options.js';
 import { registerAdminCommands } from './admin-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
@@ -95,6 +96,7 @@ registerSealCommands(program); // after `signer`: adds `signer reseal` / `signer
 registerDkgCommands(program); // `dkg` and `signer dkg-serve`
 registerPkiCommands(program);
 registerStatusCommands(program);
+registerKeysCommands(program); // `keys status`, `keys rotate`
 
 const audit = program.command('audit').description('audit log operations');
 audit

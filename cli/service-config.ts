@@ -62,6 +62,8 @@ export function coordinatorOptionsFrom(values: Values): CoordinatorOptions {
       : {}),
     ...(values.introspectionTokenFile !== undefined ? { introspectionTokenFile: path(values.introspectionTokenFile)! } : {}),
     allowInsecure: { httpIssuer: values.insecureAllowHttpIssuer === true, noSigners: values.insecureAllowNoSigners === true },
+    ...(values.keyActivationDelay !== undefined ? { keyActivationDelayS: values.keyActivationDelay as number } : {}),
+    ...(values.keyOverlap !== undefined ? { keyOverlapS: values.keyOverlap as number } : {}),
   };
 }
 

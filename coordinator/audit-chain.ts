@@ -9,8 +9,8 @@ import { canonicalJson, wellFormedJson } from '../protocol/canonical-json.js';
 export const GENESIS_HASH = '0'.repeat(64);
 
 export interface AuditEntry {
-  /** `admin_refused`: a call to the admin listener without an allowed client certificate. */
-  event: 'mint' | 'deny' | 'revoke' | 'admin_refused';
+  /** `admin_refused`: a call to the admin listener without an allowed client certificate; `key_*`: docs/keys.md. */
+  event: 'mint' | 'deny' | 'revoke' | 'admin_refused' | 'key_published' | 'key_activated' | 'key_retired' | 'key_rotation_failed';
   [field: string]: unknown;
 }
 

@@ -1,9 +1,8 @@
 // What the coordinator's routes share: its parts, passed in so tests can wire them differently.
-import type { KeyObject } from 'node:crypto';
 import type { GroupInfo } from '../protocol/ciphersuite.js';
-import type { Ed25519Jwk } from '../protocol/jwk.js';
 import type { AttestationGate } from './attestation-gate.js';
 import type { AuditEntry, AuditLog } from './audit.js';
+import type { KeySet } from './key-set.js';
 import type { Metrics } from './metrics.js';
 import type { OidcVerifier } from '../oidc/verifier.js';
 import type { PolicySource } from '../policy-engine/holder.js';
@@ -16,7 +15,10 @@ import type { TransparencyProof } from './tlog/proof.js';
 export interface CoordinatorDeps {
   /** This coordinator's issuer URL (the `iss` of minted tokens), known once it listens. */
   issuer: () => string;
+  /** The first key (group.json); `keys` holds every key once a rotation ran. */
   group: GroupInfo;
+  /** The key set with its schedule (docs/keys.md); default: `group` alone. */
+  keys?: KeySet;
   oidc: OidcVerifier;
   /** Wasm+data or signed bundles; mints use `current`. */
   policy: PolicySource;
@@ -53,8 +55,7 @@ export interface CoordinatorDeps {
 
 export interface RouteContext extends CoordinatorDeps {
   now: () => number;
-  jwk: Ed25519Jwk;
-  groupKey: KeyObject;
+  keys: KeySet;
   /** Appends durably or throws ProblemError `audit_unavailable`. */
   appendAudit(entry: AuditEntry): Promise<number>;
   /** The signers a mint may use now (all, or the attested ones). */

@@ -1,5 +1,6 @@
 // Coordinator process entry point: wire the parts from the state directory and listen.
 import { readFile } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import type { GroupInfo } from '../protocol/ciphersuite.js';
 import { serviceLogger } from '../logging/service-logger.js';
@@ -24,6 +25,11 @@ import { readIntrospectionTokens } from './introspection-auth.js';
 import { buildCoordinatorServer, routeContext } from './server.js';
 import type { CheckpointHook } from './tlog/checkpointer.js';
 import { checkInsecureChoices, httpIssuerChoices } from '../config/insecure-choices.js';
+import type { AuditEntry } from './audit.js';
+import { adminKeyRoutes } from './admin/key-routes.js';
+import { KeySet } from './key-set.js';
+import { rotateKeys, signerKeyRings } from './key-rotation.js';
+import { startKeyTransitionAudit } from './key-transitions.js';
 
 export interface CoordinatorOptions {
   state: string;
@@ -63,6 +69,20 @@ export interface CoordinatorOptions {
   onCheckpointSigned?: CheckpointHook;
   /** Insecure choices allowed by their flags (config/insecure-choices.ts); each one refuses to start otherwise. */
   allowInsecure?: { httpIssuer?: boolean; noSigners?: boolean };
+  /** Key rotation: seconds a new key is published before it signs (default 600). */
+  keyActivationDelayS?: number;
+  /** Key rotation: seconds the previous key stays published after that (default: the policy's ttl.max). */
+  keyOverlapS?: number;
+}
+
+/** The longest token lifetime the policy data allows (its ttl.max), the protocol's cap if unreadable. */
+async function maxTokenLifetime(policyData: string): Promise<number> {
+  try {
+    const max = (JSON.parse(await readFile(policyData, 'utf8')) as { ttl?: { max?: unknown } }).ttl?.max;
+    return typeof max === 'number' && Number.isInteger(max) && max > 0 ? max : 86_400;
+  } catch {
+    return 86_400;
+  }
 }
 
 /** The mTLS files `ztmint keygen` writes into <state>/tls. */
@@ -119,9 +139,12 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     await store.close();
     throw err;
   }
+  // Every key with its schedule (docs/keys.md): group.json alone until a rotation writes keys.json.
+  const keys = KeySet.load(opts.state, group);
   const deps = {
     issuer: () => issuer,
     group,
+    keys,
     oidc: new OidcVerifier({
       issuers: opts.oidcIssuers,
       audience: opts.oidcAudience,
@@ -165,6 +188,13 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     signers: signers.map((s) => ({ name: s.name, poolDepth: () => s.commitments?.size })),
     ownCertNotAfter: certificateNotAfter(tls.cert),
   });
+  const transitions = startKeyTransitionAudit(
+    keys,
+    (entry) => store.audit.append(entry),
+    now,
+    (msg, fields) => log(msg, fields),
+  );
+  if (admin) mountKeyRoutes(admin, opts, { keys, now, mtlsPaths, append: (entry) => store.audit.append(entry) });
   const monitor = startQuorumMonitor(signers, metrics, { intervalMs: opts.probeIntervalMs });
   const metricsServer = opts.metricsListen ? await startMetricsServer(metrics.registry, opts.metricsListen) : undefined;
   const stopWatching = policy.watch();
@@ -187,6 +217,7 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   const onHup = () => void policy.reload();
   process.on('SIGHUP', onHup);
   app.addHook('onClose', async () => {
+    transitions.stop();
     monitor.stop();
     await admin?.close();
     await metricsServer?.close();
@@ -209,4 +240,35 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   if (!issuer) issuer = listening;
   // Replicas share one public URL (the issuer); `url` is where this one listens.
   return { app, url: listening, issuer, policyHash: policy.current.revision, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}), ...(adminUrl ? { adminUrl } : {}) };
+}
+
+/** The key rotation routes on the admin listener; the relay uses the coordinator's current mTLS files. */
+function mountKeyRoutes(
+  admin: FastifyInstance,
+  opts: CoordinatorOptions,
+  deps: { keys: KeySet; now: () => number; mtlsPaths: Required<CredentialPaths>; append: (entry: AuditEntry) => Promise<number> },
+): void {
+  const relayTls = async () => {
+    const c = await readCredentials(deps.mtlsPaths);
+    return { key: c.key, cert: c.cert, ca: c.ca! };
+  };
+  adminKeyRoutes(admin, {
+    keys: deps.keys,
+    now: deps.now,
+    signerRings: async () => signerKeyRings(opts.signers, await relayTls()),
+    rotate: async (params) => {
+      const maxTtl = await maxTokenLifetime(opts.policyData);
+      return rotateKeys({
+        keys: deps.keys,
+        signers: opts.signers,
+        tls: await relayTls(),
+        appendAudit: deps.append,
+        now: deps.now,
+        activationDelayS: params.activationDelayS ?? opts.keyActivationDelayS ?? 600,
+        overlapS: params.overlapS ?? opts.keyOverlapS ?? maxTtl,
+        maxTokenLifetimeS: maxTtl,
+        log: (line) => admin.log.warn(line),
+      });
+    },
+  });
 }

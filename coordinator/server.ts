@@ -2,11 +2,12 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { STRICT_AJV, clientErrorHandler, installProblemHandlers, sendProblem } from '../http/problem-response.js';
-import { ed25519PublicKey, groupJwk } from '../protocol/jwk.js';
+import { ed25519PublicKey } from '../protocol/jwk.js';
 import { ProblemError } from '../protocol/problem.js';
 import { inSpan } from '../tracing/spans.js';
 import { admittedSigners } from './admission.js';
 import type { CoordinatorDeps, RouteContext } from './context.js';
+import { KeySet } from './key-set.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { mintRoutes } from './routes/mint.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -51,7 +52,8 @@ export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<Fas
       tlog,
       origin: () => logOrigin(ctx.issuer()),
       group: deps.group,
-      groupKey: ctx.groupKey,
+      // The log key is the first group key (group.json): a rotation changes the token key only.
+      groupKey: ed25519PublicKey(deps.group.group_public_key),
       signers: ctx.usableSigners,
       log: (fields, msg) => app.log.warn(fields, msg),
       ...(deps.onCheckpointSigned ? { onSigned: deps.onCheckpointSigned } : {}),
@@ -72,8 +74,7 @@ export function routeContext(deps: CoordinatorDeps, log: FastifyBaseLogger): Rou
   return {
     ...deps,
     now: deps.now ?? (() => Date.now()),
-    jwk: groupJwk(deps.group.group_public_key),
-    groupKey: ed25519PublicKey(deps.group.group_public_key),
+    keys: deps.keys ?? KeySet.single(deps.group),
     usableSigners: () => admittedSigners(deps.signers, deps.attestation, (msg, fields) => log.warn(fields, msg)),
     async appendAudit(entry) {
       const timer = deps.metrics.auditAppendSeconds.startTimer();

@@ -397,6 +397,57 @@ export type paths = {
     patch?: never;
     trace?: never;
   };
+  '/v1/keys/ring': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The signer's key ring: every group key it holds a share of, with its signing window (docs/keys.md) */
+    get: operations['keys'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/keys/schedule': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Schedule a key fresh from a rotation ceremony: it signs from activates_at; every older open key retires at previous_retires_at */
+    post: operations['keysSchedule'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/keys/cancel': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Drop a key that is not active yet (an interrupted rotation), undoing the retirement it set */
+    post: operations['keysCancel'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 };
 export type webhooks = Record<string, never>;
 export type components = {
@@ -744,6 +795,40 @@ export type components = {
       /** @enum {unknown} */
       state: 'idle' | 'round1' | 'round2' | 'round3' | 'final' | 'staged' | 'active' | 'aborted';
       reason?: string;
+    };
+    KeyRingEntry: {
+      /** @description RFC 7638 thumbprint of the group key */
+      kid: string;
+      group_public_key: string;
+      threshold: number;
+      signers: number;
+      verifying_share: string;
+      /** @description unix seconds; null: not set */
+      activates_at: number | null;
+      /** @description unix seconds; null: not set */
+      retires_at: number | null;
+    };
+    KeyRing: {
+      /** @description RFC 7638 thumbprint of the group key */
+      current?: string;
+      keys: components['schemas']['KeyRingEntry'][];
+    };
+    KeyScheduleRequest: {
+      /** @description RFC 7638 thumbprint of the group key */
+      kid: string;
+      /** @description unix seconds */
+      activates_at: number;
+      /** @description unix seconds */
+      previous_retires_at: number;
+    };
+    KeyCancelRequest: {
+      /** @description RFC 7638 thumbprint of the group key */
+      kid: string;
+    };
+    KeyCancelResponse: {
+      /** @description RFC 7638 thumbprint of the group key */
+      kid: string;
+      cancelled: boolean;
     };
   };
   responses: {
@@ -1368,6 +1453,85 @@ export interface operations {
         };
       };
       403: components['responses']['Problem'];
+    };
+  };
+  keys: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['KeyRing'];
+        };
+      };
+      403: components['responses']['Problem'];
+    };
+  };
+  keysSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['KeyScheduleRequest'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['KeyRingEntry'];
+        };
+      };
+      400: components['responses']['Problem'];
+      403: components['responses']['Problem'];
+      409: components['responses']['Problem'];
+      413: components['responses']['Problem'];
+      415: components['responses']['Problem'];
+    };
+  };
+  keysCancel: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['KeyCancelRequest'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['KeyCancelResponse'];
+        };
+      };
+      400: components['responses']['Problem'];
+      403: components['responses']['Problem'];
+      409: components['responses']['Problem'];
+      413: components['responses']['Problem'];
+      415: components['responses']['Problem'];
     };
   };
 }

@@ -45,3 +45,7 @@ export type DkgFinal = Schemas['DkgFinal'];
 
 /** 128-bit random session ids, base64url. */
 export const SESSION_PATTERN = '^[A-Za-z0-9_-]{22,64}$';
+
+/** A signer's key ring (GET /v1/keys/ring) and the coordinator's schedule of a rotated key (docs/keys.md). */
+export type KeyRingList = Schemas['KeyRing'];
+export type KeyScheduleRequest = Schemas['KeyScheduleRequest'];

@@ -27,7 +27,7 @@ export interface DkgFinalResult {
   sealed: SealedResult;
 }
 
-interface DkgRouteDeps {
+export interface DkgRouteDeps {
   identity: DkgIdentity;
   /** Seals the final share with the signer's key provider (the caller zeroes it afterwards). */
   seal(share: SecretShare, group: GroupInfo): Promise<SealedResult>;
@@ -35,10 +35,18 @@ interface DkgRouteDeps {
   expect?: { threshold?: number; signers?: number };
   /** Called once the share is sealed. */
   onFinalized?(result: DkgFinalResult): void;
+  /**
+   * A running signer (key rotation): after a sealed ceremony, a new round 1 starts another one
+   * instead of being refused (a `dkg-serve` signer seals once and exits).
+   */
+  repeatable?: boolean;
   /** Tests only: entropy for noble's DKG round 1. */
   rng?: Rng;
   now?: () => Date;
 }
+
+/** n round-1 packages with their certificates (n ≤ 255), also on a signing server's smaller default limit. */
+const DKG_BODY_LIMIT = 2 * 1024 * 1024;
 
 // Request bodies are validated with the schemas of signers/openapi.json.
 const schemas = {
@@ -62,7 +70,7 @@ function dkgProblem(reply: FastifyReply, code: 'dkg_aborted' | 'dkg_conflict', d
 }
 
 /** Mounts POST /v1/dkg/{round1,round2,round3,finalize,abort} and GET /v1/dkg/status on `app`. */
-function dkgRoutes(app: FastifyInstance, deps: DkgRouteDeps): void {
+export function dkgRoutes(app: FastifyInstance, deps: DkgRouteDeps): void {
   const me = signerName(deps.identity.index);
   let current: DkgParticipant | undefined;
   let finalizing: Promise<DkgFinalResult> | undefined;
@@ -92,8 +100,13 @@ function dkgRoutes(app: FastifyInstance, deps: DkgRouteDeps): void {
     ...(current?.abortReason ? { reason: current.abortReason.code } : {}),
   }));
 
-  app.post<{ Body: { ceremony: string; threshold: number; signers: number } }>('/v1/dkg/round1', { schema: { body: schemas.round1 } }, async (request, reply) => {
+  app.post<{ Body: { ceremony: string; threshold: number; signers: number } }>('/v1/dkg/round1', { bodyLimit: DKG_BODY_LIMIT, schema: { body: schemas.round1 } }, async (request, reply) => {
     const { ceremony: id, threshold, signers } = request.body;
+    if (final && deps.repeatable && final.ceremony !== id && !finalizing) {
+      // The previous ceremony is done (its share sealed): this one starts afresh.
+      final = undefined;
+      current = undefined;
+    }
     if (final) return dkgProblem(reply, 'dkg_conflict', `${me}: already sealed a share from ceremony ${final.ceremony}; restart this signer to run another ceremony`);
     const expect = deps.expect ?? {};
     if ((expect.threshold !== undefined && expect.threshold !== threshold) || (expect.signers !== undefined && expect.signers !== signers)) {
@@ -117,7 +130,7 @@ function dkgRoutes(app: FastifyInstance, deps: DkgRouteDeps): void {
     }
   });
 
-  app.post<{ Body: { ceremony: string; round1: DkgRound1Package[] } }>('/v1/dkg/round2', { schema: { body: schemas.round2 } }, async (request, reply) => {
+  app.post<{ Body: { ceremony: string; round1: DkgRound1Package[] } }>('/v1/dkg/round2', { bodyLimit: DKG_BODY_LIMIT, schema: { body: schemas.round2 } }, async (request, reply) => {
     const p = participant(reply, request.body.ceremony);
     if (!p) return reply;
     try {
@@ -129,7 +142,7 @@ function dkgRoutes(app: FastifyInstance, deps: DkgRouteDeps): void {
     }
   });
 
-  app.post<{ Body: { ceremony: string; packages: DkgEnvelope[] } }>('/v1/dkg/round3', { schema: { body: schemas.round3 } }, async (request, reply) => {
+  app.post<{ Body: { ceremony: string; packages: DkgEnvelope[] } }>('/v1/dkg/round3', { bodyLimit: DKG_BODY_LIMIT, schema: { body: schemas.round3 } }, async (request, reply) => {
     const p = participant(reply, request.body.ceremony);
     if (!p) return reply;
     try {
@@ -141,7 +154,7 @@ function dkgRoutes(app: FastifyInstance, deps: DkgRouteDeps): void {
     }
   });
 
-  app.post<{ Body: { ceremony: string; confirmations: DkgConfirmation[] } }>('/v1/dkg/finalize', { schema: { body: schemas.finalize } }, async (request, reply) => {
+  app.post<{ Body: { ceremony: string; confirmations: DkgConfirmation[] } }>('/v1/dkg/finalize', { bodyLimit: DKG_BODY_LIMIT, schema: { body: schemas.finalize } }, async (request, reply) => {
     if (final && final.ceremony === request.body.ceremony) return final;
     const p = participant(reply, request.body.ceremony);
     if (!p) return reply;
@@ -186,10 +199,12 @@ function dkgRoutes(app: FastifyInstance, deps: DkgRouteDeps): void {
     } catch (err) {
       finalizing = undefined;
       return fail(reply, err);
+    } finally {
+      if (deps.repeatable && final) finalizing = undefined;
     }
   });
 
-  app.post<{ Body: { ceremony: string; reason?: string } }>('/v1/dkg/abort', { schema: { body: schemas.abort } }, async (request) => {
+  app.post<{ Body: { ceremony: string; reason?: string } }>('/v1/dkg/abort', { bodyLimit: DKG_BODY_LIMIT, schema: { body: schemas.abort } }, async (request) => {
     const { ceremony: id, reason } = request.body;
     if (current && current.ceremony === id && !final && !finalizing) {
       current.abort('aborted', `the relay aborted the ceremony${reason ? `: ${reason}` : ''}`);
@@ -211,8 +226,7 @@ export async function buildDkgSignerServer(opts: DkgSignerServerOptions): Promis
   const allowed = new Set(opts.allowedClients);
   const app = Fastify({
     logger: opts.logger ?? false,
-    // n round-1 packages with their certificates (n ≤ 255).
-    bodyLimit: 2 * 1024 * 1024,
+    bodyLimit: DKG_BODY_LIMIT,
     ajv: STRICT_AJV,
     https: { key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' },
   });

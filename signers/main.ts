@@ -1,7 +1,5 @@
-// Signer process entry point: unseal the share, serve mTLS, print one JSON ready line.
-import { readFile } from 'node:fs/promises';
+// Signer process entry point: unseal the key ring's shares, serve mTLS, print one JSON ready line.
 import { join } from 'node:path';
-import type { GroupInfo } from '../protocol/ciphersuite.js';
 import { thumbprint } from '../protocol/jwk.js';
 import { OidcVerifier, type TrustedIssuer } from '../oidc/verifier.js';
 import { loadPolicySource } from '../policy-engine/source.js';
@@ -11,8 +9,9 @@ import { configfsTsmSource, fileSource, reportDataFor, type SnpEvidence } from '
 import { MintChecker } from './mint-check.js';
 import { CheckpointGuard } from './checkpoint-guard.js';
 import { logOrigin } from '../transparency/log-origin.js';
-import { describeSealedShare, readSealedShare, unsealShare } from './sealed-share.js';
+import { describeSealedShare, readSealedShare } from './sealed-share.js';
 import { checkInsecureChoices, httpIssuerChoices } from '../config/insecure-choices.js';
+import { KeyRing } from './key-ring.js';
 import { createSignerMetrics } from './metrics.js';
 import { NonceStore } from './nonce-store.js';
 import { buildSignerServer } from './server.js';
@@ -65,7 +64,6 @@ const OIDC_USES_PER_TOKEN = 3;
 
 export async function startSigner(opts: SignerProcessOptions) {
   const dir = join(opts.state, 'signers', String(opts.index));
-  const group = JSON.parse(await readFile(join(opts.state, 'group.json'), 'utf8')) as GroupInfo;
   const sealed = await readSealedShare(join(dir, 'share.sealed'));
   const insecure = checkInsecureChoices([
     ...httpIssuerChoices(opts.oidcIssuers, opts.allowInsecure?.httpIssuer === true),
@@ -79,11 +77,10 @@ export async function startSigner(opts: SignerProcessOptions) {
         ]
       : []),
   ]);
-  // The sealed file names its key provider; PINs/credentials come from the environment or a prompt.
-  const share = await unsealShare(join(dir, 'share.sealed'));
-  if (share.groupPublicKey !== group.group_public_key || !(share.identifier in group.verifying_shares)) {
-    throw new Error(`share in ${dir} does not belong to the key set in group.json`);
-  }
+  // Every key this signer holds (docs/keys.md); before any rotation: share.sealed + group.json.
+  // The sealed files name their key provider; PINs/credentials come from the environment or a prompt.
+  const ring = await KeyRing.load(dir, join(opts.state, 'group.json'));
+  const group = ring.current(Math.floor(Date.now() / 1000)).group;
   const name = `signer-${opts.index}`;
   const logger = serviceLogger({ signer: name });
   // Until the server's logger exists, messages (e.g. a bundle refused at start-up) wait here.
@@ -93,7 +90,7 @@ export async function startSigner(opts: SignerProcessOptions) {
   const policy = await loadPolicySource(opts, (msg, fields, level) => log(msg, fields, level));
   const checker = new MintChecker({
     tokenIssuer: opts.tokenIssuer,
-    kid: thumbprint(group.group_public_key),
+    holdsKid: (kid) => ring.entry(kid) !== undefined,
     oidc: new OidcVerifier({ issuers: opts.oidcIssuers, audience: opts.oidcAudience, usesPerJti: OIDC_USES_PER_TOKEN, requireHttpsJwks: opts.allowInsecure?.httpIssuer !== true }),
     policy,
   });
@@ -105,7 +102,8 @@ export async function startSigner(opts: SignerProcessOptions) {
   let ownCertNotAfter = certificateNotAfter(tlsCert);
   const nonces = new NonceStore();
   // Every released share is written down here first (issue 15); the key is derived from the share.
-  const shareLog = await ShareLog.open(dir, shareLogOrigin(thumbprint(group.group_public_key), name), shareLogSeed(share.signingShare));
+  // Named and keyed by the first key of the ring (group.json's), so a rotation keeps one log.
+  const shareLog = await ShareLog.open(dir, shareLogOrigin(thumbprint(ring.logKey().group.group_public_key), name), shareLogSeed(ring.logKey().share.signingShare));
   const metrics = createSignerMetrics({
     signer: name,
     policyHash: () => policy.current.revision,
@@ -116,8 +114,9 @@ export async function startSigner(opts: SignerProcessOptions) {
     nonces: () => nonces.counts,
   });
   const app = await buildSignerServer({
-    share,
-    group,
+    keys: ring,
+    // Rotation: the DKG and key-ring routes, on the same mTLS port, for the same allowed clients.
+    rotation: { ring, identity: { index: opts.index, certificate: mtls.cert, privateKey: mtls.key, ca: mtls.ca! } },
     checker,
     checkpoints,
     ...(opts.snp ? { attestation: evidenceFor(opts.snp, tlsCert, () => policy.current.hash) } : {}),
@@ -165,7 +164,7 @@ export async function startSigner(opts: SignerProcessOptions) {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const url = `https://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
-  return { app, url, identifier: share.identifier, policyHash: policy.current.revision, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
+  return { app, url, identifier: ring.anyShare(Math.floor(Date.now() / 1000)).identifier, policyHash: policy.current.revision, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
 }
 
 /** Evidence for the policy in force, fetched again only when the policy hash changes. */

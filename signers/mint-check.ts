@@ -31,7 +31,10 @@ export class ContextMismatch extends ZtmintError<ContextMismatchCode> {}
 export interface MintCheckDeps {
   /** The coordinator's issuer URL: the `iss` every token must carry. */
   tokenIssuer: string;
-  kid: string;
+  /** The kid tokens carry when `check` is not given one (a signer with one key). */
+  kid?: string;
+  /** Whether this signer holds a share of the key `kid` names (its key ring); default: kid is `kid`. */
+  holdsKid?: (kid: string) => boolean;
   oidc: OidcVerifier;
   /** The policies this signer accepts; the token's `pol` picks one. */
   policy: PolicySource;
@@ -74,6 +77,17 @@ function differingClaims(got: Record<string, unknown>, want: TokenClaims): strin
   return [...names].filter((n) => JSON.stringify(got[n]) !== JSON.stringify(want[n])).sort();
 }
 
+/** The `kid` of a JWS signing input's header ('' when there is none: the check then refuses it). */
+export function headerKid(message: string): string {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(fromB64url(message.split('.')[0] ?? '')).toString('utf8'));
+    const kid = header && typeof header === 'object' ? (header as { kid?: unknown }).kid : undefined;
+    return typeof kid === 'string' ? kid : '';
+  } catch {
+    return '';
+  }
+}
+
 export class MintChecker {
   /** Minted jtis this signer has signed, kept until the token expires. */
   private readonly signed = new ExpiringSet();
@@ -105,10 +119,10 @@ export class MintChecker {
    * values of the right type count: a message without them is malformed, not misconfigured.
    */
   private checkConfiguration(header: Record<string, unknown>, claims: Record<string, unknown>, context: MintContext): void {
-    if (typeof header.kid === 'string' && header.kid !== this.deps.kid) {
+    if (typeof header.kid === 'string' && !(this.deps.holdsKid ?? ((k: string) => k === this.deps.kid))(header.kid)) {
       throw new ContextMismatch(
         'group_key_not_held',
-        `token kid ${quoted(header.kid)} is not this signer's group key ${this.deps.kid}: the coordinator's group.json differs from the one this signer's share belongs to`,
+        `token kid ${quoted(header.kid)} is not a group key this signer holds a share of: the coordinator's group.json or keys.json differs from this signer's key ring (docs/keys.md)`,
       );
     }
     if (typeof claims.iss === 'string' && claims.iss !== this.deps.tokenIssuer) {
@@ -139,8 +153,9 @@ export class MintChecker {
     return policy;
   }
 
-  async check(message: string, context: MintContext, nowS: number): Promise<CheckedMessage> {
-    if (message.split('.').length !== 2) throw new ContextMismatch('not_signing_input', 'message is not a JWS signing input');
+  /** `kid`: the key the token is to be signed with (from its header; the key ring checks it is usable). */
+  async check(message: string, context: MintContext, nowS: number, kid = this.deps.kid): Promise<CheckedMessage> {
+    if (message.split('.').length !== 2 || !kid) throw new ContextMismatch('not_signing_input', 'message is not a JWS signing input');
     const header = decodePart(message, 0);
     const claims = decodePart(message, 1);
     this.checkConfiguration(header, claims, context);
@@ -166,7 +181,7 @@ export class MintChecker {
 
     const expected = buildToken({
       issuer: this.deps.tokenIssuer,
-      kid: this.deps.kid,
+      kid,
       oidcClaims,
       decision,
       policyHash: policy.revision,

@@ -1,4 +1,5 @@
-// One FROST signer: HTTPS with mandatory client certificates, holding one key share in memory.
+// One FROST signer: HTTPS with mandatory client certificates, holding its key shares (one per key of
+// its key ring, signers/key-ring.ts) in memory.
 import { createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
@@ -6,13 +7,16 @@ import { certificateProblem, describePeer, RENEW_HINT } from '../tls/certificate
 import { CHECKPOINT_PATH } from '../transparency/tiles.js';
 import { commit, signShare, type GroupInfo, type SecretShare, type WireCommitment } from '../protocol/ciphersuite.js';
 import { b64url } from '../protocol/encoding.js';
+import { thumbprint } from '../protocol/jwk.js';
 import { STRICT_AJV, installProblemHandlers, sendProblem } from '../http/problem-response.js';
 import { isSignerConfigurationRefusal } from '../protocol/problem.js';
 import type { Round1Request, Round2Request, SignerInfo } from '../protocol/wire.js';
 import type { SnpEvidence } from './attestation-source.js';
-import { ContextMismatch, type CheckedMessage, type MintChecker } from './mint-check.js';
 import { CheckpointRefused, type CheckpointGuard } from './checkpoint-guard.js';
 import { classifySigningMessage } from '../transparency/signing-message.js';
+import { ContextMismatch, headerKid, type CheckedMessage, type MintChecker } from './mint-check.js';
+import { KeyRingError, type KeyRing } from './key-ring.js';
+import { keyRingRoutes, type KeyRouteDeps } from './key-routes.js';
 import { traceRequests } from '../tracing/fastify.js';
 import { installSignerMetrics, type SignerMetrics } from './metrics.js';
 import { NonceStore, wipe } from './nonce-store.js';
@@ -27,9 +31,12 @@ interface SignerTls {
   ca: string;
 }
 
+/** What the signing routes need of the key ring (signers/key-ring.ts). */
+export type SigningKeys = Pick<KeyRing, 'current' | 'anyShare' | 'signing' | 'logKey'>;
+
 export interface SignerDeps {
-  share: SecretShare;
-  group: GroupInfo;
+  /** Every key this signer holds a share of, by kid, with its signing window. */
+  keys: SigningKeys;
   tls: SignerTls;
   /** Re-derives the token the mint context allows (I2). */
   checker: MintChecker;
@@ -59,6 +66,8 @@ export interface SignerDeps {
    * mounted and the signer signs with the store's current share, which changes at activation.
    */
   shareCeremony?: ShareRouteDeps;
+  /** Key rotation (docs/keys.md): the DKG and key-ring routes, for the same allowed clients. */
+  rotation?: Omit<KeyRouteDeps, 'now'>;
 }
 
 /** A short, stable name for this signer's share: it changes whenever the share does (refresh, repair, reshare). */
@@ -105,10 +114,14 @@ function refuseUnverifiedClients(app: FastifyInstance): void {
 }
 
 export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstance> {
-  // The share and key set in force: the ceremony store's once it has one, else the start-up ones.
-  // A signer left out of a reshare holds no share any more: it answers not_ready.
-  const held = (): { share?: SecretShare; group: GroupInfo } => deps.shareCeremony?.store.current() ?? { share: deps.share, group: deps.group };
+  const { keys } = deps;
+  // Share refresh, reshare and repair (share-routes.ts) keep a key's group key and replace this
+  // signer's share of it in their store: for that kid, the store's share and key set are used.
   const noShare = 'this signer holds no share of the key set any more (it was left out of a reshare)';
+  const ceremonyOverride = (kid: string): { share?: SecretShare; group: GroupInfo } | undefined => {
+    const held = deps.shareCeremony?.store.current();
+    return held && thumbprint(held.group.group_public_key) === kid ? held : undefined;
+  };
   const nonces = deps.nonces ?? new NonceStore();
   const now = deps.now ?? (() => Date.now());
   const allowed = new Set(deps.allowedClients);
@@ -144,15 +157,19 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
     const ms = deps.certificateNotAfter?.();
     return ms !== undefined && Number.isFinite(ms) ? ms : undefined;
   };
-  // Read at every call: the policy, the accepted revisions, the certificate and the share change while running.
   app.get('/v1/info', async (_request, reply) => {
-    const { share, group } = held();
-    if (!share) return sendProblem(reply, 'not_ready', noShare);
-    const verifyingShare = group.verifying_shares[share.identifier]!;
+    // The key signing now; GET /v1/keys/ring lists the whole ring.
+    const nowS = Math.floor(now() / 1000);
+    const current = keys.current(nowS);
+    const held = ceremonyOverride(current.kid) ?? { share: keys.anyShare(nowS), group: current.group };
+    if (!held.share) return sendProblem(reply, 'not_ready', noShare);
+    const { group } = held;
+    const { identifier } = held.share;
+    const verifyingShare = group.verifying_shares[identifier]!;
     const attestation = await deps.attestation?.();
     const expiry = notAfter();
     const info: SignerInfo = {
-      identifier: share.identifier,
+      identifier,
       group_public_key: group.group_public_key,
       verifying_share: verifyingShare,
       threshold: group.threshold,
@@ -196,8 +213,9 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
 
   app.post<{ Body: Round1Request }>('/v1/round1', { schema: { body: round1Schema } }, async (request, reply) => {
     const { session, count } = request.body;
-    const { share } = held();
-    if (!share) return sendProblem(reply, 'not_ready', noShare);
+    // Nonces do not depend on the key (the share only hedges the randomness): any share will do.
+    const nowS1 = Math.floor(now() / 1000);
+    const share = ceremonyOverride(keys.current(nowS1).kid)?.share ?? keys.anyShare(nowS1);
     if (count === undefined) {
       const { nonces: secretNonces, commitment } = commit(share);
       if (!nonces.put(session, secretNonces, commitment)) {
@@ -221,31 +239,45 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
     const entry = nonces.take(body.session, clientName(request.raw.socket as TLSSocket));
     if (!entry) return sendProblem(reply, 'session_unknown', 'unknown, expired or already used session');
     try {
-      const { share, group } = held();
-      if (!share) return sendProblem(reply, 'not_ready', noShare);
-      const mine = body.commitments.find((c) => c.identifier === share.identifier);
+      const mine = body.commitments.find((c) => c.identifier === entry.commitment.identifier);
       if (!sameCommitment(entry.commitment, mine)) {
         return sendProblem(reply, 'context_mismatch', "commitment list does not hold this signer's round-1 commitment");
       }
+      const nowS = Math.floor(now() / 1000);
       const ids = new Set(body.commitments.map((c) => c.identifier));
-      if (ids.size !== body.commitments.length || body.commitments.some((c) => !(c.identifier in group.verifying_shares))) {
-        return sendProblem(reply, 'invalid_request', 'commitment list has duplicate or unknown identifiers');
-      }
-      let checked: CheckedMessage | undefined;
+      const known = (g: { verifying_shares: Record<string, string> }) => ids.size === body.commitments.length && body.commitments.every((c) => c.identifier in g.verifying_shares);
+      if (!known(keys.current(nowS).group)) return sendProblem(reply, 'invalid_request', 'commitment list has duplicate or unknown identifiers');
       const message = new TextEncoder().encode(body.message);
       // Domain separation: one group key signs tokens and checkpoints, so the message's kind is
       // decided first and each kind is checked in full (transparency/signing-message.ts).
       const kind = classifySigningMessage(message);
+      let signing: { share?: SecretShare; group: GroupInfo };
+      let checked: CheckedMessage | undefined;
       if (kind.kind === 'jws') {
         if (!body.context || body.checkpoint) return sendProblem(reply, 'invalid_request', 'a token signing input needs `context` and no `checkpoint`');
-        checked = await deps.checker.check(body.message, body.context, Math.floor(now() / 1000));
+        // The token names its key (kid); the checker rebuilds the token with that kid, and the ring
+        // says whether this signer may sign with that key now, for a token expiring then (I11).
+        const kid = headerKid(body.message);
+        checked = await deps.checker.check(body.message, body.context, nowS, kid);
+        try {
+          signing = keys.signing(kid, nowS, checked.exp);
+          signing = ceremonyOverride(kid) ?? signing;
+        } catch (err) {
+          if (err instanceof KeyRingError) return sendProblem(reply, 'context_mismatch', err.message);
+          throw err;
+        }
       } else if (kind.kind === 'checkpoint') {
         if (!body.checkpoint || body.context) return sendProblem(reply, 'invalid_request', 'a checkpoint needs `checkpoint` (its consistency proof) and no `context`');
         if (!deps.checkpoints) return sendProblem(reply, 'checkpoint_refused', 'this signer signs no checkpoints');
         await deps.checkpoints.check(kind.checkpoint, body.checkpoint.old_size, body.checkpoint.proof);
+        // Checkpoints are signed with the log key, the first key of the ring, whatever signs tokens.
+        signing = keys.logKey();
       } else {
         return sendProblem(reply, 'context_mismatch', `message is neither a token signing input nor a checkpoint: ${kind.kind === 'cosignature' ? 'this signer cosigns nothing' : kind.reason}`);
       }
+      const { share, group } = signing;
+      if (!share) return sendProblem(reply, 'not_ready', noShare);
+      if (!known(group)) return sendProblem(reply, 'invalid_request', 'commitment list has duplicate or unknown identifiers');
       let sigShare: Uint8Array;
       try {
         sigShare = signShare(share, group, entry.nonces, body.commitments, message);
@@ -277,5 +309,6 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
   });
 
   if (deps.shareCeremony) shareCeremonyRoutes(app, deps.shareCeremony);
+  if (deps.rotation) keyRingRoutes(app, { ...deps.rotation, now });
   return app;
 }

@@ -6,13 +6,14 @@ import type { FastifyInstance } from 'fastify';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import type { GroupInfo, SecretShare } from '../protocol/ciphersuite.js';
+import type { GroupInfo } from '../protocol/ciphersuite.js';
 import { ROUND1_MAX_COUNT, ROUND2_SESSION_PATTERN, SESSION_PATTERN } from '../protocol/wire.js';
 import { CEREMONY_PATTERN, DKG_VERSION } from '../signers/dkg.js';
 import { buildDkgSignerServer } from '../signers/dkg-server.js';
 import type { MintChecker } from '../signers/mint-check.js';
 import { signerOpenApi } from '../signers/openapi.js';
-import { buildSignerServer } from '../signers/server.js';
+import { buildSignerServer, type SigningKeys } from '../signers/server.js';
+import type { KeyRing } from '../signers/key-ring.js';
 import { generateSignerTypes, TARGET } from '../scripts/generate-signer-types.mjs';
 import { identityOf, makePki, tlsOf } from './dkg-helpers.js';
 
@@ -70,8 +71,8 @@ beforeAll(async () => {
   // Only the route table and validation are exercised: no share is ever used.
   const group = { group_public_key: 'A'.repeat(43), verifying_shares: { [identifier]: 'A'.repeat(43) }, threshold: 2, signers: 3 } as unknown as GroupInfo;
   signer = await buildSignerServer({
-    share: { identifier } as SecretShare,
-    group,
+    keys: { current: () => ({ group }), anyShare: () => ({ identifier }), signing: () => ({ share: { identifier }, group }) } as unknown as SigningKeys,
+    rotation: { ring: {} as KeyRing, identity: await identityOf(state, 1) },
     tls,
     checker: {} as MintChecker,
     allowedClients: ['coordinator'],

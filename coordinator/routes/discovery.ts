@@ -7,7 +7,11 @@ import { logOrigin } from '../../transparency/log-origin.js';
 import { TLOG_PREFIX } from './tlog.js';
 
 export function discoveryRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.get('/.well-known/jwks.json', async () => ({ keys: [ctx.jwk] }));
+  // Every published key: the next one before it signs anything, the previous one until its tokens expired.
+  app.get('/.well-known/jwks.json', async () => {
+    ctx.keys.refresh();
+    return { keys: ctx.keys.published(Math.floor(ctx.now() / 1000)).map((k) => k.jwk) };
+  });
   app.get('/.well-known/openid-configuration', async () => {
     const issuer = ctx.issuer();
     return {
@@ -26,9 +30,11 @@ export function discoveryRoutes(app: FastifyInstance, ctx: RouteContext): void {
   // Ready when t usable signers answer AND agree with this coordinator's configuration: a signer
   // that disagrees (group key, policy revision, issuer, trusted OIDC issuers) refuses every mint.
   app.get('/readyz', async (_request, reply) => {
+    // The key signing now (docs/keys.md): after a rotation's activation the signers report it too.
+    const signingGroup = ctx.keys.signing(Math.floor(ctx.now() / 1000)).group;
     const usable = await ctx.usableSigners();
     const expected = {
-      groupPublicKey: ctx.group.group_public_key,
+      groupPublicKey: signingGroup.group_public_key,
       policyRevision: ctx.policy.current.revision,
       tokenIssuer: ctx.issuer(),
       oidcIssuers: ctx.oidc.trustedIssuers(),
@@ -42,12 +48,12 @@ export function discoveryRoutes(app: FastifyInstance, ctx: RouteContext): void {
     });
     const agreeing = signers.filter((s) => s.agrees).length;
     const body = {
-      ready: agreeing >= ctx.group.threshold,
+      ready: agreeing >= signingGroup.threshold,
       policy: ctx.policy.current.revision,
       policy_revisions: ctx.policy.acceptedRevisions(),
       signers_reachable: signers.filter((s) => s.reachable).length,
       signers_agreeing: agreeing,
-      threshold: ctx.group.threshold,
+      threshold: signingGroup.threshold,
       disagreeing: signers.flatMap((s) => s.disagreements.map((d) => ({ signer: s.name, ...d }))),
       signers,
       ...(store ? { store } : {}),

@@ -83,10 +83,13 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
       if (!decision.allow) return deny(new ProblemError('policy_denied', 'the policy does not allow this request', { reasons: decision.reasons }), who);
 
       const granted = { scopes: decision.scopes, ttl: decision.ttl, audience: decision.audience };
+      // The key active now signs; a rotation switches the kid at its activation time (docs/keys.md).
+      ctx.keys.refresh();
+      const key = ctx.keys.signing(Math.floor(ctx.now() / 1000));
       const build = () => {
         const { header, claims: tokenClaims } = buildToken({
           issuer: ctx.issuer(),
-          kid: ctx.jwk.kid,
+          kid: key.kid,
           oidcClaims: claims,
           decision,
           policyHash: policy.revision,
@@ -100,8 +103,8 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
         signed = await inSpan('ztmint.frost.sign', {}, async () =>
           frostSign(
             {
-              group: ctx.group,
-              groupKey: ctx.groupKey,
+              group: key.group,
+              groupKey: key.publicKey,
               signers: await ctx.usableSigners(),
               log: (e, m) => request.log.warn(e, m),
               onFailure: (signer, reason) => ctx.metrics.signerFailure(signer, reason),

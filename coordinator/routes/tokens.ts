@@ -13,7 +13,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post('/v1/revoke', async (request, reply) => {
     const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
     if (!token) return sendProblem(reply, 'invalid_token', 'send the minted token as "Authorization: Bearer <token>"');
-    const checked = await checkMinted(token, ctx.groupKey, ctx.issuer(), ctx.now());
+    const checked = await checkMinted(token, (kid) => ctx.keys.byKid(kid, Math.floor(ctx.now() / 1000))?.publicKey, ctx.issuer(), ctx.now());
     if (checked.status === 'invalid') return sendProblem(reply, 'invalid_token', 'not a token minted by this coordinator');
     // An expired token is inactive already; revoking it again is harmless.
     if (checked.status === 'valid' && (await ctx.revocations.add(checked.claims.jti, checked.claims.exp))) {
@@ -40,8 +40,8 @@ export function tokenRoutes(app: FastifyInstance, ctx: RouteContext): void {
 }
 
 /** RFC 7662: active only if we minted it, it is within its lifetime, and no revocation (jti or rule) covers it. */
-export async function introspect(ctx: Pick<RouteContext, 'groupKey' | 'issuer' | 'now' | 'revocations'>, token: string): Promise<Record<string, unknown>> {
-  const checked = await checkMinted(token, ctx.groupKey, ctx.issuer(), ctx.now());
+export async function introspect(ctx: Pick<RouteContext, 'keys' | 'issuer' | 'now' | 'revocations'>, token: string): Promise<Record<string, unknown>> {
+  const checked = await checkMinted(token, (kid) => ctx.keys.byKid(kid, Math.floor(ctx.now() / 1000))?.publicKey, ctx.issuer(), ctx.now());
   if (checked.status !== 'valid' || ctx.revocations.covers(checked.claims)) return { active: false };
   return { active: true, token_type: 'Bearer', ...checked.claims };
 }

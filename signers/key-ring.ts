@@ -1,0 +1,250 @@
+// A signer's key ring: every group key this signer holds a share of, by `kid` (RFC 7638 thumbprint
+// of the group key), with the window in which it may sign with it. Rotation (`ztmint keys rotate`,
+// docs/keys.md) adds a key next to the old one; refresh/repair/reshare may replace a share of a kid.
+//
+// On disk, under `<state>/signers/<i>/`:
+//   share.sealed                 the first key's share (keygen / `ztmint dkg`; its group is <state>/group.json)
+//   keys/<kid>/share.sealed      every later key's share, sealed with the same key provider
+//   keyring.json                 { version: 1, keys: [{ kid, group, sealed, activates_at, retires_at, retires_for? }] }
+//                                (written atomically; absent until the first rotation: the ring is then
+//                                the one key of share.sealed + group.json, active since always)
+//
+// Signing window of a key (unix seconds, the signer's clock, ±CLOCK_SKEW_S):
+//   activates_at   null until the coordinator schedules it (a key fresh from a ceremony never signs
+//                  before that); the signer signs with it from then on
+//   retires_at     null while open-ended; set when a later key is scheduled: the older key leaves the
+//                  JWKS then, so this signer signs no token with it that expires after it (I7)
+// A pending or scheduled key that a newer schedule supersedes is dropped (and the retirement it
+// set on older keys undone), so an interrupted rotation is cleaned up by the next one.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { ZtmintError } from '../errors/ztmint-error.js';
+import type { GroupInfo, SecretShare } from '../protocol/ciphersuite.js';
+import { thumbprint } from '../protocol/jwk.js';
+import { checkUnseal, readSealedShare, sealShare, unsealShare, type ProviderOptions, type SealTarget, type UnsealedShare } from './sealed-share.js';
+import type { ProviderParams } from './key-providers/index.js';
+
+/** Clocks of coordinator and signers may differ this much around activation and retirement. */
+const CLOCK_SKEW_S = 60;
+
+const RING_FILE = 'keyring.json';
+const KID_RE = /^[A-Za-z0-9_-]{43}$/;
+
+export interface KeyRingEntry {
+  kid: string;
+  group: GroupInfo;
+  /** The sealed share, relative to the signer's folder (`share.sealed`, `keys/<kid>/share.sealed`). */
+  sealed: string;
+  activates_at: number | null;
+  retires_at: number | null;
+  /** The kid whose scheduling set `retires_at` (undone if that key is cancelled). */
+  retires_for?: string;
+}
+
+interface RingFile {
+  version: 1;
+  keys: KeyRingEntry[];
+}
+
+/**
+ * Why a key cannot be used or changed: unknown kid, outside its signing window, a token outliving
+ * the key, a schedule that does not fit, or a ring on disk that does not match its shares.
+ */
+export type KeyRingErrorCode = 'kid_unknown' | 'kid_not_active' | 'outlives_key' | 'schedule_invalid' | 'ring_invalid';
+
+export class KeyRingError extends ZtmintError<KeyRingErrorCode> {}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = join(dirname(path), `.${RING_FILE}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(tmp, 'wx', 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, path);
+}
+
+/** Seal under the same provider (and provider parameters) as an existing sealed share. */
+function sameTarget(params: ProviderParams, sealedPath: string): SealTarget {
+  switch (params.type) {
+    case 'file':
+      return { type: 'file', keyFile: isAbsolute(params.key_file) ? params.key_file : resolve(dirname(resolve(sealedPath)), params.key_file) };
+    case 'pkcs11':
+      return {
+        type: 'pkcs11',
+        mode: params.mode,
+        module: params.module,
+        ...(params.token_label !== undefined ? { tokenLabel: params.token_label } : {}),
+        ...(params.slot !== undefined ? { slot: params.slot } : {}),
+        ...(params.key_label !== undefined ? { keyLabel: params.key_label } : {}),
+        ...(params.key_id !== undefined ? { keyId: params.key_id } : {}),
+      };
+    case 'oci-kms':
+      return { type: 'oci-kms', keyId: params.key_id, cryptoEndpoint: params.crypto_endpoint };
+  }
+}
+
+export class KeyRing {
+  private readonly shares = new Map<string, UnsealedShare>();
+
+  private constructor(
+    /** `<state>/signers/<i>`. */
+    readonly dir: string,
+    private entries: KeyRingEntry[],
+    private readonly provider: ProviderOptions,
+  ) {}
+
+  /**
+   * Loads the ring of the signer folder `dir` and unseals every share (each must belong to its
+   * entry's group); without keyring.json, the ring is share.sealed + `legacyGroupFile`.
+   */
+  static async load(dir: string, legacyGroupFile: string, provider: ProviderOptions = {}): Promise<KeyRing> {
+    const ringPath = join(dir, RING_FILE);
+    let entries: KeyRingEntry[];
+    if (existsSync(ringPath)) {
+      const file = JSON.parse(await readFile(ringPath, 'utf8')) as RingFile;
+      if (file?.version !== 1 || !Array.isArray(file.keys)) throw new KeyRingError('ring_invalid', `${ringPath}: not a version 1 key ring`);
+      entries = file.keys;
+    } else {
+      const group = JSON.parse(await readFile(legacyGroupFile, 'utf8')) as GroupInfo;
+      entries = [{ kid: thumbprint(group.group_public_key), group, sealed: 'share.sealed', activates_at: 0, retires_at: null }];
+    }
+    const ring = new KeyRing(dir, entries, provider);
+    for (const e of entries) {
+      const share = await unsealShare(join(dir, e.sealed), provider);
+      if (share.groupPublicKey !== e.group.group_public_key || thumbprint(e.group.group_public_key) !== e.kid || !(share.identifier in e.group.verifying_shares)) {
+        share.signingShare.fill(0);
+        throw new KeyRingError('ring_invalid', `${join(dir, e.sealed)} does not belong to key ${e.kid} of the key ring in ${dir}`);
+      }
+      ring.shares.set(e.kid, share);
+    }
+    if (!ring.entries.length) throw new KeyRingError('ring_invalid', `${dir}: the key ring is empty`);
+    return ring;
+  }
+
+  /** Every key, oldest first (public facts only). */
+  list(): KeyRingEntry[] {
+    return this.entries.map((e) => ({ ...e }));
+  }
+
+  entry(kid: string): KeyRingEntry | undefined {
+    return this.entries.find((e) => e.kid === kid);
+  }
+
+  /** The key signing now: the latest activated one still before its retirement. */
+  current(nowS: number): KeyRingEntry {
+    const live = this.entries.filter((e) => e.activates_at !== null && e.activates_at <= nowS && (e.retires_at === null || nowS < e.retires_at));
+    return (live.length ? live : this.entries.filter((e) => e.activates_at !== null)).reduce((a, b) => (b.activates_at! > a.activates_at! ? b : a), this.entries[0]!);
+  }
+
+  /**
+   * The first key (share.sealed, group.json's): the transparency log's key, which signs checkpoints
+   * whatever key signs tokens (rotation does not change the log key; docs/keys.md).
+   */
+  logKey(): { share: SecretShare; group: GroupInfo } {
+    const e = this.entries[0]!;
+    return { share: this.shares.get(e.kid)!, group: e.group };
+  }
+
+  /** Any share (for round-1 nonce hedging, which does not depend on the key). */
+  anyShare(nowS: number): SecretShare {
+    return this.shares.get(this.current(nowS).kid)!;
+  }
+
+  /**
+   * The share to sign a token of `kid` expiring at `exp` with, if that key may sign now: known,
+   * scheduled and active (within the clock skew), and the token does not outlive the key.
+   */
+  signing(kid: string, nowS: number, exp: number): { share: SecretShare; group: GroupInfo } {
+    const e = this.entry(kid);
+    if (!e) throw new KeyRingError('kid_unknown', `this signer holds no share of key ${kid}`);
+    if (e.activates_at === null || nowS < e.activates_at - CLOCK_SKEW_S) throw new KeyRingError('kid_not_active', `key ${kid} is not active yet at this signer`);
+    if (e.retires_at !== null && nowS > e.retires_at + CLOCK_SKEW_S) throw new KeyRingError('kid_not_active', `key ${kid} is retired at this signer`);
+    if (e.retires_at !== null && exp > e.retires_at + CLOCK_SKEW_S) throw new KeyRingError('outlives_key', `the token would expire after key ${kid} leaves the JWKS`);
+    return { share: this.shares.get(kid)!, group: e.group };
+  }
+
+  /**
+   * Seals the share of a new key (fresh from a ceremony) beside the others, with the key provider
+   * of the current share, checks it unseals to the same bytes, and records it unscheduled.
+   */
+  async addPending(share: SecretShare, group: GroupInfo, nowS: number): Promise<{ path: string; kid: string }> {
+    const kid = thumbprint(group.group_public_key);
+    if (this.entry(kid)) throw new KeyRingError('schedule_invalid', `key ${kid} is already in the ring`);
+    const current = this.current(nowS);
+    const currentPath = join(this.dir, current.sealed);
+    const file = await readSealedShare(currentPath);
+    const target: SealTarget = file.version === 1 ? { type: 'file', keyFile: join(dirname(currentPath), 'seal.key') } : sameTarget(file.provider, currentPath);
+    const rel = `keys/${kid}/share.sealed`;
+    const path = join(this.dir, rel);
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await sealShare(share, group.group_public_key, target, path, this.provider);
+    await checkUnseal(path, this.provider, (back) => {
+      if (back.identifier !== share.identifier || back.groupPublicKey !== group.group_public_key || Buffer.compare(Buffer.from(back.signingShare), Buffer.from(share.signingShare)) !== 0) {
+        throw new KeyRingError('ring_invalid', `${path} does not unseal to the share just sealed`);
+      }
+    });
+    this.shares.set(kid, { identifier: share.identifier, signingShare: Uint8Array.from(share.signingShare), groupPublicKey: group.group_public_key });
+    this.entries.push({ kid, group, sealed: rel, activates_at: null, retires_at: null });
+    await this.save();
+    return { path, kid };
+  }
+
+  /**
+   * Schedules `kid` to sign from `activatesAt` and retires every older open key at `retiresAt`.
+   * Idempotent for the same values; supersedes (drops) any other key not active yet.
+   */
+  async schedule(kid: string, activatesAt: number, retiresAt: number, nowS: number): Promise<KeyRingEntry> {
+    const e = this.entry(kid);
+    if (!e) throw new KeyRingError('kid_unknown', `this signer holds no share of key ${kid}`);
+    if (e.activates_at !== null && e.activates_at === activatesAt && this.entries.every((o) => o.retires_for !== kid || o.retires_at === retiresAt)) return { ...e };
+    if (e.activates_at !== null) throw new KeyRingError('schedule_invalid', `key ${kid} is already scheduled (activates at ${e.activates_at})`);
+    if (!Number.isSafeInteger(activatesAt) || activatesAt < nowS - CLOCK_SKEW_S || !Number.isSafeInteger(retiresAt) || retiresAt < activatesAt) {
+      throw new KeyRingError('schedule_invalid', 'activation must not be in the past and the previous key must retire at or after it');
+    }
+    for (const other of this.entries.filter((o) => o.kid !== kid && (o.activates_at === null || o.activates_at > nowS))) await this.drop(other.kid);
+    for (const o of this.entries) {
+      if (o.kid !== kid && o.retires_at === null) {
+        o.retires_at = retiresAt;
+        o.retires_for = kid;
+      }
+    }
+    e.activates_at = activatesAt;
+    await this.save();
+    return { ...e };
+  }
+
+  /** Drops a key that is not active yet (an interrupted rotation), undoing the retirement it set. */
+  async cancel(kid: string, nowS: number): Promise<boolean> {
+    const e = this.entry(kid);
+    if (!e) return false;
+    if (e.activates_at !== null && e.activates_at <= nowS) throw new KeyRingError('schedule_invalid', `key ${kid} is active already; it cannot be cancelled`);
+    await this.drop(kid);
+    await this.save();
+    return true;
+  }
+
+  private async drop(kid: string): Promise<void> {
+    const e = this.entry(kid)!;
+    for (const o of this.entries) {
+      if (o.retires_for === kid) {
+        o.retires_at = null;
+        delete o.retires_for;
+      }
+    }
+    this.entries = this.entries.filter((o) => o.kid !== kid);
+    this.shares.get(kid)?.signingShare.fill(0);
+    this.shares.delete(kid);
+    if (e.sealed !== 'share.sealed') await rm(dirname(join(this.dir, e.sealed)), { recursive: true, force: true });
+  }
+
+  private async save(): Promise<void> {
+    for (const e of this.entries) if (!KID_RE.test(e.kid)) throw new KeyRingError('ring_invalid', `kid ${e.kid} is malformed`);
+    const file: RingFile = { version: 1, keys: this.entries };
+    await writeAtomically(join(this.dir, RING_FILE), JSON.stringify(file, null, 2) + '\n');
+  }
+}
