@@ -13,7 +13,7 @@
 //   activates_at   null until the coordinator schedules it (a key fresh from a ceremony never signs
 //                  before that); the signer signs with it from then on
 //   retires_at     null while open-ended; set when a later key is scheduled: the older key leaves the
-//                  JWKS then, so this signer signs no token with it that expires after it (I7)
+//                  JWKS then, so this signer signs no token with it that expires after it (I12)
 // A pending or scheduled key that a newer schedule supersedes is dropped (and the retirement it
 // set on older keys undone), so an interrupted rotation is cleaned up by the next one.
 import { randomBytes } from 'node:crypto';

@@ -256,7 +256,7 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
       if (kind.kind === 'jws') {
         if (!body.context || body.checkpoint) return sendProblem(reply, 'invalid_request', 'a token signing input needs `context` and no `checkpoint`');
         // The token names its key (kid); the checker rebuilds the token with that kid, and the ring
-        // says whether this signer may sign with that key now, for a token expiring then (I11).
+        // says whether this signer may sign with that key now, for a token expiring then (I12).
         const kid = headerKid(body.message);
         checked = await deps.checker.check(body.message, body.context, nowS, kid);
         try {

@@ -1,5 +1,5 @@
 // The signer's key ring (signers/key-ring.ts): which key may sign when, persisted beside the
-// first share, and invariant I7 — a signer never signs a token that outlives its key in the JWKS.
+// first share, and invariant I12 — a signer never signs a token that outlives its key in the JWKS.
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -38,7 +38,7 @@ const codeOf = (fn: () => unknown) => {
 };
 
 describe('KeyRing', () => {
-  it('holds a rotated key beside the first, signs with each only in its window, and never past its retirement (I7)', async () => {
+  it('holds a rotated key beside the first, signs with each only in its window, and never past its retirement (I12)', async () => {
     const dir = join(first, 'signers', '1');
     const ring = await KeyRing.load(dir, join(first, 'group.json'));
     const oldKid = ring.current(NOW).kid;

@@ -117,71 +117,69 @@ describe('ztmint keys rotate (live dev stack)', () => {
 });
 
 async function rotateUnderLoad(load: ReturnType<typeof mintLoad>, oldKid: string, oldToken: string): Promise<void> {
-  {
-    const rotated = await ztmint(['keys', 'rotate', '--state', stack.state, '--activation-delay', String(ACTIVATION_DELAY), '--overlap', String(TTL_MAX), '--json']);
-    expect(rotated.stderr).toBe('');
-    expect(rotated.code).toBe(0);
-    const result = JSON.parse(rotated.stdout) as { kid: string; activates_at: number; previous: Array<{ kid: string; retires_at: number }> };
-    expect(result.kid).not.toBe(oldKid);
-    expect(result.previous).toEqual([{ kid: oldKid, retires_at: result.activates_at + TTL_MAX }]);
+  const rotated = await ztmint(['keys', 'rotate', '--state', stack.state, '--activation-delay', String(ACTIVATION_DELAY), '--overlap', String(TTL_MAX), '--json']);
+  expect(rotated.stderr).toBe('');
+  expect(rotated.code).toBe(0);
+  const result = JSON.parse(rotated.stdout) as { kid: string; activates_at: number; previous: Array<{ kid: string; retires_at: number }> };
+  expect(result.kid).not.toBe(oldKid);
+  expect(result.previous).toEqual([{ kid: oldKid, retires_at: result.activates_at + TTL_MAX }]);
 
-    // Published before it signs anything: both keys in the JWKS, tokens still under the old kid.
-    const published = await jwks();
-    expect(published.keys.map((k) => k.kid).sort()).toEqual([oldKid, result.kid].sort());
-    const stillOld = await stack.mint(await stack.idToken());
-    expect(stillOld.body).toMatchObject({ token_type: 'Bearer' });
-    if (Date.now() / 1000 < result.activates_at - 1) expect(kidOf(stillOld.body.token as string)).toBe(oldKid);
+  // Published before it signs anything: both keys in the JWKS, tokens still under the old kid.
+  const published = await jwks();
+  expect(published.keys.map((k) => k.kid).sort()).toEqual([oldKid, result.kid].sort());
+  const stillOld = await stack.mint(await stack.idToken());
+  expect(stillOld.body).toMatchObject({ token_type: 'Bearer' });
+  if (Date.now() / 1000 < result.activates_at - 1) expect(kidOf(stillOld.body.token as string)).toBe(oldKid);
 
-    // After the activation: new tokens carry the new kid.
-    await until(result.activates_at + 1);
-    const fresh = await stack.mint(await stack.idToken());
-    expect(fresh.status).toBe(200);
-    expect(kidOf(fresh.body.token as string)).toBe(result.kid);
-    await sleep(2000);
-    await load.stop();
+  // After the activation: new tokens carry the new kid.
+  await until(result.activates_at + 1);
+  const fresh = await stack.mint(await stack.idToken());
+  expect(fresh.status).toBe(200);
+  expect(kidOf(fresh.body.token as string)).toBe(result.kid);
+  await sleep(2000);
+  await load.stop();
 
-    // Every mint of the load succeeded, under either key, and each verifies against the JWKS now.
-    expect(load.results.length).toBeGreaterThan(0);
-    expect(load.results.filter((r) => r.status !== 200)).toEqual([]);
-    const tokens = [oldToken, stillOld.body.token as string, ...load.results.map((r) => r.token!)];
-    const kids = new Set(tokens.map(kidOf));
-    expect(kids).toEqual(new Set([oldKid, result.kid]));
-    const keySet = createLocalJWKSet(await jwks());
-    for (const token of tokens) {
-      // Checked as of its issue time: the signature under a key the JWKS still publishes.
-      const { payload } = await jwtVerify(token, keySet, { algorithms: ['EdDSA'], currentDate: new Date(iatOf(token) * 1000) });
-      // No token of the old key outlives it in the JWKS.
-      if (kidOf(token) === oldKid) expect(payload.exp!).toBeLessThanOrEqual(result.previous[0]!.retires_at);
-    }
-
-    // After the overlap the old key leaves the JWKS; the new one stays.
-    await until(result.previous[0]!.retires_at + 2);
-    const after = await jwks();
-    expect(after.keys.map((k) => k.kid)).toEqual([result.kid]);
-    const last = await stack.mint(await stack.idToken());
-    expect(kidOf(last.body.token as string)).toBe(result.kid);
-    await jwtVerify(last.body.token as string, createLocalJWKSet(after), { algorithms: ['EdDSA'] });
-
-    // Introspection checks a token with the key its kid names.
-    const introspected = await fetch(`${stack.coordinator}/v1/introspect`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: last.body.token }),
-      signal: AbortSignal.timeout(30_000),
-    });
-    expect(((await introspected.json()) as { active: boolean }).active).toBe(true);
-
-    // Every step is in the audit log, in order.
-    const events = (await stack.auditRecords()).filter((r) => String(r.event).startsWith('key_'));
-    expect(events.map((r) => `${String(r.event)} ${String(r.kid)}`)).toEqual([`key_published ${result.kid}`, `key_activated ${result.kid}`, `key_retired ${oldKid}`]);
-
-    const status = await ztmint(['keys', 'status', '--state', stack.state, '--json']);
-    expect(status.code).toBe(0);
-    const doc = JSON.parse(status.stdout) as { keys: Array<{ kid: string; state: string; in_jwks: boolean }>; signers: Array<{ name: string; current: string }> };
-    expect(doc.keys.map((k) => [k.kid, k.state, k.in_jwks])).toEqual([
-      [oldKid, 'retired', false],
-      [result.kid, 'active', true],
-    ]);
-    expect(doc.signers.map((s) => s.current)).toEqual([result.kid, result.kid, result.kid]);
+  // Every mint of the load succeeded, under either key, and each verifies against the JWKS now.
+  expect(load.results.length).toBeGreaterThan(0);
+  expect(load.results.filter((r) => r.status !== 200)).toEqual([]);
+  const tokens = [oldToken, stillOld.body.token as string, ...load.results.map((r) => r.token!)];
+  const kids = new Set(tokens.map(kidOf));
+  expect(kids).toEqual(new Set([oldKid, result.kid]));
+  const keySet = createLocalJWKSet(await jwks());
+  for (const token of tokens) {
+    // Checked as of its issue time: the signature under a key the JWKS still publishes.
+    const { payload } = await jwtVerify(token, keySet, { algorithms: ['EdDSA'], currentDate: new Date(iatOf(token) * 1000) });
+    // No token of the old key outlives it in the JWKS.
+    if (kidOf(token) === oldKid) expect(payload.exp!).toBeLessThanOrEqual(result.previous[0]!.retires_at);
   }
+
+  // After the overlap the old key leaves the JWKS; the new one stays.
+  await until(result.previous[0]!.retires_at + 2);
+  const after = await jwks();
+  expect(after.keys.map((k) => k.kid)).toEqual([result.kid]);
+  const last = await stack.mint(await stack.idToken());
+  expect(kidOf(last.body.token as string)).toBe(result.kid);
+  await jwtVerify(last.body.token as string, createLocalJWKSet(after), { algorithms: ['EdDSA'] });
+
+  // Introspection checks a token with the key its kid names.
+  const introspected = await fetch(`${stack.coordinator}/v1/introspect`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: last.body.token }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  expect(((await introspected.json()) as { active: boolean }).active).toBe(true);
+
+  // Every step is in the audit log, in order.
+  const events = (await stack.auditRecords()).filter((r) => String(r.event).startsWith('key_'));
+  expect(events.map((r) => `${String(r.event)} ${String(r.kid)}`)).toEqual([`key_published ${result.kid}`, `key_activated ${result.kid}`, `key_retired ${oldKid}`]);
+
+  const status = await ztmint(['keys', 'status', '--state', stack.state, '--json']);
+  expect(status.code).toBe(0);
+  const doc = JSON.parse(status.stdout) as { keys: Array<{ kid: string; state: string; in_jwks: boolean }>; signers: Array<{ name: string; current: string }> };
+  expect(doc.keys.map((k) => [k.kid, k.state, k.in_jwks])).toEqual([
+    [oldKid, 'retired', false],
+    [result.kid, 'active', true],
+  ]);
+  expect(doc.signers.map((s) => s.current)).toEqual([result.kid, result.kid, result.kid]);
 }
