@@ -164,7 +164,8 @@ async function rotateUnderLoad(load: ReturnType<typeof mintLoad>, oldKid: string
   // Introspection checks a token with the key its kid names.
   const introspected = await fetch(`${stack.coordinator}/v1/introspect`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    // Introspection needs client authentication: the dev stack's introspection token.
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${(await readFile(join(stack.state, 'introspection-token'), 'utf8')).trim()}` },
     body: JSON.stringify({ token: last.body.token }),
     signal: AbortSignal.timeout(30_000),
   });
