@@ -135,6 +135,9 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
       '--oidc-audience',
       coordinatorUrl,
       ...policyArgs,
+      // The data the bundle was built from: key rotation reads its ttl.max (the shortest overlap).
+      '--policy-data',
+      policyData,
       '--insecure-allow-http-issuer', // the dev issuer is plain HTTP on loopback
       ...signerServices.flatMap((s, i) => ['--signer', `signer-${i + 1}=${s.ready.url}`]),
       ...(opts.rateRepository ? ['--rate-repository', opts.rateRepository] : []),
