@@ -17,9 +17,10 @@ import { registerPkiCommands } from './pki-commands.js';
 import { registerStatusCommands } from './status-commands.js';
 import { registerAuditExportCommands } from './audit-export-commands.js';
 import { registerKeysCommands } from './keys-commands.js';
-import { storeOption, verifyAudit } from './store-options.js';
+import { storeOption } from './store-options.js';
 import { registerAdminCommands } from './admin-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
+import { registerAuditLogCommands } from './audit-log-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 
 function integer(value: string): number {
@@ -98,13 +99,7 @@ registerPkiCommands(program);
 registerStatusCommands(program);
 registerKeysCommands(program); // `keys status`, `keys rotate`
 
-const audit = program.command('audit').description('audit log operations');
-audit
-  .command('verify')
-  .description("check the audit log's hash chain end to end")
-  .option('--state <dir>', 'state directory (file store)')
-  .addOption(storeOption())
-  .action(async (opts) => console.log(await verifyAudit(opts)));
+registerAuditLogCommands(program); // audit verify (chain, Merkle log, copies), prove, verify-proof, monitor
 registerAuditCommands(program); // after `audit verify`: list, search, show, tail
 registerAdminCommands(program);
 registerTokenCommands(program);
