@@ -2,6 +2,7 @@
 // used: a coordinator (or whatever sits on the path to it) is not trusted to send well-formed
 // values, and these values end up in the log, in step outputs and in the post step's state.
 // Error messages name the field and the rule, never the value.
+import { createHash } from 'node:crypto';
 import { CoordinatorError } from './coordinator-error.js';
 import {
   isAudience,
@@ -29,7 +30,19 @@ export interface MintResult {
   scopes: string[];
   audience?: string;
   auditIndex: number;
+  /**
+   * The proof that the mint is in the coordinator's transparency log (docs/transparency.md): the
+   * record's leaf index, the record, an inclusion proof and the quorum-signed checkpoint. Checked
+   * here for shape and for being this token's record; its signature is for an auditor to check
+   * (`ztmint audit verify-proof`) against the published key.
+   */
+  transparency?: { log_index: number; entry: string; checkpoint: string; inclusion_proof: string[] };
 }
+
+/** A checkpoint note: origin, size and root lines, a blank line, at least one signature line. */
+const CHECKPOINT_NOTE = /^[^\n]{1,1024}\n(?:0|[1-9][0-9]{0,15})\n[A-Za-z0-9+/]{43}=\n(?:[^\n]+\n)*\n(?:\u2014 [^\n]{1,2048}\n){1,16}$/;
+const PROOF_HASH = /^[A-Za-z0-9+/]{43}=$/;
+const MAX_ENTRY_CHARS = 65_535;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -39,7 +52,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function parseMintResponse(body: unknown, now: number): MintResult {
   const bad = (what: string): CoordinatorError => new CoordinatorError('malformed_response', `coordinator's mint response is malformed: ${what}`);
   if (!isRecord(body)) throw bad('not a JSON object');
-  const { token, token_type, expires_at, expires_in, jti, scopes, audience, audit } = body;
+  const { token, token_type, expires_at, expires_in, jti, scopes, audience, audit, transparency } = body;
   if (token === undefined || token === null || token === '') throw bad('`token` missing');
   if (!isCompactJws(token)) {
     throw bad(`\`token\` is not a compact JWS (three base64url parts) of at most ${MAX_TOKEN_CHARS} characters`);
@@ -87,5 +100,27 @@ export function parseMintResponse(body: unknown, now: number): MintResult {
     auditIndex: audit.index,
   };
   if (typeof audience === 'string' && audience !== '') result.audience = audience;
+  if (transparency !== undefined) result.transparency = parseTransparency(transparency, audit.index, token, bad);
   return result;
+}
+
+function parseTransparency(t: unknown, auditIndex: number, token: string, bad: (what: string) => CoordinatorError): NonNullable<MintResult['transparency']> {
+  if (!isRecord(t)) throw bad('`transparency` is not an object');
+  const { log_index, entry, checkpoint, inclusion_proof } = t;
+  if (log_index !== auditIndex) throw bad('`transparency.log_index` is not `audit.index`');
+  if (typeof entry !== 'string' || entry.length > MAX_ENTRY_CHARS) throw bad(`\`transparency.entry\` is not a string of at most ${MAX_ENTRY_CHARS} characters`);
+  let record: unknown;
+  try {
+    record = JSON.parse(entry);
+  } catch {
+    record = undefined;
+  }
+  if (!isRecord(record) || record.event !== 'mint' || record.index !== auditIndex || record.token_sha256 !== createHash('sha256').update(token).digest('hex')) {
+    throw bad("`transparency.entry` is not this token's mint record");
+  }
+  if (typeof checkpoint !== 'string' || !CHECKPOINT_NOTE.test(checkpoint)) throw bad('`transparency.checkpoint` is not a signed checkpoint note');
+  if (!Array.isArray(inclusion_proof) || inclusion_proof.length > 63 || !inclusion_proof.every((h) => typeof h === 'string' && PROOF_HASH.test(h))) {
+    throw bad('`transparency.inclusion_proof` is not a list of at most 63 base64 SHA-256 hashes');
+  }
+  return { log_index, entry, checkpoint, inclusion_proof: [...(inclusion_proof as string[])] };
 }

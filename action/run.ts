@@ -146,6 +146,9 @@ export async function run(deps: RunDeps): Promise<void> {
     core.setOutput('jti', minted.jti);
     core.setOutput('scopes', minted.scopes.join(','));
     core.setOutput('audit-index', String(minted.auditIndex));
+    // Empty when the coordinator's answer carried no transparency proof.
+    core.setOutput('log-index', minted.transparency ? String(minted.transparency.log_index) : '');
+    core.setOutput('transparency-proof', minted.transparency ? JSON.stringify(minted.transparency) : '');
 
     // What the post step needs. The token only when it is to be revoked.
     core.saveState(STATE.coordinatorUrl, inputs.coordinatorUrl);

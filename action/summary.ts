@@ -34,6 +34,13 @@ function repositoryCell(repository: string | undefined, serverUrl: string | unde
   return `<a href="${escapeCell(href)}">${text}</a>`;
 }
 
+/** Where the mint is in the transparency log: leaf and checkpoint (origin and size), or why not. */
+function transparencyCell(t: SummaryFacts['minted']['transparency']): string {
+  if (!t) return '_no proof in the answer_ (the coordinator logs none, or no checkpoint was signed)';
+  const [origin = '', size = ''] = t.checkpoint.split('\n', 2);
+  return `leaf ${t.log_index} of the checkpoint ${escapeCell(origin)} at size ${escapeCell(size)} (output <code>transparency-proof</code>; check it with <code>ztmint audit verify-proof</code>)`;
+}
+
 /** The Markdown written to the job summary after a successful mint. */
 export function mintSummary(f: SummaryFacts): string {
   const m = f.minted;
@@ -44,6 +51,7 @@ export function mintSummary(f: SummaryFacts): string {
     ['Expires at', `${escapeCell(m.expiresAt)} (${Math.round(m.expiresIn)} s after the mint)`],
     ['Token ID (jti)', escapeCell(m.jti)],
     ['Audit index', String(m.auditIndex)],
+    ['Transparency log', transparencyCell(m.transparency)],
     ['Coordinator', escapeCell(f.coordinatorUrl)],
     ['Revocation', f.revoke ? 'at the end of the job (post step)' : 'none (<code>revoke: false</code>): valid until it expires'],
   ];

@@ -73,7 +73,7 @@ describe('mint answer: every field hostile', () => {
     expect(run.step.status).toBe(0);
     expect(run.step.outputs.scopes).toBe(scopes.join(','));
     expect(run.step.outputs.token).toBe(minted);
-    expect(Object.keys(run.step.outputs).sort()).toEqual(['audit-index', 'expires-at', 'jti', 'scopes', 'token']);
+    expect(Object.keys(run.step.outputs).sort()).toEqual(['audit-index', 'expires-at', 'jti', 'log-index', 'scopes', 'token', 'transparency-proof']);
     expect(run.step.env).toEqual({});
     const line = run.step.stdout.split('\n').find((l) => l.startsWith('Minted token jti='));
     expect(line).toContain('scopes=##\\x5bstop-commands]legacy,::error::AT-START,x<<EOF,token=stolen,deploy:canary');

@@ -70,7 +70,7 @@ describe('action.yml', () => {
   });
 
   it('declares every output with a description', () => {
-    expect(Object.keys(outputs).sort()).toEqual(['audit-index', 'expires-at', 'jti', 'scopes', 'token']);
+    expect(Object.keys(outputs).sort()).toEqual(['audit-index', 'expires-at', 'jti', 'log-index', 'scopes', 'token', 'transparency-proof']);
     for (const [name, entry] of Object.entries(outputs)) {
       expect(entry.description?.length ?? 0, `${name} has no description`).toBeGreaterThan(10);
     }

@@ -279,6 +279,8 @@ describe('run', () => {
       jti: 'b6f1c0de-jti',
       scopes: 'read:logs,deploy:canary',
       'audit-index': '42',
+      'log-index': '',
+      'transparency-proof': '',
     });
     expect(c.saved()).toEqual({
       'coordinator-url': 'https://ztmint.example.com',

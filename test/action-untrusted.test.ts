@@ -2,6 +2,7 @@
 // process: log escaping (log-text.ts), redaction of echoed secrets (secrets.ts), the strict
 // checks of the mint answer (mint-response.ts, untrusted-values.ts) and bounded body reads
 // (response-body.ts). The same defences run end to end in test/action-hostile*.e2e.test.ts.
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CoordinatorError } from '../action/coordinator-error.js';
 import { InputError } from '../action/inputs.js';
@@ -128,6 +129,31 @@ describe('untrusted values', () => {
       expect(err, `${field}: ${JSON.stringify(value)}`).toBeInstanceOf(CoordinatorError);
       expect((err as CoordinatorError).code).toBe('malformed_response');
       if (typeof value === 'string') expect((err as Error).message).not.toContain(value);
+    }
+  });
+
+  it("parseMintResponse: a transparency proof must be this token's mint record, well formed", () => {
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const now = Date.parse('2030-01-01T00:00:00Z');
+    const exp = now / 1000 + 900;
+    const token = `${b64({ alg: 'EdDSA', typ: 'JWT' })}.${b64({ jti: 'abc_DEF-1', iat: exp - 900, exp })}.sig`;
+    const entry = JSON.stringify({ event: 'mint', index: 3, jti: 'abc_DEF-1', token_sha256: createHash('sha256').update(token).digest('hex') });
+    const hash = Buffer.alloc(32, 1).toString('base64');
+    const checkpoint = `ztmint.example/tlog\n4\n${hash}\n\n\u2014 ztmint.example/tlog AAAAAA==\n`;
+    const transparency = { log_index: 3, entry, checkpoint, inclusion_proof: [hash, hash] };
+    const body = { token, token_type: 'Bearer', expires_at: '2030-01-01T00:15:00.000Z', expires_in: 900, jti: 'abc_DEF-1', scopes: ['deploy:canary'], audit: { index: 3 }, transparency };
+    expect(parseMintResponse(body, now).transparency).toEqual(transparency);
+    expect(parseMintResponse({ ...body, transparency: undefined }, now).transparency).toBeUndefined();
+    for (const bad of [
+      { ...transparency, log_index: 2 },
+      { ...transparency, entry: entry.replace('"index":3', '"index":4') },
+      { ...transparency, entry: entry.replace(/"token_sha256":"[0-9a-f]+"/, `"token_sha256":"${'0'.repeat(64)}"`) },
+      { ...transparency, entry: 'not json' },
+      { ...transparency, checkpoint: 'ztmint.example/tlog\n4\n' },
+      { ...transparency, inclusion_proof: ['short'] },
+      'a string',
+    ]) {
+      expect(() => parseMintResponse({ ...body, transparency: bad }, now), JSON.stringify(bad)).toThrow(CoordinatorError);
     }
   });
 });

@@ -78,6 +78,11 @@ describe('bundled action against the dev stack: main and post steps', () => {
     expect(new Date(m.outputs['expires-at']!).getTime()).toBeLessThanOrEqual(Date.now() + 600_000 + 5_000);
     expect(m.outputs.scopes!.split(',').sort()).toEqual(['deploy:canary', 'read:logs']);
     expect(m.outputs['audit-index']).toMatch(/^[0-9]+$/);
+    // The transparency proof: this mint's record, proven into a quorum-signed checkpoint.
+    expect(m.outputs['log-index']).toBe(m.outputs['audit-index']);
+    const proof = JSON.parse(m.outputs['transparency-proof']!) as { log_index: number; entry: string; checkpoint: string; inclusion_proof: string[] };
+    expect(proof.log_index).toBe(Number(m.outputs['audit-index']));
+    expect(JSON.parse(proof.entry)).toMatchObject({ event: 'mint', jti: m.outputs.jti });
 
     // State for the post step (the token only because revoke defaults to true).
     expect(m.state).toMatchObject({

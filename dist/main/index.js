@@ -70582,6 +70582,8 @@ function untrusted(value) {
     return defuseLine(escapeLoneSurrogates(value.replace(CONTROL, escapeChar)));
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./action/untrusted-values.ts
 // Shape checks for the values the Action takes from outside and later prints, sends or saves:
 // the coordinator's mint response and the post step's saved state (GITHUB_STATE, handed back
@@ -70671,6 +70673,11 @@ function parseRfc3339(value) {
 // Error messages name the field and the rule, never the value.
 
 
+
+/** A checkpoint note: origin, size and root lines, a blank line, at least one signature line. */
+const CHECKPOINT_NOTE = /^[^\n]{1,1024}\n(?:0|[1-9][0-9]{0,15})\n[A-Za-z0-9+/]{43}=\n(?:[^\n]+\n)*\n(?:\u2014 [^\n]{1,2048}\n){1,16}$/;
+const PROOF_HASH = /^[A-Za-z0-9+/]{43}=$/;
+const MAX_ENTRY_CHARS = 65_535;
 function isRecord(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -70679,7 +70686,7 @@ function parseMintResponse(body, now) {
     const bad = (what) => new CoordinatorError('malformed_response', `coordinator's mint response is malformed: ${what}`);
     if (!isRecord(body))
         throw bad('not a JSON object');
-    const { token, token_type, expires_at, expires_in, jti, scopes, audience, audit } = body;
+    const { token, token_type, expires_at, expires_in, jti, scopes, audience, audit, transparency } = body;
     if (token === undefined || token === null || token === '')
         throw bad('`token` missing');
     if (!isCompactJws(token)) {
@@ -70734,7 +70741,34 @@ function parseMintResponse(body, now) {
     };
     if (typeof audience === 'string' && audience !== '')
         result.audience = audience;
+    if (transparency !== undefined)
+        result.transparency = parseTransparency(transparency, audit.index, token, bad);
     return result;
+}
+function parseTransparency(t, auditIndex, token, bad) {
+    if (!isRecord(t))
+        throw bad('`transparency` is not an object');
+    const { log_index, entry, checkpoint, inclusion_proof } = t;
+    if (log_index !== auditIndex)
+        throw bad('`transparency.log_index` is not `audit.index`');
+    if (typeof entry !== 'string' || entry.length > MAX_ENTRY_CHARS)
+        throw bad(`\`transparency.entry\` is not a string of at most ${MAX_ENTRY_CHARS} characters`);
+    let record;
+    try {
+        record = JSON.parse(entry);
+    }
+    catch {
+        record = undefined;
+    }
+    if (!isRecord(record) || record.event !== 'mint' || record.index !== auditIndex || record.token_sha256 !== (0,external_node_crypto_.createHash)('sha256').update(token).digest('hex')) {
+        throw bad("`transparency.entry` is not this token's mint record");
+    }
+    if (typeof checkpoint !== 'string' || !CHECKPOINT_NOTE.test(checkpoint))
+        throw bad('`transparency.checkpoint` is not a signed checkpoint note');
+    if (!Array.isArray(inclusion_proof) || inclusion_proof.length > 63 || !inclusion_proof.every((h) => typeof h === 'string' && PROOF_HASH.test(h))) {
+        throw bad('`transparency.inclusion_proof` is not a list of at most 63 base64 SHA-256 hashes');
+    }
+    return { log_index, entry, checkpoint, inclusion_proof: [...inclusion_proof] };
 }
 
 ;// CONCATENATED MODULE: ./action/response-body.ts
@@ -71549,6 +71583,13 @@ function repositoryCell(repository, serverUrl) {
     const href = `${base.href.replace(/\/+$/, '')}/${repository}`;
     return `<a href="${escapeCell(href)}">${text}</a>`;
 }
+/** Where the mint is in the transparency log: leaf and checkpoint (origin and size), or why not. */
+function transparencyCell(t) {
+    if (!t)
+        return '_no proof in the answer_ (the coordinator logs none, or no checkpoint was signed)';
+    const [origin = '', size = ''] = t.checkpoint.split('\n', 2);
+    return `leaf ${t.log_index} of the checkpoint ${escapeCell(origin)} at size ${escapeCell(size)} (output <code>transparency-proof</code>; check it with <code>ztmint audit verify-proof</code>)`;
+}
 /** The Markdown written to the job summary after a successful mint. */
 function mintSummary(f) {
     const m = f.minted;
@@ -71559,6 +71600,7 @@ function mintSummary(f) {
         ['Expires at', `${escapeCell(m.expiresAt)} (${Math.round(m.expiresIn)} s after the mint)`],
         ['Token ID (jti)', escapeCell(m.jti)],
         ['Audit index', String(m.auditIndex)],
+        ['Transparency log', transparencyCell(m.transparency)],
         ['Coordinator', escapeCell(f.coordinatorUrl)],
         ['Revocation', f.revoke ? 'at the end of the job (post step)' : 'none (<code>revoke: false</code>): valid until it expires'],
     ];
@@ -71715,6 +71757,9 @@ async function run(deps) {
         core.setOutput('jti', minted.jti);
         core.setOutput('scopes', minted.scopes.join(','));
         core.setOutput('audit-index', String(minted.auditIndex));
+        // Empty when the coordinator's answer carried no transparency proof.
+        core.setOutput('log-index', minted.transparency ? String(minted.transparency.log_index) : '');
+        core.setOutput('transparency-proof', minted.transparency ? JSON.stringify(minted.transparency) : '');
         // What the post step needs. The token only when it is to be revoked.
         core.saveState(STATE.coordinatorUrl, inputs.coordinatorUrl);
         core.saveState(STATE.jti, minted.jti);

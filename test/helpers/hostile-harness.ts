@@ -18,7 +18,7 @@ export const HOSTILE =
   '::error::AT-START\r::stop-commands::pwned\n::error::INJECTED-LF\r\n  ::add-mask::deploy ##[stop-commands]legacy ' +
   '\u001b[31mESC\u0007BEL\u2028::warning::LS\u0085::error::NEL ::save-state name=x::y';
 
-const OUTPUT_NAMES = ['token', 'expires-at', 'jti', 'scopes', 'audit-index'];
+const OUTPUT_NAMES = ['token', 'expires-at', 'jti', 'scopes', 'audit-index', 'log-index', 'transparency-proof'];
 
 export interface HostileStep {
   step: StepResult;
