@@ -29,7 +29,7 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
   installProblemHandlers(app);
   app.addHook('onRequest', async (request, reply) => {
     try {
-      request.principal = authorize(request, request.routeOptions.config.permission ?? 'admin', deps.access);
+      request.principal = authorize(request, request.routeOptions.config?.permission ?? 'admin', deps.access);
     } catch (err) {
       if (!(err instanceof ProblemError)) throw err;
       // Audited before the answer: who knocked (the CN, never the certificate), where, and why not.
