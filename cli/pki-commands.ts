@@ -8,7 +8,8 @@
 //   ztmint pki status --state DIR [--json]                           expiry of every certificate, warnings < 14 days
 //
 // `--state` defaults to ZTMINT_STATE; the dev stack (`ztmint dev --state DIR`) keeps its CA key
-// sealed with the file provider, so every command works on a running dev stack's directory.
+// sealed with the file provider, so every command works on a running dev stack's directory; there
+// `pki status` also shows which certificate each running signer serves (from <state>/dev-stack.json).
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -21,8 +22,9 @@ import { issueCertificate } from '../pki/issue.js';
 import { pkiPaths } from '../pki/layout.js';
 import { profileOf, standardNames } from '../pki/profiles.js';
 import { renewCertificates } from '../pki/renew.js';
-import { formatStatus, pkiStatus } from '../pki/status.js';
-import { stateDirFrom } from './dev-stack-file.js';
+import { servedCertificate, type Served } from '../pki/served.js';
+import { formatStatus, pkiStatus, withServed } from '../pki/status.js';
+import { readDevStackFile, stateDirFrom } from './dev-stack-file.js';
 import { targetFromOptions } from './seal-commands.js';
 
 function positive(value: string): number {
@@ -65,6 +67,19 @@ async function signerCount(state: string, given?: number): Promise<number | unde
   if (given !== undefined) return given;
   const group = join(state, 'group.json');
   return existsSync(group) ? (JSON.parse(await readFile(group, 'utf8')) as { signers: number }).signers : undefined;
+}
+
+/** With a running dev stack in `state` (its dev-stack.json): what each signer serves now. */
+async function servedByDevStack(state: string): Promise<Map<string, Served>> {
+  let stack;
+  try {
+    stack = readDevStackFile(state);
+  } catch {
+    return new Map(); // no running stack: the files alone
+  }
+  const client = { cert: stack.tls.client_cert, key: stack.tls.client_key, ca: stack.tls.ca };
+  const served = await Promise.all(stack.signers.map(async (s) => [`signer-${s.index}`, await servedCertificate(s.url, `signer-${s.index}`, client)] as const));
+  return new Map(served);
 }
 
 export function registerPkiCommands(program: Command): void {
@@ -161,7 +176,8 @@ export function registerPkiCommands(program: Command): void {
     });
 
   stateOption(pki.command('status').description('every certificate with its expiry; warns from 14 days before notAfter; exit 1 if one has expired')).action(async (opts) => {
-    const status = await pkiStatus(stateDirFrom(opts));
+    const state = stateDirFrom(opts);
+    const status = withServed(await pkiStatus(state), await servedByDevStack(state));
     print(opts.json, status, formatStatus(status));
     if (status.certificates.some((c) => c.state === 'expired')) process.exitCode = 1;
   });

@@ -2,7 +2,8 @@
 // pairs in tls/) with its expiry, and what is wrong with it: expired, expiring within 14 days
 // (a warning, ahead of the metric's alert), not issued by a CA of the bundle, or lacking the name
 // or key usage its role needs (docs/pki.md) — also for certificates from an external CA.
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { describeProvider } from '../signers/key-providers/index.js';
 import { parseBundle } from './ca.js';
@@ -11,6 +12,7 @@ import { cnOf, issuedBy, readLeaves } from './inspect.js';
 import { pkiPaths } from './layout.js';
 import { missingUsages, profileOf } from './profiles.js';
 import { readSealedCaKey } from './sealed-ca-key.js';
+import type { Served } from './served.js';
 import { DAY_MS, spkiSha256, x509 } from './x509.js';
 
 export const WARN_DAYS = 14;
@@ -31,6 +33,8 @@ interface CertificateStatus {
   state: CertificateState;
   /** Why the certificate will not work where its name says it is used. */
   problems: string[];
+  /** With a running dev stack: what the process serves now, and whether it is this file's certificate. */
+  served?: Served & { current: boolean };
 }
 
 export interface PkiStatus {
@@ -101,15 +105,35 @@ export async function pkiStatus(state: string, now = Date.now()): Promise<PkiSta
   return { state, ca, certificates, warnings };
 }
 
+/**
+ * Adds what the running processes serve (`served`: name → what a fresh connection sees) and a
+ * warning for each one still on an older certificate than its file.
+ */
+export function withServed(s: PkiStatus, served: Map<string, Served>): PkiStatus {
+  for (const c of s.certificates) {
+    const seen = served.get(c.name);
+    if (!seen) continue;
+    const sha256 = createHash('sha256')
+      .update(new Uint8Array(new x509.X509Certificate(readFileSync(c.file, 'utf8')).rawData))
+      .digest('hex');
+    c.served = { ...seen, current: seen.sha256 === sha256 };
+    if (seen.error) s.warnings.push(`${c.name}: the running process cannot be reached (${seen.error})`);
+    else if (!c.served.current) s.warnings.push(`${c.name}: the running process still serves an older certificate (notAfter ${seen.not_after}); it reloads within seconds, else check its log`);
+  }
+  return s;
+}
+
 /** The table `pki status` prints. */
 export function formatStatus(s: PkiStatus): string {
-  const head = ['NAME', 'ROLE', 'NOT AFTER', 'DAYS LEFT', 'STATE'];
+  const live = s.certificates.some((c) => c.served);
+  const head = ['NAME', 'ROLE', 'NOT AFTER', 'DAYS LEFT', 'STATE', ...(live ? ['SERVED'] : [])];
   const rows = s.certificates.map((c) => [
     c.name,
     c.kind === 'ca' ? 'ca' : (c.role ?? '-'),
     c.not_after,
     (c.expires_in_seconds / 86_400).toFixed(1),
     c.problems.length ? `${c.state}, ${c.problems.length} problem(s)` : c.state,
+    ...(live ? [c.served ? (c.served.error ? 'unreachable' : c.served.current ? 'this' : 'older') : '-'] : []),
   ]);
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
