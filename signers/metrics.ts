@@ -22,7 +22,7 @@ export interface SignerMetricsState {
  * signer itself writes (signers/mint-check.ts, signers/server.ts). Anything else is "other".
  */
 const REFUSAL_REASONS: Array<[RegExp, string]> = [
-  [/is not this signer's group key/, 'group_mismatch'],
+  [/is not this signer's group key|is not a group key this signer holds/, 'group_mismatch'],
   [/is not this signer's --token-issuer/, 'issuer_mismatch'],
   [/is not a policy revision this signer accepts/, 'policy_mismatch'],
   [/which this signer does not trust/, 'oidc_issuer_mismatch'],
