@@ -195,6 +195,42 @@ export class KeyRing {
   }
 
   /**
+   * Seals `share` (a refreshed or repaired share of key `kid`, same group key) at `path` with the
+   * key provider of the key's current share and checks it unseals to the same bytes; it does not
+   * sign until `replaceShare`.
+   */
+  async sealStaged(kid: string, share: SecretShare, group: GroupInfo, path: string): Promise<void> {
+    const e = this.entry(kid);
+    if (!e || group.group_public_key !== e.group.group_public_key) throw new KeyRingError('kid_unknown', `this signer holds no share of key ${kid}`);
+    const currentPath = join(this.dir, e.sealed);
+    const file = await readSealedShare(currentPath);
+    const target: SealTarget = file.version === 1 ? { type: 'file', keyFile: join(dirname(currentPath), 'seal.key') } : sameTarget(file.provider, currentPath);
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await sealShare(share, group.group_public_key, target, path, this.provider);
+    await checkUnseal(path, this.provider, (back) => {
+      if (back.identifier !== share.identifier || back.groupPublicKey !== group.group_public_key || Buffer.compare(Buffer.from(back.signingShare), Buffer.from(share.signingShare)) !== 0) {
+        throw new KeyRingError('ring_invalid', `${path} does not unseal to the share just sealed`);
+      }
+    });
+  }
+
+  /**
+   * Signs key `kid` with the share staged at `stagedPath` from now on (share refresh or repair:
+   * the group key stays, the verifying shares change): the ring file takes the new key set, then
+   * the staged file is renamed over the key's share (each step atomic).
+   */
+  async replaceShare(kid: string, share: SecretShare, group: GroupInfo, stagedPath: string): Promise<void> {
+    const e = this.entry(kid);
+    if (!e || group.group_public_key !== e.group.group_public_key) throw new KeyRingError('kid_unknown', `this signer holds no share of key ${kid}`);
+    e.group = group;
+    await this.save();
+    await rename(stagedPath, join(this.dir, e.sealed));
+    const old = this.shares.get(kid);
+    this.shares.set(kid, { identifier: share.identifier, signingShare: Uint8Array.from(share.signingShare), groupPublicKey: group.group_public_key });
+    old?.signingShare.fill(0);
+  }
+
+  /**
    * Schedules `kid` to sign from `activatesAt` and retires every older open key at `retiresAt`.
    * Idempotent for the same values; supersedes (drops) any other key not active yet.
    */

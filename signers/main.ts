@@ -12,6 +12,7 @@ import { logOrigin } from '../transparency/log-origin.js';
 import { describeSealedShare, readSealedShare } from './sealed-share.js';
 import { checkInsecureChoices, httpIssuerChoices } from '../config/insecure-choices.js';
 import { KeyRing } from './key-ring.js';
+import { KeyRingShareStore } from './key-ring-share-store.js';
 import { createSignerMetrics } from './metrics.js';
 import { NonceStore } from './nonce-store.js';
 import { buildSignerServer } from './server.js';
@@ -113,10 +114,13 @@ export async function startSigner(opts: SignerProcessOptions) {
     ownCertNotAfter: () => ownCertNotAfter,
     nonces: () => nonces.counts,
   });
+  const identity = { index: opts.index, certificate: mtls.cert, privateKey: mtls.key, ca: mtls.ca! };
   const app = await buildSignerServer({
     keys: ring,
     // Rotation: the DKG and key-ring routes, on the same mTLS port, for the same allowed clients.
-    rotation: { ring, identity: { index: opts.index, certificate: mtls.cert, privateKey: mtls.key, ca: mtls.ca! } },
+    rotation: { ring, identity },
+    // Share refresh and repair of the key signing now (docs/keys.md), while the signer signs.
+    shareCeremony: { identity, store: new KeyRingShareStore(ring) },
     checker,
     checkpoints,
     ...(opts.snp ? { attestation: evidenceFor(opts.snp, tlsCert, () => policy.current.hash) } : {}),
