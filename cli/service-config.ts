@@ -8,6 +8,7 @@ import type { SignerProcessOptions } from '../signers/main.js';
 import { ConfigError } from '../config/errors.js';
 import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM } from './paths.js';
 import type { BundleSetOptions } from '../policy-engine/bundle-set.js';
+import { parseWitnessOption, type WitnessEndpoint } from '../transparency/witness-client.js';
 
 type Values = Record<string, unknown>;
 
@@ -61,9 +62,25 @@ export function coordinatorOptionsFrom(values: Values): CoordinatorOptions {
       ? { admin: { port: values.adminPort as number, host: values.adminHost as string, admins: values.adminAllowClients as string[], introspectors: values.introspectionAllowClients as string[] } }
       : {}),
     ...(values.introspectionTokenFile !== undefined ? { introspectionTokenFile: path(values.introspectionTokenFile)! } : {}),
+    ...witnesses(values),
     allowInsecure: { httpIssuer: values.insecureAllowHttpIssuer === true, noSigners: values.insecureAllowNoSigners === true },
     ...(values.keyActivationDelay !== undefined ? { keyActivationDelayS: values.keyActivationDelay as number } : {}),
     ...(values.keyOverlap !== undefined ? { keyOverlapS: values.keyOverlap as number } : {}),
+  };
+}
+
+/** External tlog witnesses, `<cosigner vkey>=<url>` each. */
+function witnesses(values: Values): { witnesses?: WitnessEndpoint[] } {
+  const specs = (values.witnesses as string[] | undefined) ?? [];
+  if (specs.length === 0) return {};
+  return {
+    witnesses: specs.map((spec) => {
+      try {
+        return parseWitnessOption(spec);
+      } catch (err) {
+        throw new ConfigError(`invalid configuration: witnesses: ${(err as Error).message}; give the witness's cosigner key as it prints it, then =, then its URL`);
+      }
+    }),
   };
 }
 

@@ -211,6 +211,16 @@ export const COORDINATOR_OPTIONS: ServiceOptionTable = {
       defaultText: 'none: public introspection answers 401 invalid_client',
       schema: NON_EMPTY,
     },
+    {
+      key: 'witnesses',
+      flag: 'witness',
+      value: '<vkey=url>',
+      type: 'string-list',
+      description:
+        "an external C2SP tlog witness that cosigns each log checkpoint: its cosigner verifier key, '=', its base URL (repeatable; best effort: failures are logged and counted, mints go on)",
+      default: [],
+      schema: { pattern: '^[^\\s+=]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]+=https?://[^\\s]+$' },
+    },
     ...mtlsOptions('coordinator'),
     insecureHttpIssuer('coordinator'),
     {

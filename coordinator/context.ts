@@ -10,6 +10,7 @@ import type { SignerClient } from './signer-client.js';
 import type { MintRateLimiter, RevocationSet, StoreHealth } from './store/state-store.js';
 import type { TlogStore } from './store/tlog-store.js';
 import type { CheckpointHook, Checkpointer } from './tlog/checkpointer.js';
+import type { WitnessEndpoint } from '../transparency/witness-client.js';
 import type { TransparencyProof } from './tlog/proof.js';
 
 export interface CoordinatorDeps {
@@ -45,6 +46,8 @@ export interface CoordinatorDeps {
   tlog?: TlogStore;
   /** Called (not awaited) after each checkpoint is signed and stored: witnesses, exports. */
   onCheckpointSigned?: CheckpointHook;
+  /** External tlog witnesses (--witness) that cosign each checkpoint; best effort (tlog/witnessing.ts). */
+  witnesses?: readonly WitnessEndpoint[];
   /** How often a log that grew without a mint (denials, revocations) gets a checkpoint (default 60 s). */
   checkpointIntervalMs?: number;
   /** Probe of the state store, reported by /readyz. */

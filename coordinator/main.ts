@@ -24,6 +24,7 @@ import { buildAdminServer } from './admin/server.js';
 import { readIntrospectionTokens } from './introspection-auth.js';
 import { buildCoordinatorServer, routeContext } from './server.js';
 import type { CheckpointHook } from './tlog/checkpointer.js';
+import type { WitnessEndpoint } from '../transparency/witness-client.js';
 import { checkInsecureChoices, httpIssuerChoices } from '../config/insecure-choices.js';
 import type { AuditEntry } from './audit.js';
 import { adminKeyRoutes } from './admin/key-routes.js';
@@ -67,6 +68,8 @@ export interface CoordinatorOptions {
   introspectionTokenFile?: string;
   /** Told after each transparency-log checkpoint is signed (witnesses, exports). */
   onCheckpointSigned?: CheckpointHook;
+  /** External tlog witnesses that cosign each checkpoint (best effort). */
+  witnesses?: WitnessEndpoint[];
   /** Insecure choices allowed by their flags (config/insecure-choices.ts); each one refuses to start otherwise. */
   allowInsecure?: { httpIssuer?: boolean; noSigners?: boolean };
   /** Key rotation: seconds a new key is published before it signs (default 600). */
@@ -156,6 +159,7 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     audit: store.audit,
     tlog: store.tlog,
     ...(opts.onCheckpointSigned ? { onCheckpointSigned: opts.onCheckpointSigned } : {}),
+    ...(opts.witnesses?.length ? { witnesses: opts.witnesses } : {}),
     revocations: store.revocations,
     rateLimiter: store.rateLimiter,
     metrics,

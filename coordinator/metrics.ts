@@ -51,6 +51,12 @@ export function createMetrics() {
     labelNames: ['signer', 'reason'] as const,
     registers: [registry],
   });
+  const witnessRequests = new Counter({
+    name: 'ztmint_witness_requests_total',
+    help: 'Checkpoints sent to external tlog witnesses (--witness), by witness name and outcome: "cosigned" (a cosignature verified under its key was stored) or "failed" (refused, unreachable or no valid cosignature; logged)',
+    labelNames: ['witness', 'outcome'] as const,
+    registers: [registry],
+  });
   const signerCallSeconds = new Histogram({
     name: 'ztmint_quorum_signer_request_duration_seconds',
     help: 'Round trip of one coordinator → signer call over mTLS, by signer and call (round1, preprocess, round2 of a token, checkpoint: round 2 of a log checkpoint)',
@@ -155,6 +161,7 @@ export function createMetrics() {
     mintSeconds,
     signerRefusals,
     signerFailures,
+    witnessRequests,
     signerCallSeconds,
     signerUp,
     rateLimitHits,

@@ -12,7 +12,9 @@ import { discoveryRoutes } from './routes/discovery.js';
 import { mintRoutes } from './routes/mint.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { tlogRoutes } from './routes/tlog.js';
-import { Checkpointer } from './tlog/checkpointer.js';
+import { Checkpointer, type CheckpointHook } from './tlog/checkpointer.js';
+import { witnessingHook } from './tlog/witnessing.js';
+import type { TlogStore } from './store/tlog-store.js';
 import { proveRecord } from './tlog/proof.js';
 import { logOrigin } from '../transparency/log-origin.js';
 
@@ -56,7 +58,7 @@ export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<Fas
       groupKey: ed25519PublicKey(deps.group.group_public_key),
       signers: ctx.usableSigners,
       log: (fields, msg) => app.log.warn(fields, msg),
-      ...(deps.onCheckpointSigned ? { onSigned: deps.onCheckpointSigned } : {}),
+      ...checkpointHook(deps, tlog, app.log),
     });
     ctx.transparency = { checkpointer, prove: (index) => proveRecord(tlog, checkpointer, index) };
     app.addHook('onReady', async () => checkpointer.startPeriodic(deps.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS));
@@ -67,6 +69,15 @@ export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<Fas
   mintRoutes(app, ctx);
   tokenRoutes(app, ctx);
   return app;
+}
+
+/** The configured hook and, with witnesses, the one that has them cosign: both told of each checkpoint. */
+function checkpointHook(deps: CoordinatorDeps, tlog: TlogStore, log: FastifyBaseLogger): { onSigned?: CheckpointHook } {
+  const hooks: CheckpointHook[] = [];
+  if (deps.onCheckpointSigned) hooks.push(deps.onCheckpointSigned);
+  if (deps.witnesses?.length) hooks.push(witnessingHook({ witnesses: deps.witnesses, tlog, requests: deps.metrics.witnessRequests, log: (level, fields, msg) => log[level](fields, msg) }));
+  if (hooks.length === 0) return {};
+  return { onSigned: async (signed) => void (await Promise.all(hooks.map(async (h) => h(signed)))) };
 }
 
 /** What every route shares; the admin listener (admin/server.ts) gets its own over the same parts. */

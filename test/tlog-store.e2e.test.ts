@@ -44,7 +44,7 @@ async function appendMany(stores: StateStore[], each: number): Promise<void> {
 }
 
 describe('Merkle log in the file store', () => {
-  it('logs every audit line as a leaf, keeps the checkpoint, and rebuilds the same tree on restart', async () => {
+  it('logs every audit line as a leaf, keeps the checkpoint (and its witness cosignatures), and rebuilds the same tree on restart', async () => {
     const state = await mkdtemp(join(tmpdir(), 'ztmint-tlog-'));
     let store = await openEmbeddedStore({ state });
     await appendMany([store], 300);
@@ -58,6 +58,13 @@ describe('Merkle log in the file store', () => {
     try {
       expect(equalHashes(await checkTree(store.tlog, await lines()), root)).toBe(true);
       expect(await store.tlog.latestCheckpoint()).toBe('note of size 300\n');
+      // Witness cosignatures replace the note of the same size, never a newer one written meanwhile.
+      await store.tlog.saveCheckpoint('log/origin\n300\nROOT\n\n— log sig\n', 300);
+      await store.tlog.saveCosignedCheckpoint('log/origin\n300\nROOT\n\n— log sig\n— witness sig\n', 300);
+      expect(await store.tlog.latestCheckpoint()).toBe('log/origin\n300\nROOT\n\n— log sig\n— witness sig\n');
+      await store.tlog.saveCheckpoint('log/origin\n301\nROOT\n\n— log sig\n', 301);
+      await store.tlog.saveCosignedCheckpoint('log/origin\n300\nROOT\n\n— log sig\n— late witness\n', 300);
+      expect(await store.tlog.latestCheckpoint()).toBe('log/origin\n301\nROOT\n\n— log sig\n');
     } finally {
       await store.close();
     }
@@ -78,6 +85,10 @@ describe('Merkle log in the PostgreSQL store', () => {
       await stores[2]!.tlog.saveCheckpoint('size 300 again\n', 300); // another replica, same size: the first stays
       await stores[1]!.tlog.saveCheckpoint('size 200\n', 200);
       expect(await stores[1]!.tlog.latestCheckpoint()).toBe('size 300\n');
+      // Witness cosignatures replace the note of that size (any replica); a size never kept stays absent.
+      await stores[2]!.tlog.saveCosignedCheckpoint('size 300 cosigned\n', 300);
+      await stores[0]!.tlog.saveCosignedCheckpoint('size 500 cosigned\n', 500);
+      expect(await stores[1]!.tlog.latestCheckpoint()).toBe('size 300 cosigned\n');
 
       // A database from before the log: its hash rows are rebuilt at start.
       await Promise.all(stores.map((s) => s.close()));

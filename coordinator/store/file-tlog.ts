@@ -13,6 +13,7 @@ export class FileTlog implements TlogStore {
   private readonly hashes = new MemoryHashStore();
   /** Byte offset of each entry's line in the audit file, plus the end of the last one. */
   private readonly offsets: number[] = [0];
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly dir: string,
@@ -65,7 +66,26 @@ export class FileTlog implements TlogStore {
     }
   }
 
-  async saveCheckpoint(note: string): Promise<void> {
+  saveCheckpoint(note: string): Promise<void> {
+    return this.serially(() => this.writeCheckpoint(note));
+  }
+
+  saveCosignedCheckpoint(note: string, size: number): Promise<void> {
+    return this.serially(async () => {
+      // Witnesses answer after the fact: a newer checkpoint written meanwhile must stay.
+      const kept = await this.latestCheckpoint();
+      if (kept !== undefined && checkpointSize(kept) === size) await this.writeCheckpoint(note);
+    });
+  }
+
+  /** One checkpoint write at a time, so the check-then-replace above cannot interleave. */
+  private serially(write: () => Promise<void>): Promise<void> {
+    const next = this.writing.then(write);
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async writeCheckpoint(note: string): Promise<void> {
     // Written aside, synced, then renamed: a crash leaves the old or the new note, never half.
     const path = join(this.dir, CHECKPOINT_FILE);
     const tmp = `${path}.tmp`;
@@ -78,4 +98,9 @@ export class FileTlog implements TlogStore {
     }
     await rename(tmp, path);
   }
+}
+
+/** The tree size line of a checkpoint note (its second line). */
+function checkpointSize(note: string): number {
+  return Number(note.split('\n', 2)[1]);
 }

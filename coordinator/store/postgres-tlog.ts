@@ -122,4 +122,9 @@ export class PostgresTlog implements TlogStore {
     // Replicas may sign the same size at once: one note per size is enough (same tree, same root).
     await this.pool.query('INSERT INTO ztmint_tlog_checkpoints (size, note) VALUES ($1, $2) ON CONFLICT (size) DO NOTHING', [size, note]);
   }
+
+  async saveCosignedCheckpoint(note: string, size: number): Promise<void> {
+    // Same size, same tree: the cosigned note replaces the bare one (or another replica's cosigned one).
+    await this.pool.query('UPDATE ztmint_tlog_checkpoints SET note = $2 WHERE size = $1', [size, note]);
+  }
 }

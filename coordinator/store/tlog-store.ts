@@ -13,4 +13,10 @@ export interface TlogStore extends HashReader {
   latestCheckpoint(): Promise<string | undefined>;
   /** Keeps a signed checkpoint note of `size` leaves (older ones stay, for the record). */
   saveCheckpoint(note: string, size: number): Promise<void>;
+  /**
+   * Replaces the kept note of `size` with the same note plus external witnesses' cosignature lines
+   * (transparency/witness-client.ts checked them). Does nothing when no note of that size is kept,
+   * or (file store) when a newer checkpoint has replaced it meanwhile.
+   */
+  saveCosignedCheckpoint(note: string, size: number): Promise<void>;
 }

@@ -69,7 +69,8 @@ export class Checkpointer {
     const note = await this.deps.tlog.latestCheckpoint();
     if (note !== undefined && note !== this.latest?.note) {
       const { checkpoint } = openCheckpoint(note, [this.verifier()], this.deps.origin());
-      if (!this.latest || checkpoint.size > this.latest.checkpoint.size) this.latest = { note, checkpoint };
+      // The same size again is the same checkpoint with witness cosignatures added (witnessing.ts).
+      if (!this.latest || checkpoint.size >= this.latest.checkpoint.size) this.latest = { note, checkpoint };
     }
     return this.latest;
   }
