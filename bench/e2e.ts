@@ -30,6 +30,8 @@ export interface E2eOptions {
   cpuProf?: string;
   /** p99 bound a level must meet to count as "best" (ms). */
   sloP99Ms: number;
+  /** Extra `ztmint dev` arguments (the log-cost comparison turns transparency proofs off). */
+  devArgs?: string[];
 }
 
 export interface LevelResult {
@@ -132,7 +134,10 @@ async function startStack(opts: E2eOptions): Promise<Stack> {
     env.ZTMINT_BENCH_CPU_PROF = opts.cpuProf;
   }
   const generous = '1000000/min,1000000';
-  const child = spawn(process.execPath, [CLI, 'dev', '--json', '--state', state, '--rate-repository', generous, '--rate-sub', generous], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(process.execPath, [CLI, 'dev', '--json', '--state', state, '--rate-repository', generous, '--rate-sub', generous, ...(opts.devArgs ?? [])], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
   let printed = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     printed += chunk.toString();

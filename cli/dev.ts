@@ -16,6 +16,8 @@ import { freePort, spawnService, type Service } from './processes.js';
 import { isPostgresUrl } from '../coordinator/store/open-store.js';
 
 export interface DevOptions {
+  /** Benchmarks only: the coordinator signs no checkpoints and answers mints without a proof. */
+  insecureNoTransparencyProofs?: boolean;
   state?: string;
   signers: number;
   threshold: number;
@@ -142,6 +144,7 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
       ...signerServices.flatMap((s, i) => ['--signer', `signer-${i + 1}=${s.ready.url}`]),
       ...(opts.rateRepository ? ['--rate-repository', opts.rateRepository] : []),
       ...(opts.rateSub ? ['--rate-sub', opts.rateSub] : []),
+      ...(opts.insecureNoTransparencyProofs ? ['--insecure-no-transparency-proofs'] : []),
       ...(opts.store ? ['--store', opts.store] : []),
       ...(replicas > 1 ? ['--public-url', coordinatorUrl] : []),
       // The admin API (mTLS, tls/admin.pem) for operator commands such as `ztmint keys`.

@@ -52,6 +52,7 @@ program
   .option('--snp-report <file>', 'serve this SEV-SNP report from every signer (with --snp-vcek; testing the attestation gate)')
   .option('--snp-vcek <file>', 'the VCEK certificate (DER) for --snp-report')
   .addOption(storeOption())
+  .addOption(new Option('--insecure-no-transparency-proofs', 'INSECURE, benchmarks only: the coordinator signs no log checkpoints and mints carry no inclusion proof').default(false))
   .addOption(new Option('--coordinators <n>', 'coordinator replicas (more than one needs --store postgres://…)').argParser(integer).default(1))
   .action((opts) => runDevStack(opts));
 

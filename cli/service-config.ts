@@ -64,6 +64,7 @@ export function coordinatorOptionsFrom(values: Values): CoordinatorOptions {
     ...(values.introspectionTokenFile !== undefined ? { introspectionTokenFile: path(values.introspectionTokenFile)! } : {}),
     ...witnesses(values),
     allowInsecure: { httpIssuer: values.insecureAllowHttpIssuer === true, noSigners: values.insecureAllowNoSigners === true },
+    ...(values.insecureNoTransparencyProofs === true ? { noTransparencyProofs: true } : {}),
     ...(values.keyActivationDelay !== undefined ? { keyActivationDelayS: values.keyActivationDelay as number } : {}),
     ...(values.keyOverlap !== undefined ? { keyOverlapS: values.keyOverlap as number } : {}),
   };

@@ -224,6 +224,13 @@ export const COORDINATOR_OPTIONS: ServiceOptionTable = {
     ...mtlsOptions('coordinator'),
     insecureHttpIssuer('coordinator'),
     {
+      key: 'insecureNoTransparencyProofs',
+      type: 'boolean',
+      description:
+        'INSECURE, benchmarks only: sign no transparency-log checkpoints and answer mints without an inclusion proof (records are still appended to the log); for measuring what the log costs',
+      default: false,
+    },
+    {
       key: 'insecureAllowNoSigners',
       type: 'boolean',
       description: 'INSECURE, tests only: start with no signer (it can mint nothing; readiness stays false)',

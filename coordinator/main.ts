@@ -72,6 +72,8 @@ export interface CoordinatorOptions {
   witnesses?: WitnessEndpoint[];
   /** Insecure choices allowed by their flags (config/insecure-choices.ts); each one refuses to start otherwise. */
   allowInsecure?: { httpIssuer?: boolean; noSigners?: boolean };
+  /** Benchmarks only (--insecure-no-transparency-proofs): no checkpoints, no proofs in mint answers. */
+  noTransparencyProofs?: boolean;
   /** Key rotation: seconds a new key is published before it signs (default 600). */
   keyActivationDelayS?: number;
   /** Key rotation: seconds the previous key stays published after that (default: the policy's ttl.max). */
@@ -99,6 +101,10 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     ...httpIssuerChoices(opts.oidcIssuers, opts.allowInsecure?.httpIssuer === true),
     ...(opts.signers.length === 0
       ? [{ flag: '--insecure-allow-no-signers', allowed: opts.allowInsecure?.noSigners === true, warning: 'no signer is configured (--signer): this coordinator can mint nothing' }]
+      : []),
+    // The flag is the choice itself (there is nothing to refuse): it is only reported, loudly.
+    ...(opts.noTransparencyProofs
+      ? [{ flag: '--insecure-no-transparency-proofs', allowed: true, warning: 'no transparency-log checkpoints are signed and mints carry no inclusion proof (benchmarks only)' }]
       : []),
   ]);
   const mtlsPaths = { ...defaultCoordinatorMtls(opts.state), ...opts.mtls };
@@ -157,7 +163,7 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     policy,
     signers,
     audit: store.audit,
-    tlog: store.tlog,
+    ...(opts.noTransparencyProofs ? {} : { tlog: store.tlog }),
     ...(opts.onCheckpointSigned ? { onCheckpointSigned: opts.onCheckpointSigned } : {}),
     ...(opts.witnesses?.length ? { witnesses: opts.witnesses } : {}),
     revocations: store.revocations,

@@ -136,4 +136,18 @@ describe('insecure choices refuse to start without their flag, and warn with it'
     expect(readyz!.status).toBe(503);
     expect(readyz!.body.warnings).toEqual([expect.stringMatching(/OIDC issuer http:/), expect.stringMatching(/no signer is configured/)]);
   });
+
+  it('coordinator: --insecure-no-transparency-proofs (benchmarks only) warns, and discovery names no transparency log', async () => {
+    let readyz: Record<string, unknown> | undefined;
+    let discovery: Record<string, unknown> | undefined;
+    const started = await run([...coordinatorBase(issuer.url), '--insecure-allow-http-issuer', '--insecure-allow-no-signers', '--insecure-no-transparency-proofs'], async (ready) => {
+      readyz = (await (await fetch(`${ready.url as string}/readyz`, { signal: AbortSignal.timeout(30_000) })).json()) as Record<string, unknown>;
+      discovery = (await (await fetch(`${ready.url as string}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(30_000) })).json()) as Record<string, unknown>;
+    });
+    expect(started.ready).toMatchObject({ ready: true });
+    expect(started.stderr).toMatch(/INSECURE: no transparency-log checkpoints are signed and mints carry no inclusion proof/);
+    expect(readyz!.warnings).toContainEqual(expect.stringMatching(/no transparency-log checkpoints/));
+    expect(discovery).toBeDefined();
+    expect(discovery!.transparency_log).toBeUndefined();
+  });
 });
