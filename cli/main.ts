@@ -22,18 +22,12 @@ import { registerAdminCommands } from './admin-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerAuditLogCommands } from './audit-log-commands.js';
 import { registerTokenCommands } from './token-commands.js';
+import { closeOnSignal, SHUTDOWN_GRACE_MS } from './shutdown.js';
 
 function integer(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError('expected an integer');
   return n;
-}
-
-/** Services stop cleanly on SIGTERM/SIGINT so in-flight requests finish and files are closed. */
-function closeOnSignal(close: () => Promise<unknown>): void {
-  const handler = () => void close().finally(() => process.exit(0));
-  process.once('SIGTERM', handler);
-  process.once('SIGINT', handler);
 }
 
 const program = new Command('ztmint').description('Trade a GitHub Actions OIDC identity for a short-lived deploy JWT co-signed by a FROST quorum').showHelpAfterError();
@@ -75,7 +69,7 @@ program
     const options = signerOptionsFrom(values);
     const tracing = startTracing(`ztmint-signer-${options.index}`);
     const { app, url, identifier, policyHash, metricsUrl } = await startSigner(options);
-    closeOnSignal(() => app.close().finally(() => tracing.shutdown()));
+    closeOnSignal(() => app.close().finally(() => tracing.shutdown()), { graceMs: SHUTDOWN_GRACE_MS, server: () => app.server });
     console.log(JSON.stringify({ ready: true, url, pid: process.pid, identifier, policy: policyHash, ...(metricsUrl ? { metrics: metricsUrl } : {}) }));
   });
 addServiceOptions(
@@ -89,7 +83,7 @@ addServiceOptions(program.command('coordinator'), COORDINATOR_OPTIONS)
     const { values } = await resolveConfig(COORDINATOR_OPTIONS, { flags: flagValues(command, COORDINATOR_OPTIONS), env: process.env, file: configFileOf(command, COORDINATOR_OPTIONS, process.env) });
     const tracing = startTracing('ztmint-coordinator');
     const { app, url, issuer, policyHash, metricsUrl, adminUrl } = await startCoordinator(coordinatorOptionsFrom(values));
-    closeOnSignal(() => app.close().finally(() => tracing.shutdown()));
+    closeOnSignal(() => app.close().finally(() => tracing.shutdown()), { graceMs: SHUTDOWN_GRACE_MS, server: () => app.server });
     console.log(JSON.stringify({ ready: true, url, issuer, pid: process.pid, policy: policyHash, ...(metricsUrl ? { metrics: metricsUrl } : {}), ...(adminUrl ? { admin: adminUrl } : {}) }));
   });
 
