@@ -10,7 +10,19 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 export interface AuditEntry {
   /** `admin_refused`: a call to the admin listener without an allowed client certificate; `key_*`: docs/keys.md. */
-  event: 'mint' | 'deny' | 'revoke' | 'admin_refused' | 'key_published' | 'key_activated' | 'key_retired' | 'key_rotation_failed';
+  event:
+    | 'mint'
+    | 'deny'
+    | 'revoke'
+    | 'admin_refused'
+    | 'key_published'
+    | 'key_activated'
+    | 'key_retired'
+    | 'key_rotation_failed'
+    | 'key_refreshed'
+    | 'key_repaired'
+    | 'key_reshared'
+    | 'key_ceremony_failed';
   [field: string]: unknown;
 }
 

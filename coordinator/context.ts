@@ -6,6 +6,7 @@ import type { KeySet } from './key-set.js';
 import type { Metrics } from './metrics.js';
 import type { OidcVerifier } from '../oidc/verifier.js';
 import type { PolicySource } from '../policy-engine/holder.js';
+import type { SigningGate } from './signing-gate.js';
 import type { SignerClient } from './signer-client.js';
 import type { MintRateLimiter, RevocationSet, StoreHealth } from './store/state-store.js';
 import type { TlogStore } from './store/tlog-store.js';
@@ -20,6 +21,8 @@ export interface CoordinatorDeps {
   group: GroupInfo;
   /** The key set with its schedule (docs/keys.md); default: `group` alone. */
   keys?: KeySet;
+  /** Holds signing runs of a key while its shares change (coordinator/signing-gate.ts); one per process. */
+  signingGate?: SigningGate;
   oidc: OidcVerifier;
   /** Wasm+data or signed bundles; mints use `current`. */
   policy: PolicySource;
@@ -59,6 +62,7 @@ export interface CoordinatorDeps {
 export interface RouteContext extends CoordinatorDeps {
   now: () => number;
   keys: KeySet;
+  signingGate: SigningGate;
   /** Appends durably or throws ProblemError `audit_unavailable`. */
   appendAudit(entry: AuditEntry): Promise<number>;
   /** The signers a mint may use now (all, or the attested ones). */

@@ -19,6 +19,7 @@ import type { GroupInfo } from '../protocol/ciphersuite.js';
 import { thumbprint } from '../protocol/jwk.js';
 import type { AuditEntry } from './audit.js';
 import { DkgRelay, DkgRelayError, type RelaySigner, type RelayStep } from './dkg-relay.js';
+import { keyCeremonyHolder, lockKeyCeremony } from './key-ceremony-lock.js';
 import type { KeySet, LoadedKey } from './key-set.js';
 
 /** Where a rotation stopped: a ceremony step, scheduling at the signers, or persisting. */
@@ -86,13 +87,20 @@ function agentFor(tls: RotationOptions['tls'], signer: RelaySigner, timeoutMs: n
   return new Agent({ connect: { ...tls, rejectUnauthorized: true, servername: signer.name, minVersion: 'TLSv1.3', timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
 }
 
-let running = false;
-
 export async function rotateKeys(opts: RotationOptions): Promise<RotationResult> {
+  const release = lockKeyCeremony('a key rotation');
+  if (!release) throw new RotationError('key_conflict', `${keyCeremonyHolder() ?? 'a key rotation'} is already running at this coordinator; wait for it to finish`, 'setup');
+  try {
+    return await rotateLocked(opts);
+  } finally {
+    release();
+  }
+}
+
+async function rotateLocked(opts: RotationOptions): Promise<RotationResult> {
   const log = opts.log ?? (() => {});
   const nowS = () => Math.floor(opts.now() / 1000);
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  if (running) throw new RotationError('key_conflict', 'a key rotation is already running at this coordinator; wait for it to finish', 'setup');
   opts.keys.refresh();
   const pending = opts.keys.list().find((k) => k.activates_at > nowS());
   if (pending) {
@@ -106,7 +114,6 @@ export async function rotateKeys(opts: RotationOptions): Promise<RotationResult>
     );
   }
   const current = opts.keys.signing(nowS());
-  running = true;
   let relay: DkgRelay | undefined;
   let step: RotationStep = 'setup';
   let newKid: string | undefined;
@@ -156,7 +163,6 @@ export async function rotateKeys(opts: RotationOptions): Promise<RotationResult>
     await opts.appendAudit({ event: 'key_rotation_failed', step: failedStep, kid: current.kid, ...(newKid ? { new_kid: newKid } : {}), reasons: [detail.slice(0, 1000)] });
     throw new RotationError('rotation_failed', message, failedStep, { cause: err });
   } finally {
-    running = false;
     await relay?.close();
   }
 }

@@ -29,6 +29,8 @@ export interface KeySetEntry {
   audited: { published: boolean; activated: boolean; retired: boolean };
   /** The ceremony that made it (absent for the first key). */
   ceremony?: string;
+  /** The last refresh, repair or reshare of its shares (same key, new verifying shares or quorum). */
+  shares_changed?: { kind: 'refresh' | 'repair' | 'reshare'; ceremony: string; at: number };
 }
 
 interface KeysFile {
@@ -116,6 +118,21 @@ export class KeySet {
     const next: KeySetEntry[] = this.keys.map((k) => ({ ...strip(k), retires_at: k.retires_at ?? retiresAt }));
     next.push({ kid, group, published_at: publishedAt, activates_at: activatesAt, retires_at: null, audited: { published: false, activated: false, retired: false }, ceremony });
     await this.save(next);
+    return this.keys.find((k) => k.kid === kid)!;
+  }
+
+  /**
+   * Same kid, new shares (refresh, repair, reshare): the entry's group (verifying shares, and for
+   * a reshare threshold, signers and identifiers) becomes `group`. The group key must stay: the
+   * JWKS does not change, only how signature shares are checked and how many signers a run needs.
+   */
+  async replaceGroup(kid: string, group: GroupInfo, change: NonNullable<KeySetEntry['shares_changed']>): Promise<LoadedKey> {
+    if (!this.state) throw new KeySetError('keys_invalid', 'this key set has no state directory to persist to');
+    this.refresh();
+    const entry = this.keys.find((k) => k.kid === kid);
+    if (!entry) throw new KeySetError('keys_invalid', `key ${kid} is not in the key set`);
+    if (thumbprint(group.group_public_key) !== kid) throw new KeySetError('keys_invalid', `the new key set of ${kid} has another group key (${thumbprint(group.group_public_key)})`);
+    await this.save(this.keys.map((k) => (k.kid === kid ? { ...strip(k), group, shares_changed: change } : strip(k))));
     return this.keys.find((k) => k.kid === kid)!;
   }
 

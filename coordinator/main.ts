@@ -31,6 +31,8 @@ import { adminKeyRoutes } from './admin/key-routes.js';
 import { KeySet } from './key-set.js';
 import { rotateKeys, signerKeyRings } from './key-rotation.js';
 import { startKeyTransitionAudit } from './key-transitions.js';
+import { changeShares } from './share-change.js';
+import { SigningGate } from './signing-gate.js';
 
 export interface CoordinatorOptions {
   state: string;
@@ -150,10 +152,13 @@ export async function startCoordinator(opts: CoordinatorOptions) {
   }
   // Every key with its schedule (docs/keys.md): group.json alone until a rotation writes keys.json.
   const keys = KeySet.load(opts.state, group);
+  // One per process: the mint route, the checkpointer and the share ceremonies meet here.
+  const signingGate = new SigningGate();
   const deps = {
     issuer: () => issuer,
     group,
     keys,
+    signingGate,
     oidc: new OidcVerifier({
       issuers: opts.oidcIssuers,
       audience: opts.oidcAudience,
@@ -204,7 +209,7 @@ export async function startCoordinator(opts: CoordinatorOptions) {
     now,
     (msg, fields) => log(msg, fields),
   );
-  if (admin) mountKeyRoutes(admin, opts, { keys, now, mtlsPaths, append: (entry) => store.audit.append(entry) });
+  if (admin) mountKeyRoutes(admin, opts, { keys, now, mtlsPaths, gate: signingGate, append: (entry) => store.audit.append(entry) });
   const monitor = startQuorumMonitor(signers, metrics, { intervalMs: opts.probeIntervalMs });
   const metricsServer = opts.metricsListen ? await startMetricsServer(metrics.registry, opts.metricsListen) : undefined;
   const stopWatching = policy.watch();
@@ -256,7 +261,7 @@ export async function startCoordinator(opts: CoordinatorOptions) {
 function mountKeyRoutes(
   admin: FastifyInstance,
   opts: CoordinatorOptions,
-  deps: { keys: KeySet; now: () => number; mtlsPaths: Required<CredentialPaths>; append: (entry: AuditEntry) => Promise<number> },
+  deps: { keys: KeySet; now: () => number; mtlsPaths: Required<CredentialPaths>; gate: SigningGate; append: (entry: AuditEntry) => Promise<number> },
 ): void {
   const relayTls = async () => {
     const c = await readCredentials(deps.mtlsPaths);
@@ -266,6 +271,8 @@ function mountKeyRoutes(
     keys: deps.keys,
     now: deps.now,
     signerRings: async () => signerKeyRings(opts.signers, await relayTls()),
+    changeShares: async (req) =>
+      changeShares(req, { keys: deps.keys, signers: opts.signers, tls: await relayTls(), appendAudit: deps.append, now: deps.now, gate: deps.gate, log: (line) => admin.log.warn(line) }),
     rotate: async (params) => {
       const maxTtl = await maxTokenLifetime(opts.policyData);
       return rotateKeys({

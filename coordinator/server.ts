@@ -2,12 +2,13 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { STRICT_AJV, clientErrorHandler, installProblemHandlers, sendProblem } from '../http/problem-response.js';
-import { ed25519PublicKey } from '../protocol/jwk.js';
+import { ed25519PublicKey, thumbprint } from '../protocol/jwk.js';
 import { ProblemError } from '../protocol/problem.js';
 import { inSpan } from '../tracing/spans.js';
 import { admittedSigners } from './admission.js';
 import type { CoordinatorDeps, RouteContext } from './context.js';
 import { KeySet } from './key-set.js';
+import { SigningGate } from './signing-gate.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { mintRoutes } from './routes/mint.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -50,11 +51,17 @@ export async function buildCoordinatorServer(deps: CoordinatorDeps): Promise<Fas
   const ctx = routeContext(deps, app.log);
   const { tlog } = deps;
   if (tlog) {
+    const logKid = thumbprint(deps.group.group_public_key);
     const checkpointer = new Checkpointer({
       tlog,
       origin: () => logOrigin(ctx.issuer()),
-      group: deps.group,
       // The log key is the first group key (group.json): a rotation changes the token key only.
+      // Its shares may change (refresh, repair, reshare): the key set has its current group.
+      group: () => {
+        ctx.keys.refresh();
+        return ctx.keys.list().find((k) => k.kid === logKid)?.group ?? deps.group;
+      },
+      gate: ctx.signingGate,
       groupKey: ed25519PublicKey(deps.group.group_public_key),
       signers: ctx.usableSigners,
       log: (fields, msg) => app.log.warn(fields, msg),
@@ -86,6 +93,7 @@ export function routeContext(deps: CoordinatorDeps, log: FastifyBaseLogger): Rou
     ...deps,
     now: deps.now ?? (() => Date.now()),
     keys: deps.keys ?? KeySet.single(deps.group),
+    signingGate: deps.signingGate ?? new SigningGate(),
     usableSigners: () => admittedSigners(deps.signers, deps.attestation, (msg, fields) => log.warn(fields, msg)),
     async appendAudit(entry) {
       const timer = deps.metrics.auditAppendSeconds.startTimer();

@@ -34,18 +34,28 @@ export interface ShareRelayOptions {
   tamper?: (step: RelayStep, signer: string, body: Record<string, unknown>) => Record<string, unknown>;
   /** Tests only: called before each step, e.g. to kill a signer there. */
   beforeStep?: (step: RelayStep) => Promise<void> | void;
+  /**
+   * Called once every member has staged the result, before any is told to activate: the
+   * coordinator checks the result there and holds new signing runs of the key (a throw aborts the
+   * ceremony: nothing changed).
+   */
+  beforeActivate?: (result: ShareResult) => Promise<void> | void;
 }
 
 export interface ShareResult {
   ceremony: string;
   transcript_hash: string;
   group: GroupInfo;
+  /** Each member's finalize answer: its index and, for a recipient, the verifying share it staged. */
+  members: Array<{ name: string; index: number; verifying_share?: string }>;
 }
 
 interface Envelope {
   sender: number;
   recipient: number;
 }
+
+const ACTIVATE_ATTEMPTS = 3;
 
 const TITLE: Record<RelayStep, string> = {
   round1: 'round 1 (signed packages, commitments)',
@@ -59,6 +69,8 @@ const TITLE: Record<RelayStep, string> = {
 export class ShareRelay {
   readonly ceremony: string;
   readonly transcript: RelayExchange[] = [];
+  /** The members that activated the result (all of them once run() returns). */
+  readonly activated: string[] = [];
   private readonly pools = new Map<string, Pool>();
   private readonly members: Array<RelaySigner & { index: number }>;
   private readonly timeoutMs: number;
@@ -139,7 +151,6 @@ export class ShareRelay {
     const fullPlan = { ...plan, ceremony: this.ceremony };
     this.log(`${plan.kind} ${this.ceremony}: dealers ${plan.dealers.map((i) => `signer-${i}`).join(', ')} → ${plan.recipients.map((i) => `signer-${i}`).join(', ')} (${plan.threshold}-of-…)`);
     let step: RelayStep = 'round1';
-    let activated: string[] = [];
     try {
       const round1 = (await this.step<{ package: { index: number } }>('round1', this.members, () => ({ plan: fullPlan }))).map((r) => r.package);
       step = 'round2';
@@ -162,19 +173,38 @@ export class ShareRelay {
       const confirmations = [...first, ...second].map((r) => r.confirmation as { group: GroupInfo });
       const group = confirmations[0]!.group;
       step = 'finalize';
-      await this.step('finalize', this.members, () => ({ ceremony: this.ceremony, confirmations }));
+      const finalized = await this.step<{ verifying_share?: string }>('finalize', this.members, () => ({ ceremony: this.ceremony, confirmations }));
+      const result: ShareResult = {
+        ceremony: this.ceremony,
+        transcript_hash: transcript,
+        group,
+        members: this.members.map((m, k) => ({
+          name: m.name,
+          index: m.index,
+          ...(typeof finalized[k]?.verifying_share === 'string' ? { verifying_share: finalized[k].verifying_share } : {}),
+        })),
+      };
+      await this.opts.beforeActivate?.(result);
       step = 'activate';
-      const results = await Promise.allSettled(this.members.map((m) => this.post('activate', m, { ceremony: this.ceremony }).then(() => m.name)));
-      activated = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-      this.log(`${TITLE.activate}: ${activated.join(', ')}`);
-      return { ceremony: this.ceremony, transcript_hash: transcript, group };
+      // Activation is idempotent at a signer: one that did not answer is asked again, a few times.
+      let failed: PromiseRejectedResult | undefined;
+      for (let attempt = 0; attempt < ACTIVATE_ATTEMPTS; attempt++) {
+        const left = this.members.filter((m) => !this.activated.includes(m.name));
+        if (!left.length) break;
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 1000));
+        const results = await Promise.allSettled(left.map((m) => this.post('activate', m, { ceremony: this.ceremony }).then(() => m.name)));
+        this.activated.push(...results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])));
+        failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      }
+      if (failed && this.activated.length < this.members.length) throw failed.reason;
+      this.log(`${TITLE.activate}: ${this.activated.join(', ')}`);
+      return result;
     } catch (err) {
       const e = err instanceof DkgRelayError ? err : new DkgRelayError('relay_failed', (err as Error).message, { step, cause: err });
       let advice: string;
       if (step === 'activate') {
-        advice = `the new shares are active at ${activated.join(', ') || 'no signer'} only: once the others are back, run the ${plan.kind} activation again (each signer keeps its staged share until it is activated or aborted)`;
+        const missing = this.members.filter((m) => !this.activated.includes(m.name)).map((m) => m.name);
+        advice = `the new shares are active at ${this.activated.join(', ') || 'no signer'} only; ${missing.join(', ')} still sign${missing.length === 1 ? 's' : ''} with the old share, which no longer fits the key set (its signature shares are left out as invalid): bring ${missing.length === 1 ? 'it' : 'them'} up and repair ${missing.length === 1 ? 'it' : 'them'} (\`ztmint keys repair --index I\`)`;
       } else {
         await Promise.allSettled(this.members.map((s) => this.post('abort', s, { ceremony: this.ceremony, reason: e.message.slice(0, 500) })));
         advice = `nothing changed: every signer keeps signing with its current share; fix the cause and run the ${plan.kind} again`;

@@ -84,6 +84,10 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
       const granted = { scopes: decision.scopes, ttl: decision.ttl, audience: decision.audience };
       // The key active now signs; a rotation switches the kid at its activation time (docs/keys.md).
+      // While its shares change (keys refresh/repair/reshare) the key is held at the gate: the run
+      // starts once every signer has switched, with the new key set (coordinator/signing-gate.ts).
+      ctx.keys.refresh();
+      const leave = await ctx.signingGate.enter(ctx.keys.signing(Math.floor(ctx.now() / 1000)).kid);
       ctx.keys.refresh();
       const key = ctx.keys.signing(Math.floor(ctx.now() / 1000));
       const build = () => {
@@ -116,6 +120,8 @@ export function mintRoutes(app: FastifyInstance, ctx: RouteContext): void {
       } catch (err) {
         if (err instanceof ProblemError) return deny(err, { ...who, granted });
         throw err;
+      } finally {
+        leave();
       }
       const tokenClaims = signed.built;
       const jti = tokenClaims.jti;

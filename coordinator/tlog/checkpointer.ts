@@ -8,11 +8,13 @@
 import type { KeyObject } from 'node:crypto';
 import type { GroupInfo } from '../../protocol/ciphersuite.js';
 import { fromB64url } from '../../protocol/encoding.js';
+import { thumbprint } from '../../protocol/jwk.js';
 import { toBase64 } from '../../transparency/base64.js';
 import { formatCheckpoint, openCheckpoint, type Checkpoint } from '../../transparency/checkpoint.js';
 import { consistencyProof, treeHash } from '../../transparency/merkle.js';
 import { ED25519_TYPE, ed25519NoteVerifier, formatSignatureLine, formatVerifierKey, keyId, type NoteVerifier } from '../../transparency/signed-note.js';
 import type { SignerClient } from '../signer-client.js';
+import type { SigningGate } from '../signing-gate.js';
 import { frostSign } from '../signing.js';
 import type { TlogStore } from '../store/tlog-store.js';
 
@@ -29,8 +31,11 @@ export interface CheckpointerDeps {
   tlog: TlogStore;
   /** The log's origin (known once the coordinator knows its issuer URL). */
   origin: () => string;
-  group: GroupInfo;
+  /** The log key's current key set (its verifying shares and quorum change with a refresh or reshare). */
+  group: () => GroupInfo;
   groupKey: KeyObject;
+  /** Held while the log key's shares change (coordinator/signing-gate.ts). */
+  gate?: SigningGate;
   signers: () => Promise<SignerClient[]>;
   log: (fields: Record<string, unknown>, msg: string) => void;
   onSigned?: CheckpointHook;
@@ -52,7 +57,7 @@ export class Checkpointer {
   private readonly publicKey: Uint8Array;
 
   constructor(private readonly deps: CheckpointerDeps) {
-    this.publicKey = fromB64url(deps.group.group_public_key);
+    this.publicKey = fromB64url(deps.group().group_public_key);
   }
 
   /** `origin+keyid+key`: what discovery publishes and verifiers are given. */
@@ -141,9 +146,10 @@ export class Checkpointer {
     const checkpoint: Checkpoint = { origin, size, rootHash: await treeHash(tlog, size), extensions: [] };
     const text = formatCheckpoint(checkpoint);
     let signed;
+    const leave = await this.deps.gate?.enter(thumbprint(this.deps.group().group_public_key));
     try {
       signed = await frostSign(
-        { group: this.deps.group, groupKey: this.deps.groupKey, signers: await this.deps.signers(), log: this.deps.log },
+        { group: this.deps.group(), groupKey: this.deps.groupKey, signers: await this.deps.signers(), log: this.deps.log },
         () => ({ message: text, built: undefined }),
         async (signer) => {
           const old = await this.signerSize(signer);
@@ -155,6 +161,8 @@ export class Checkpointer {
     } catch (err) {
       this.signerSizes.clear(); // asked again next time: a refusal may mean our view was stale
       throw err;
+    } finally {
+      leave?.();
     }
     for (const name of signed.excluded) this.signerSizes.delete(name);
     for (const name of signed.signers) this.signerSizes.set(name, size);
