@@ -3,6 +3,9 @@
 //
 //   ztmint keys status [--state DIR] [--json]                     the key set, its schedule, each signer's ring
 //   ztmint keys rotate [--state DIR] [--activation-delay S] [--overlap S] [--json]
+//   ztmint keys refresh [--state DIR] [--json]                    new shares of the key signing now (all n)
+//   ztmint keys repair --index I [--helpers 1,3] [--state DIR]     rebuild signer I's lost share
+//   ztmint keys reshare --threshold T --signers N [--dealers 1,3]  the same key as T-of-N over signers 1..N
 //
 // Against a running `ztmint dev --state DIR` (or ZTMINT_STATE) the admin URL and certificates come
 // from <state>/dev-stack.json; elsewhere pass --admin-url, --cert, --key and --ca.
@@ -25,6 +28,16 @@ interface AdminFlags {
   cert?: string;
   key?: string;
   ca?: string;
+}
+
+function signerIndex(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 255) throw new InvalidArgumentError('expected a signer index (1…255)');
+  return n;
+}
+
+function signerIndices(value: string): number[] {
+  return value.split(',').map((v) => signerIndex(v.trim().replace(/^signer-/, '')));
 }
 
 function seconds(value: string): number {
@@ -85,6 +98,14 @@ function printStatus(doc: Record<string, unknown>, out: (line: string) => void):
   for (const k of keys) {
     out(`  ${String(k.kid)}  ${String(k.state).padEnd(8)} ${k.in_jwks ? 'in JWKS ' : 'not in JWKS'}  ${String(k.threshold)}-of-${String(k.signers)}`);
     out(`      published ${iso(k.published_at)}  activates ${iso(k.activates_at)}  retires ${k.retires_at === null ? 'never (current)' : iso(k.retires_at)}`);
+    const shares = (k.verifying_shares ?? {}) as Record<string, string>;
+    out(
+      `      verifying shares: ${Object.entries(shares)
+        .map(([name, fp]) => `${name} ${fp}`)
+        .join(', ')}`,
+    );
+    const changed = k.shares_changed as { kind: string; ceremony: string; at: number } | undefined;
+    if (changed) out(`      shares changed by a ${changed.kind} at ${iso(changed.at)} (ceremony ${changed.ceremony})`);
   }
   out('signers:');
   for (const s of doc.signers as Array<Record<string, unknown>>) {
@@ -131,4 +152,50 @@ export function registerKeysCommands(program: Command): void {
       for (const p of doc.previous as Array<{ kid: string; retires_at: number | null }>) console.log(`  previous key ${p.kid} leaves the JWKS at ${iso(p.retires_at)}`);
       console.log('`ztmint keys status` shows where each key stands.');
     });
+
+  const shareCommand = (c: Command, path: string, intro: (opts: Record<string, unknown>) => string, body: (opts: Record<string, unknown>) => Record<string, unknown>) =>
+    c.action(async (opts: AdminFlags & { json: boolean } & Record<string, unknown>) => {
+      const target = await adminTarget(opts);
+      if (!opts.json) {
+        console.log(`${intro(opts)} at ${target.url}`);
+        console.log('  rounds 1–3 and finalize at every member (the signers keep signing meanwhile), then activation: mints of this key wait (≤ 10 s) until every signer has switched…');
+      }
+      const doc = await adminCall(target, 'POST', path, body(opts));
+      if (opts.json) {
+        console.log(JSON.stringify(doc));
+        return;
+      }
+      printShareChange(doc, (l) => console.log(l));
+    });
+
+  shareCommand(
+    common(keys.command('refresh').description('new shares of the key signing now (same group key, same quorum): every signer deals and receives; an old share is useless afterwards')),
+    '/v1/admin/keys/refresh',
+    () => 'refreshing every share of the key signing now',
+    () => ({}),
+  );
+  shareCommand(
+    common(keys.command('repair').description("rebuild a signer's lost share (the same share) from t helpers; the signer must run, started without its share"))
+      .requiredOption('--index <i>', 'the signer whose share is lost', signerIndex)
+      .option('--helpers <list>', 'helpers, e.g. 1,3 (default: every other reachable signer)', signerIndices),
+    '/v1/admin/keys/repair',
+    (o) => `repairing signer-${String(o.index)}'s share`,
+    (o) => ({ index: o.index, ...(o.helpers ? { helpers: o.helpers } : {}) }),
+  );
+  shareCommand(
+    common(keys.command('reshare').description('the same group key as a T-of-N sharing over signers 1..N (the coordinator must know each one’s URL); old shares are useless afterwards'))
+      .requiredOption('--threshold <t>', 'signers needed for a signature afterwards', signerIndex)
+      .requiredOption('--signers <n>', 'signers holding a share afterwards (signer-1 … signer-N)', signerIndex)
+      .option('--dealers <list>', 'current holders that deal, e.g. 1,3 (default: every reachable holder)', signerIndices),
+    '/v1/admin/keys/reshare',
+    (o) => `resharing the key signing now as ${String(o.threshold)}-of-${String(o.signers)}`,
+    (o) => ({ threshold: o.threshold, signers: o.signers, ...(o.dealers ? { dealers: o.dealers } : {}) }),
+  );
+}
+
+function printShareChange(doc: Record<string, unknown>, out: (line: string) => void): void {
+  out(`${String(doc.kind)} of key ${String(doc.kid)} done (ceremony ${String(doc.ceremony)}, audit #${String((doc.audit as { index: number }).index)})`);
+  out(`  dealers ${(doc.dealers as string[]).join(', ')} → ${(doc.recipients as string[]).join(', ')}; now ${String(doc.threshold)}-of-${String(doc.signers)}, same group key (JWKS unchanged)`);
+  for (const [name, share] of Object.entries(doc.verifying_shares as Record<string, string>)) out(`  ${name} verifying share ${share}`);
+  out('`ztmint keys status` shows the key set.');
 }

@@ -92,7 +92,7 @@ registerSealCommands(program); // after `signer`: adds `signer reseal` / `signer
 registerDkgCommands(program); // `dkg` and `signer dkg-serve`
 registerPkiCommands(program);
 registerStatusCommands(program);
-registerKeysCommands(program); // `keys status`, `keys rotate`
+registerKeysCommands(program); // `keys status`, `keys rotate`, `keys refresh|repair|reshare`
 
 registerAuditLogCommands(program); // audit verify (chain, Merkle log, copies), prove, verify-proof, monitor
 registerAuditCommands(program); // after `audit verify`: list, search, show, tail
