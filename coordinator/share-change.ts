@@ -86,13 +86,17 @@ function conflict(message: string): ShareChangeError {
   return new ShareChangeError('key_conflict', message, 'plan');
 }
 
-/** Is the signer up (GET /v1/info answers)? Used to pick default helpers and dealers. */
-async function reachable(tls: ShareChangeOptions['tls'], signer: RelaySigner, timeoutMs: number): Promise<boolean> {
+/**
+ * Is the signer up and holding its share (GET /v1/info answers with a verifying share, and a
+ * `key_share` state, where reported, of `held`)? Picks default helpers and dealers: a signer
+ * started without its share (lost, joining, removed) has nothing to deal.
+ */
+async function holdsShare(tls: ShareChangeOptions['tls'], signer: RelaySigner, timeoutMs: number): Promise<boolean> {
   const agent = new Agent({ connect: { ...tls, rejectUnauthorized: true, servername: signer.name, minVersion: 'TLSv1.3', timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   try {
     const res = await request(`${signer.url}/v1/info`, { dispatcher: agent, signal: AbortSignal.timeout(timeoutMs) });
-    await res.body.dump();
-    return res.statusCode === 200;
+    const info = (await res.body.json().catch(() => null)) as { verifying_share?: unknown; key_share?: { state?: unknown } } | null;
+    return res.statusCode === 200 && typeof info?.verifying_share === 'string' && (info.key_share === undefined || info.key_share.state === 'held');
   } catch {
     return false;
   } finally {
@@ -102,7 +106,7 @@ async function reachable(tls: ShareChangeOptions['tls'], signer: RelaySigner, ti
 
 /**
  * Who deals and who receives. Refresh: every holder does both (a holder left out would be removed
- * from the key set, so all n are needed). Repair: helpers (default: every other reachable holder)
+ * from the key set, so all n are needed). Repair: helpers (default: every other holder that is up with its share)
  * rebuild one holder's share. Reshare: dealers (default: the reachable holders) give signers 1..N
  * a T-of-N sharing of the same key.
  */
@@ -121,7 +125,7 @@ async function planFor(req: ShareChangeRequest, group: GroupInfo, opts: ShareCha
     if (new Set(list).size !== list.length) throw conflict(`${what} lists a signer twice`);
   };
   const reachableHolders = async (candidates: number[]) => {
-    const up = await Promise.all(candidates.map(async (i) => ((await reachable(opts.tls, known.get(name(i))!, Math.min(timeoutMs, 10_000))) ? i : 0)));
+    const up = await Promise.all(candidates.map(async (i) => ((await holdsShare(opts.tls, known.get(name(i))!, Math.min(timeoutMs, 10_000))) ? i : 0)));
     return up.filter((i) => i > 0);
   };
   const t = group.threshold;
@@ -143,7 +147,7 @@ async function planFor(req: ShareChangeRequest, group: GroupInfo, opts: ShareCha
       if (helpers.length < t) {
         throw new ShareChangeError(
           'ceremony_failed',
-          `a repair needs ${t} helpers holding a share and only ${helpers.length} ${helpers.length === 1 ? 'is' : 'are'} reachable (${helpers.map(name).join(', ') || 'none'}): bring at least ${t} other signers up and run \`ztmint keys repair --index ${req.index}\` again`,
+          `a repair needs ${t} helpers holding a share and only ${helpers.length} ${helpers.length === 1 ? 'is' : 'are'} up with theirs (${helpers.map(name).join(', ') || 'none'}): bring at least ${t} other signers up and run \`ztmint keys repair --index ${req.index}\` again`,
           'plan',
         );
       }
@@ -169,7 +173,7 @@ async function planFor(req: ShareChangeRequest, group: GroupInfo, opts: ShareCha
       if (dealers.length < t) {
         throw new ShareChangeError(
           'ceremony_failed',
-          `a reshare needs ${t} dealers holding a share and only ${dealers.length} ${dealers.length === 1 ? 'is' : 'are'} reachable (${dealers.map(name).join(', ') || 'none'}): bring at least ${t} holders up and run \`ztmint keys reshare\` again`,
+          `a reshare needs ${t} dealers holding a share and only ${dealers.length} ${dealers.length === 1 ? 'is' : 'are'} up with theirs (${dealers.map(name).join(', ') || 'none'}): bring at least ${t} holders up and run \`ztmint keys reshare\` again`,
           'plan',
         );
       }

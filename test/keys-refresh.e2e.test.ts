@@ -4,16 +4,13 @@
 // the new verifying shares (so the second refresh, planned from it, is accepted by the signers);
 // an old share with a new one signs nothing valid; key_refreshed is audited. A refresh with a
 // signer down fails in round 1 naming it and saying what to do, changes nothing, and is audited.
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aggregate, commit, identifierFromIndex, signShare, type GroupInfo, type SecretShare } from '../protocol/ciphersuite.js';
-import { b64url, fromB64url } from '../protocol/encoding.js';
+import { identifierFromIndex, type GroupInfo, type SecretShare } from '../protocol/ciphersuite.js';
 import { unsealShare } from '../signers/sealed-share.js';
-import { CLI, killPid, startDevStack, type DevStack } from './helpers/dev-stack.js';
+import { killPid, startDevStack, type DevStack } from './helpers/dev-stack.js';
+import { iatOf, keySetGroup, mintLoad, signsValid, sleep, verifyingShareOf, ztmint } from './helpers/key-ceremony.js';
 
 let stack: DevStack;
 
@@ -26,83 +23,13 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** `ztmint …` as an operator runs it; bounded. */
-function ztmint(args: string[], timeoutMs = 240_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 async function jwks(): Promise<JSONWebKeySet> {
   const res = await fetch(stack.jwks, { signal: AbortSignal.timeout(30_000) });
   return (await res.json()) as JSONWebKeySet;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const iatOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { iat: number }).iat;
 const sealedShare = (i: number) => unsealShare(join(stack.state, 'signers', String(i), 'share.sealed'));
-
-/** The coordinator's key set entry of the (only) key. */
-async function keySetGroup(): Promise<GroupInfo> {
-  try {
-    const file = JSON.parse(await readFile(join(stack.state, 'keys.json'), 'utf8')) as { keys: Array<{ group: GroupInfo }> };
-    return file.keys[0]!.group;
-  } catch {
-    return JSON.parse(await readFile(join(stack.state, 'group.json'), 'utf8')) as GroupInfo;
-  }
-}
-
-const message = new TextEncoder().encode('ztmint keys refresh');
-function signsValid(g: GroupInfo, shares: SecretShare[]): boolean {
-  const rounds = shares.map((s) => commit(s));
-  const commitments = rounds.map((r) => r.commitment);
-  const sig = Object.fromEntries(shares.map((s, k) => [s.identifier, signShare(s, g, rounds[k]!.nonces, commitments, message)]));
-  try {
-    return ed25519.verify(aggregate(g, commitments, message, sig), message, fromB64url(g.group_public_key));
-  } catch {
-    return false;
-  }
-}
-
-/** The problem codes a client may retry (docs/errors.md: the coordinator's 503s). */
-const RETRYABLE = new Set(['quorum_unavailable', 'audit_unavailable', 'store_unavailable', 'not_ready']);
-
-/** Concurrent mints until stopped; a retryable answer is retried (and counted), anything else recorded. */
-function mintLoad(workers: number) {
-  const tokens: string[] = [];
-  const failures: Array<{ status: number; code?: string; detail?: string }> = [];
-  const retried: string[] = [];
-  let stop = false;
-  const run = async () => {
-    while (!stop) {
-      const res = await stack.mint(await stack.idToken());
-      if (res.status === 200) tokens.push(res.body.token as string);
-      else if (RETRYABLE.has(res.body.code as string)) {
-        retried.push(`${String(res.body.code)}: ${String(res.body.detail)}`);
-        await sleep(Number(res.headers.get('retry-after') ?? 0.2) * 1000);
-      } else failures.push({ status: res.status, code: res.body.code as string, detail: res.body.detail as string });
-    }
-  };
-  const done = Promise.all(Array.from({ length: workers }, run));
-  return {
-    tokens,
-    failures,
-    retried,
-    async stop() {
-      stop = true;
-      await done;
-    },
-  };
-}
+const keySet = () => keySetGroup(stack.state);
 
 describe('ztmint keys refresh (live dev stack)', () => {
   it('refuses a reshare that cannot fit, with key_conflict and the reason', async () => {
@@ -121,8 +48,8 @@ describe('ztmint keys refresh (live dev stack)', () => {
     const before = await jwks();
     expect(before.keys).toHaveLength(1);
     const kid = before.keys[0]!.kid!;
-    const original = await keySetGroup();
-    const load = mintLoad(2);
+    const original = await keySet();
+    const load = mintLoad(stack, 2);
     const groups: GroupInfo[] = [original];
     const shares: SecretShare[][] = [await Promise.all([1, 2, 3].map(sealedShare))];
     try {
@@ -134,11 +61,11 @@ describe('ztmint keys refresh (live dev stack)', () => {
         const doc = JSON.parse(r.stdout) as { kind: string; kid: string; threshold: number; signers: number; dealers: string[]; recipients: string[]; verifying_shares: Record<string, string> };
         expect(doc).toMatchObject({ kind: 'refresh', kid, threshold: 2, signers: 3, dealers: ['signer-1', 'signer-2', 'signer-3'], recipients: ['signer-1', 'signer-2', 'signer-3'] });
         // keys.json has the new key set: same group key, new verifying shares — the signers' shares on disk.
-        const group = await keySetGroup();
+        const group = await keySet();
         expect(group.group_public_key).toBe(original.group_public_key);
         const now = await Promise.all([1, 2, 3].map(sealedShare));
         for (const [k, share] of now.entries()) {
-          const point = b64url(ed25519.Point.BASE.multiply(scalarOf(share.signingShare)).toBytes());
+          const point = verifyingShareOf(share);
           expect(group.verifying_shares[identifierFromIndex(k + 1)]).toBe(point);
           expect(doc.verifying_shares[`signer-${k + 1}`]).toBe(point);
           expect(point).not.toBe(groups.at(-1)!.verifying_shares[identifierFromIndex(k + 1)]);
@@ -194,14 +121,14 @@ describe('ztmint keys refresh (live dev stack)', () => {
   }, 600_000);
 
   it('a refresh with a signer down fails in round 1, names it, says what to do and changes nothing', async () => {
-    const group = await keySetGroup();
+    const group = await keySet();
     const before = await Promise.all([1, 2].map(sealedShare));
     await killPid(stack.signers[2]!.pid);
     const r = await ztmint(['keys', 'refresh', '--state', stack.state]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/key refresh failed in round1: .*signer-3.*unreachable/);
     expect(r.stderr).toMatch(/nothing changed: every signer keeps signing with its current share; bring signer-3 up and run `ztmint keys refresh` again \[ceremony_failed\]/);
-    expect(await keySetGroup()).toEqual(group);
+    expect(await keySet()).toEqual(group);
     const after = await Promise.all([1, 2].map(sealedShare));
     for (let k = 0; k < 2; k++) expect(Buffer.from(after[k]!.signingShare).equals(Buffer.from(before[k]!.signingShare))).toBe(true);
     const failed = (await stack.auditRecords()).filter((e) => e.event === 'key_ceremony_failed');
@@ -215,8 +142,3 @@ describe('ztmint keys refresh (live dev stack)', () => {
     }
   }, 300_000);
 });
-
-/** A little-endian scalar as a bigint (public-key check only). */
-function scalarOf(le: Uint8Array): bigint {
-  return BigInt(`0x${Buffer.from(le).reverse().toString('hex')}`);
-}
