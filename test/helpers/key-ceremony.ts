@@ -72,10 +72,11 @@ const message = new TextEncoder().encode('ztmint keys ceremony');
 
 /** Whether these shares sign a valid Ed25519 signature under `g` (FROST, checked with noble). */
 export function signsValid(g: GroupInfo, shares: SecretShare[]): boolean {
-  const rounds = shares.map((s) => commit(s));
-  const commitments = rounds.map((r) => r.commitment);
-  const sig = Object.fromEntries(shares.map((s, k) => [s.identifier, signShare(s, g, rounds[k]!.nonces, commitments, message)]));
   try {
+    // Fewer than the threshold is refused while signing (an error), more often a bad aggregate: both are "no".
+    const rounds = shares.map((s) => commit(s));
+    const commitments = rounds.map((r) => r.commitment);
+    const sig = Object.fromEntries(shares.map((s, k) => [s.identifier, signShare(s, g, rounds[k]!.nonces, commitments, message)]));
     return ed25519.verify(aggregate(g, commitments, message, sig), message, fromB64url(g.group_public_key));
   } catch {
     return false;
