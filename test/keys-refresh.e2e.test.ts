@@ -29,7 +29,7 @@ async function jwks(): Promise<JSONWebKeySet> {
 }
 
 const sealedShare = (i: number) => unsealShare(join(stack.state, 'signers', String(i), 'share.sealed'));
-const keySet = () => keySetGroup(stack.state);
+const coordinatorGroup = () => keySetGroup(stack.state);
 
 describe('ztmint keys refresh (live dev stack)', () => {
   it('refuses a reshare that cannot fit, with key_conflict and the reason', async () => {
@@ -48,7 +48,7 @@ describe('ztmint keys refresh (live dev stack)', () => {
     const before = await jwks();
     expect(before.keys).toHaveLength(1);
     const kid = before.keys[0]!.kid!;
-    const original = await keySet();
+    const original = await coordinatorGroup();
     const load = mintLoad(stack, 2);
     const groups: GroupInfo[] = [original];
     const shares: SecretShare[][] = [await Promise.all([1, 2, 3].map(sealedShare))];
@@ -61,7 +61,7 @@ describe('ztmint keys refresh (live dev stack)', () => {
         const doc = JSON.parse(r.stdout) as { kind: string; kid: string; threshold: number; signers: number; dealers: string[]; recipients: string[]; verifying_shares: Record<string, string> };
         expect(doc).toMatchObject({ kind: 'refresh', kid, threshold: 2, signers: 3, dealers: ['signer-1', 'signer-2', 'signer-3'], recipients: ['signer-1', 'signer-2', 'signer-3'] });
         // keys.json has the new key set: same group key, new verifying shares — the signers' shares on disk.
-        const group = await keySet();
+        const group = await coordinatorGroup();
         expect(group.group_public_key).toBe(original.group_public_key);
         const now = await Promise.all([1, 2, 3].map(sealedShare));
         for (const [k, share] of now.entries()) {
@@ -121,14 +121,14 @@ describe('ztmint keys refresh (live dev stack)', () => {
   }, 600_000);
 
   it('a refresh with a signer down fails in round 1, names it, says what to do and changes nothing', async () => {
-    const group = await keySet();
+    const group = await coordinatorGroup();
     const before = await Promise.all([1, 2].map(sealedShare));
     await killPid(stack.signers[2]!.pid);
     const r = await ztmint(['keys', 'refresh', '--state', stack.state]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/key refresh failed in round1: .*signer-3.*unreachable/);
     expect(r.stderr).toMatch(/nothing changed: every signer keeps signing with its current share; bring signer-3 up and run `ztmint keys refresh` again \[ceremony_failed\]/);
-    expect(await keySet()).toEqual(group);
+    expect(await coordinatorGroup()).toEqual(group);
     const after = await Promise.all([1, 2].map(sealedShare));
     for (let k = 0; k < 2; k++) expect(Buffer.from(after[k]!.signingShare).equals(Buffer.from(before[k]!.signingShare))).toBe(true);
     const failed = (await stack.auditRecords()).filter((e) => e.event === 'key_ceremony_failed');
