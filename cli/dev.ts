@@ -3,13 +3,14 @@
 // store, --coordinators N starts N replicas sharing it (and one public URL, as behind a balancer).
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { demoMint } from './demo-mint.js';
 import { prepareDevPolicy, watchDevPolicyData } from './dev-policy.js';
 import { devTlsPaths, removeDevStackFile, writeDevStackFile } from './dev-stack-file.js';
 import { startDevIssuer } from './dev-issuer.js';
+import { addDevSigners } from './dev-signers.js';
 import { keygen } from './keygen.js';
 import { DEFAULT_POLICY_DATA, DEFAULT_POLICY_WASM } from './paths.js';
 import { freePort, spawnService, type Service } from './processes.js';
@@ -41,9 +42,15 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
     if (!opts.json) out.write(`${line}\n`);
   };
   const state = resolve(opts.state ?? (await mkdtemp(join(tmpdir(), 'ztmint-dev-'))));
+  let signerCount = opts.signers;
   if (!existsSync(join(state, 'group.json'))) {
     say(`• dealing a ${opts.threshold}-of-${opts.signers} FROST key set into ${state} (dev only: trusted dealer)`);
     await keygen({ state, signers: opts.signers, threshold: opts.threshold, log: (l) => say(`  ${l}`) });
+  } else {
+    // An existing state: every signer it has (a lost share starts share-less, awaiting a repair),
+    // and with --signers above that, new members (certificates, folders) awaiting a reshare.
+    const group = JSON.parse(await readFile(join(state, 'group.json'), 'utf8')) as { signers: number };
+    signerCount = await addDevSigners(state, Math.max(opts.signers, group.signers), (l) => say(`  ${l}`));
   }
 
   const host = '127.0.0.1';
@@ -83,7 +90,7 @@ export async function runDevStack(opts: DevOptions, out = process.stdout, err = 
   try {
     // allSettled, so that signers which did start are stopped too when another one fails.
     const started = await Promise.allSettled(
-      Array.from({ length: opts.signers }, (_, i) =>
+      Array.from({ length: signerCount }, (_, i) =>
         spawnService(
           [
             'signer',

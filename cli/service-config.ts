@@ -104,6 +104,7 @@ export function signerOptionsFrom(values: Values): SignerProcessOptions {
   return {
     state: resolve(values.state as string),
     index: values.index as number,
+    ...(typeof values.group === 'string' ? { group: resolve(values.group) } : {}),
     host: values.host as string,
     port: values.port as number,
     allowedClients: values.allowClients as string[],

@@ -20,6 +20,8 @@ interface SignerStatus {
   error?: string;
   group_public_key?: string;
   share_version?: string;
+  /** Whether it holds a share of the key signing now (GET /v1/info `key_share`); absent from older signers. */
+  key_share?: NonNullable<SignerInfo['key_share']>;
   policy_revisions?: string[];
   token_issuer?: string;
   oidc_issuers?: string[];
@@ -56,6 +58,7 @@ async function signerStatus(name: string, url: string, tls: { key: string; cert:
       reachable: true,
       group_public_key: info.group_public_key,
       ...(info.share_version ? { share_version: info.share_version } : {}),
+      ...(info.key_share ? { key_share: info.key_share } : {}),
       ...(info.policy_revisions ? { policy_revisions: info.policy_revisions } : {}),
       ...(info.token_issuer ? { token_issuer: info.token_issuer } : {}),
       ...(info.oidc_issuers ? { oidc_issuers: info.oidc_issuers } : {}),
@@ -98,6 +101,7 @@ function warningsOf(coordinators: CoordinatorStatus[], signers: SignerStatus[], 
       continue;
     }
     for (const w of s.insecure ?? []) out.push(`${s.name}: INSECURE: ${w}`);
+    if (s.key_share && s.key_share.state !== 'held') out.push(`${s.name} signs nothing (${s.key_share.state}): ${s.key_share.detail ?? `no share of key ${s.key_share.kid}`}`);
     const notAfter = s.certificate_not_after ? Date.parse(s.certificate_not_after) : NaN;
     if (notAfter <= now) out.push(`${s.name}: its TLS certificate expired at ${s.certificate_not_after}`);
     else if (notAfter - now < EXPIRY_WARNING_MS) out.push(`${s.name}: its TLS certificate expires at ${s.certificate_not_after} (in less than 14 days)`);
@@ -131,7 +135,7 @@ export function formatStatus(status: StackStatus): string {
   for (const s of status.signers) {
     lines.push(
       s.reachable
-        ? `${s.name} ${s.url}: reachable; group key ${s.group_public_key}; share ${s.share_version ?? '?'}; policy ${(s.policy_revisions ?? ['?']).join(', ')}; certificate until ${s.certificate_not_after ?? '?'}; attestation ${s.attestation}`
+        ? `${s.name} ${s.url}: reachable; group key ${s.group_public_key}; ${s.key_share && s.key_share.state !== 'held' ? `NO SHARE (${s.key_share.state})` : `share ${s.share_version ?? '?'}`}; policy ${(s.policy_revisions ?? ['?']).join(', ')}; certificate until ${s.certificate_not_after ?? '?'}; attestation ${s.attestation}`
         : `${s.name} ${s.url}: UNREACHABLE (${s.error})`,
     );
   }

@@ -262,6 +262,15 @@ export const SIGNER_OPTIONS: ServiceOptionTable = {
   options: [
     { key: 'state', value: '<dir>', type: 'string', required: true, description: 'state directory (group.json, signers/<index>/share.sealed)', schema: NON_EMPTY },
     { key: 'index', value: '<i>', type: 'integer', required: true, description: 'which signer (1-based)', schema: { minimum: 1, maximum: 255 } },
+    {
+      key: 'group',
+      value: '<file>',
+      type: 'string',
+      description:
+        'the key set this signer belongs to, before its key ring (keyring.json) exists; a new member joining by a reshare has only this and its index (it starts without a share and waits for the reshare)',
+      defaultText: '<state>/group.json',
+      schema: NON_EMPTY,
+    },
     { key: 'host', value: '<host>', type: 'string', description: 'listen address', default: '127.0.0.1', schema: NON_EMPTY },
     { key: 'port', value: '<port>', type: 'integer', description: 'listen port (0: any)', default: 0, schema: PORT },
     { key: 'allowClients', flag: 'allow-client', value: '<cn>', type: 'string-list', description: 'client certificate CN allowed to call (repeatable)', default: ['coordinator'], schema: NON_EMPTY },

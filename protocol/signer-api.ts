@@ -10,7 +10,7 @@ export type paths = {
       path?: never;
       cookie?: never;
     };
-    /** The signer's identifier, group key, verifying share, what it checks tokens against (token issuer, trusted OIDC issuers, accepted policy revisions), its certificate expiry, insecure settings and, under SEV-SNP, its attestation evidence */
+    /** The signer's identifier, group key, verifying share (or why it holds no share), what it checks tokens against (token issuer, trusted OIDC issuers, accepted policy revisions), its certificate expiry, insecure settings and, under SEV-SNP, its attestation evidence */
     get: operations['info'];
     put?: never;
     post?: never;
@@ -472,9 +472,19 @@ export type components = {
     SignerInfo: {
       identifier: string;
       group_public_key: string;
-      verifying_share: string;
+      /** @description this signer's verifying share of the key signing now; absent while it holds no share of it (key_share) */
+      verifying_share?: string;
       threshold: number;
       signers: number;
+      /** @description whether this signer holds a share of the key signing now. Without one (`missing`: its sealed share was lost, run `ztmint keys repair --index I`; `joining`: a new member waiting for a reshare; `removed`: a reshare left it out) it signs nothing: round 1 and round 2 answer `not_ready`, /readyz is 503, and `verifying_share`/`share_version` are absent */
+      key_share?: {
+        /** @description the key signing now (RFC 7638 thumbprint of its group key) */
+        kid: string;
+        /** @enum {string} */
+        state: 'held' | 'missing' | 'joining' | 'removed';
+        /** @description what is wrong and what to do (absent while held) */
+        detail?: string;
+      };
       /** @description this signer's --token-issuer: the `iss` every token it signs must carry (the coordinator's public URL) */
       token_issuer?: string;
       /** @description the OIDC issuers this signer trusts */

@@ -42,7 +42,7 @@ function publicEntry(e: KeyRingEntry, identifier: string) {
 export function keyRingRoutes(app: FastifyInstance, deps: KeyRouteDeps): void {
   const { ring } = deps;
   const nowS = () => Math.floor((deps.now ?? Date.now)() / 1000);
-  const identifier = () => ring.anyShare(nowS()).identifier;
+  const identifier = () => ring.identifier;
 
   dkgRoutes(app, {
     identity: deps.identity,

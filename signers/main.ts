@@ -1,4 +1,5 @@
 // Signer process entry point: unseal the key ring's shares, serve mTLS, print one JSON ready line.
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { thumbprint } from '../protocol/jwk.js';
 import { OidcVerifier, type TrustedIssuer } from '../oidc/verifier.js';
@@ -9,14 +10,14 @@ import { configfsTsmSource, fileSource, reportDataFor, type SnpEvidence } from '
 import { MintChecker } from './mint-check.js';
 import { CheckpointGuard } from './checkpoint-guard.js';
 import { logOrigin } from '../transparency/log-origin.js';
-import { describeSealedShare, readSealedShare } from './sealed-share.js';
 import { checkInsecureChoices, httpIssuerChoices } from '../config/insecure-choices.js';
-import { KeyRing } from './key-ring.js';
+import { KeyRing, noShareDetail } from './key-ring.js';
 import { KeyRingShareStore } from './key-ring-share-store.js';
 import { createSignerMetrics } from './metrics.js';
 import { NonceStore } from './nonce-store.js';
 import { buildSignerServer } from './server.js';
-import { ShareLog, shareLogOrigin, shareLogSeed } from './share-log.js';
+import { ShareLog, shareLogOrigin } from './share-log.js';
+import { loadShareLogSeed, SHARE_LOG_SEED_FILE } from './share-log-seed.js';
 import { readCredentials, watchCredentials, type CredentialPaths } from '../tls/credential-files.js';
 import type { Server as HttpsServer } from 'node:https';
 import { certificateNotAfter } from '../observability/common-metrics.js';
@@ -25,6 +26,8 @@ import { startMetricsServer, type MetricsListenOptions } from '../observability/
 export interface SignerProcessOptions {
   state: string;
   index: number;
+  /** The key set file read while the signer has no keyring.json (default <state>/group.json). */
+  group?: string;
   host: string;
   port: number;
   allowedClients: string[];
@@ -65,10 +68,17 @@ const OIDC_USES_PER_TOKEN = 3;
 
 export async function startSigner(opts: SignerProcessOptions) {
   const dir = join(opts.state, 'signers', String(opts.index));
-  const sealed = await readSealedShare(join(dir, 'share.sealed'));
+  // Every key this signer holds (docs/keys.md); before any rotation: share.sealed + group.json.
+  // The sealed files name their key provider; PINs/credentials come from the environment or a prompt.
+  // A key whose share is absent is held without one (lost: awaiting a repair; a new member:
+  // awaiting a reshare; left out by a reshare): the signer runs, signs nothing with it, and says so.
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const ring = await KeyRing.load(dir, opts.group ?? join(opts.state, 'group.json'), {}, { index: opts.index });
+  // The key provider this signer seals with (its shares', or its share-log seed's).
+  const sealTarget = await ring.sealTarget([join(dir, SHARE_LOG_SEED_FILE)]);
   const insecure = checkInsecureChoices([
     ...httpIssuerChoices(opts.oidcIssuers, opts.allowInsecure?.httpIssuer === true),
-    ...(describeSealedShare(sealed).provider.type === 'file'
+    ...(sealTarget.type === 'file'
       ? [
           {
             flag: '--insecure-allow-file-key-provider',
@@ -78,9 +88,6 @@ export async function startSigner(opts: SignerProcessOptions) {
         ]
       : []),
   ]);
-  // Every key this signer holds (docs/keys.md); before any rotation: share.sealed + group.json.
-  // The sealed files name their key provider; PINs/credentials come from the environment or a prompt.
-  const ring = await KeyRing.load(dir, join(opts.state, 'group.json'));
   const group = ring.current(Math.floor(Date.now() / 1000)).group;
   const name = `signer-${opts.index}`;
   const logger = serviceLogger({ signer: name });
@@ -102,9 +109,12 @@ export async function startSigner(opts: SignerProcessOptions) {
   const tlsCert = mtls.cert;
   let ownCertNotAfter = certificateNotAfter(tlsCert);
   const nonces = new NonceStore();
-  // Every released share is written down here first (issue 15); the key is derived from the share.
-  // Named and keyed by the first key of the ring (group.json's), so a rotation keeps one log.
-  const shareLog = await ShareLog.open(dir, shareLogOrigin(thumbprint(ring.logKey().group.group_public_key), name), shareLogSeed(ring.logKey().share.signingShare));
+  // Every released share is written down here first (issue 15). Named by the first key of the
+  // ring (group.json's), so a rotation keeps one log; keyed by the signer's own sealed seed, so
+  // neither a new share (refresh, repair, reshare) nor the lack of one changes its key.
+  const { seed, origin: seedOrigin } = await loadShareLogSeed(ring);
+  // The log's note signer keeps the seed (it signs every checkpoint with it): not wiped here.
+  const shareLog = await ShareLog.open(dir, shareLogOrigin(thumbprint(ring.logKey().group.group_public_key), name), seed);
   const metrics = createSignerMetrics({
     signer: name,
     policyHash: () => policy.current.revision,
@@ -136,6 +146,8 @@ export async function startSigner(opts: SignerProcessOptions) {
     insecure,
   });
   for (const warning of insecure) app.log.warn({ insecure: true }, `INSECURE: ${warning}`);
+  if (seedOrigin !== 'sealed') app.log.info({ file: join(dir, SHARE_LOG_SEED_FILE), from: seedOrigin }, 'share log key seed sealed (kept across share changes)');
+  for (const e of ring.withoutShare()) app.log.warn({ kid: e.kid, no_share: e.no_share }, `${name} ${noShareDetail(e, opts.index)}`);
   // Reloads (and refused reloads) are logged at warn; the start-up hash is in the ready line too.
   log = (msg, fields, level = 'warn') => app.log[level](fields ?? {}, msg);
   for (const [msg, fields, level] of early.splice(0)) log(msg, fields, level);
@@ -168,7 +180,7 @@ export async function startSigner(opts: SignerProcessOptions) {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const url = `https://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
-  return { app, url, identifier: ring.anyShare(Math.floor(Date.now() / 1000)).identifier, policyHash: policy.current.revision, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
+  return { app, url, identifier: ring.identifier, policyHash: policy.current.revision, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
 }
 
 /** Evidence for the policy in force, fetched again only when the policy hash changes. */

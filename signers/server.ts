@@ -32,7 +32,7 @@ interface SignerTls {
 }
 
 /** What the signing routes need of the key ring (signers/key-ring.ts). */
-export type SigningKeys = Pick<KeyRing, 'current' | 'anyShare' | 'signing' | 'logKey'>;
+export type SigningKeys = Pick<KeyRing, 'current' | 'anyShare' | 'signing' | 'logKey' | 'shareStatus' | 'identifier'>;
 
 export interface SignerDeps {
   /** Every key this signer holds a share of, by kid, with its signing window. */
@@ -118,6 +118,19 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
   // Share refresh, reshare and repair (share-routes.ts) keep a key's group key and replace this
   // signer's share of it in their store: for that kid, the store's share and key set are used.
   const noShare = 'this signer holds no share of the key set any more (it was left out of a reshare)';
+  /**
+   * Whether this signer holds a share of the key signing now; without one (lost: awaiting a
+   * repair; a new member awaiting a reshare; left out by a reshare) it signs nothing, and says so
+   * in /v1/info, /readyz and its refusals (`not_ready`: the coordinator asks other signers).
+   */
+  const heldNow = (nowS: number): { share?: SecretShare; group: GroupInfo; status: ReturnType<SigningKeys['shareStatus']> } => {
+    const current = keys.current(nowS);
+    const status = keys.shareStatus(nowS);
+    const override = ceremonyOverride(current.kid);
+    if (override) return { ...override, status: override.share ? { kid: current.kid, state: 'held' } : status.state === 'held' ? { kid: current.kid, state: 'removed', detail: noShare } : status };
+    const share = keys.anyShare(nowS);
+    return { ...(share ? { share } : {}), group: current.group, status };
+  };
   const ceremonyOverride = (kid: string): { share?: SecretShare; group: GroupInfo } | undefined => {
     const held = deps.shareCeremony?.store.current();
     return held && thumbprint(held.group.group_public_key) === kid ? held : undefined;
@@ -157,25 +170,24 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
     const ms = deps.certificateNotAfter?.();
     return ms !== undefined && Number.isFinite(ms) ? ms : undefined;
   };
-  app.get('/v1/info', async (_request, reply) => {
+  app.get('/v1/info', async () => {
     // The key signing now; GET /v1/keys/ring lists the whole ring.
     const nowS = Math.floor(now() / 1000);
-    const current = keys.current(nowS);
-    const held = ceremonyOverride(current.kid) ?? { share: keys.anyShare(nowS), group: current.group };
-    if (!held.share) return sendProblem(reply, 'not_ready', noShare);
+    const held = heldNow(nowS);
     const { group } = held;
-    const { identifier } = held.share;
-    const verifyingShare = group.verifying_shares[identifier]!;
+    const identifier = held.share?.identifier ?? keys.identifier;
+    // No share: no verifying share to name; `key_share` says why and what to do.
+    const verifyingShare = held.share ? group.verifying_shares[identifier] : undefined;
     const attestation = await deps.attestation?.();
     const expiry = notAfter();
     const info: SignerInfo = {
       identifier,
       group_public_key: group.group_public_key,
-      verifying_share: verifyingShare,
+      ...(verifyingShare ? { verifying_share: verifyingShare, share_version: shareVersion(verifyingShare) } : {}),
       threshold: group.threshold,
       signers: group.signers,
+      key_share: { kid: held.status.kid, state: held.status.state, ...(held.status.detail ? { detail: held.status.detail } : {}) },
       ...deps.checker.describe(),
-      share_version: shareVersion(verifyingShare),
       ...(expiry !== undefined ? { certificate_not_after: new Date(expiry).toISOString() } : {}),
       insecure: deps.insecure ?? [],
       ...(deps.shareLog ? { share_log: { origin: deps.shareLog.origin, key: deps.shareLog.verifierKey } } : {}),
@@ -193,6 +205,8 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
     if (expiry !== undefined && expiry <= now()) problems.push(`this signer's TLS certificate expired at ${new Date(expiry).toISOString()}; renew it`);
     const policyRevisions = deps.checker.acceptedRevisions();
     if (policyRevisions.length === 0) problems.push('no policy revision is accepted; deploy a policy');
+    const held = heldNow(Math.floor(now() / 1000));
+    if (!held.share) problems.push(held.status.detail ?? noShare);
     return reply.code(problems.length ? 503 : 200).send({ ready: problems.length === 0, policy_revisions: policyRevisions, problems });
   });
   serveOpenApi(app);
@@ -214,8 +228,10 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
   app.post<{ Body: Round1Request }>('/v1/round1', { schema: { body: round1Schema } }, async (request, reply) => {
     const { session, count } = request.body;
     // Nonces do not depend on the key (the share only hedges the randomness): any share will do.
-    const nowS1 = Math.floor(now() / 1000);
-    const share = ceremonyOverride(keys.current(nowS1).kid)?.share ?? keys.anyShare(nowS1);
+    const held = heldNow(Math.floor(now() / 1000));
+    const share = held.share;
+    // Without a share this signer could not sign round 2: refused now, so the coordinator picks others.
+    if (!share) return sendProblem(reply, 'not_ready', held.status.detail ?? noShare);
     if (count === undefined) {
       const { nonces: secretNonces, commitment } = commit(share);
       if (!nonces.put(session, secretNonces, commitment)) {
@@ -263,7 +279,8 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
           signing = keys.signing(kid, nowS, checked.exp);
           signing = ceremonyOverride(kid) ?? signing;
         } catch (err) {
-          if (err instanceof KeyRingError) return sendProblem(reply, 'context_mismatch', err.message);
+          // No share of the key (lost, joining, left out): transient for the coordinator, which asks others.
+          if (err instanceof KeyRingError) return sendProblem(reply, err.code === 'no_share' ? 'not_ready' : 'context_mismatch', err.message);
           throw err;
         }
       } else if (kind.kind === 'checkpoint') {
@@ -276,7 +293,7 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
         return sendProblem(reply, 'context_mismatch', `message is neither a token signing input nor a checkpoint: ${kind.kind === 'cosignature' ? 'this signer cosigns nothing' : kind.reason}`);
       }
       const { share, group } = signing;
-      if (!share) return sendProblem(reply, 'not_ready', noShare);
+      if (!share) return sendProblem(reply, 'not_ready', kind.kind === 'checkpoint' ? `this signer holds no share of the log key ${keys.logKey().kid}, which signs checkpoints` : noShare);
       if (!known(group)) return sendProblem(reply, 'invalid_request', 'commitment list has duplicate or unknown identifiers');
       let sigShare: Uint8Array;
       try {

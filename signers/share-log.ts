@@ -42,9 +42,10 @@ export function sha256Hex(data: string | Uint8Array): string {
 }
 
 /**
- * The signer's note key, derived from its key share with HKDF-SHA256, so it is exactly as well
- * protected as the share (sealed at rest) and no second secret file exists. It reveals nothing
- * about the share (HKDF is a PRF); a new share (reshare) gives a new log key, published in /v1/info.
+ * How signers derived their note key seed from their key share (HKDF-SHA256, a PRF: it reveals
+ * nothing about the share) before the seed had a file of its own: used once, to create
+ * `share-log.seed` (signers/share-log-seed.ts) for a signer that already has a log, so its key
+ * stays the same. From then on the seed no longer follows the share (refresh, repair, reshare).
  */
 export function shareLogSeed(signingShare: Uint8Array): Uint8Array {
   return new Uint8Array(hkdfSync('sha256', signingShare, 'ztmint', 'ztmint signer share-log note key v1', 32));

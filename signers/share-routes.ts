@@ -102,6 +102,15 @@ export function shareCeremonyRoutes(app: FastifyInstance, deps: ShareRouteDeps):
       if (plan.dealers.includes(deps.identity.index) && (!held?.share || canonicalJson(held.group) !== canonicalJson(plan.group))) {
         throw new DkgStepError('invalid_parameters', `the plan's key set (group key ${plan.group.group_public_key}) is not the one this signer holds a share of`);
       }
+      // A member without a share (repaired, or joining through a reshare) knows its key from its
+      // own configuration (key ring, group.json): a plan for another key is not for it. The
+      // member being repaired knows the whole key set, its own verifying share included.
+      if (held && plan.group.group_public_key !== held.group.group_public_key) {
+        throw new DkgStepError('invalid_parameters', `the plan is for group key ${plan.group.group_public_key}; this signer is configured for ${held.group.group_public_key}`);
+      }
+      if (plan.kind === 'repair' && plan.recipients.includes(deps.identity.index) && (!held || canonicalJson(held.group) !== canonicalJson(plan.group))) {
+        throw new DkgStepError('invalid_parameters', `the repair plan's key set is not the one this signer's key ring records for group key ${plan.group.group_public_key}`);
+      }
       current?.abort('aborted', `superseded by ceremony ${plan.ceremony}`);
       outcome = undefined;
       current = new ShareCeremonyParticipant({ plan, identity: deps.identity, ...(held?.share ? { share: held.share } : {}), ...(deps.now ? { now: deps.now } : {}) });

@@ -27,6 +27,8 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 export class FolderShareStore implements ShareStore {
   private held: { group: GroupInfo; share?: SecretShare } | undefined;
   private staged?: { ceremony: string; group: GroupInfo; share?: SecretShare };
+  /** The ceremony in which this signer was a repair helper: activation changes nothing here. */
+  private keep?: string;
 
   /**
    * `dir` is the signer's folder; `groupFile` the key set it signs for; `target` the key provider
@@ -50,6 +52,13 @@ export class FolderShareStore implements ShareStore {
   }
 
   async stage(ceremony: string, result: { share?: SecretShare; group: GroupInfo }): Promise<void> {
+    const own = this.held?.share;
+    if (!result.share && own && own.identifier in result.group.verifying_shares) {
+      // A repair helper: no new share, the key set unchanged; this signer keeps what it holds.
+      this.staged = { ceremony, group: result.group, share: { identifier: own.identifier, signingShare: Uint8Array.from(own.signingShare) } };
+      this.keep = ceremony;
+      return;
+    }
     const dir = this.stagedDir(ceremony);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     if (result.share) await sealDkgShare(join(dir, 'share.sealed'), result.share, result.group, this.target);
@@ -60,6 +69,12 @@ export class FolderShareStore implements ShareStore {
   async activate(ceremony: string): Promise<void> {
     const s = this.staged;
     if (!s || s.ceremony !== ceremony) throw new Error(`nothing staged for ceremony ${ceremony}`);
+    if (this.keep === ceremony) {
+      s.share?.signingShare.fill(0);
+      this.staged = undefined;
+      this.keep = undefined;
+      return;
+    }
     const dir = this.stagedDir(ceremony);
     await rename(join(dir, 'group.json'), this.groupFile);
     const sealed = join(this.dir, 'share.sealed');
@@ -76,6 +91,7 @@ export class FolderShareStore implements ShareStore {
     if (this.staged?.ceremony === ceremony) {
       this.staged.share?.signingShare.fill(0);
       this.staged = undefined;
+      this.keep = undefined;
     }
     if (existsSync(this.stagedDir(ceremony))) await rm(this.stagedDir(ceremony), { recursive: true, force: true });
   }

@@ -163,6 +163,11 @@ describe('share ceremonies over mTLS, relayed', () => {
     expect(Buffer.from(repaired.signingShare).equals(Buffer.from(original.shares[1]!.signingShare))).toBe(true);
     expect((await unsealShare(join(dirOf(2), 'share.sealed'))).signingShare).toEqual(original.shares[1]!.signingShare);
     expect(b64url(ed25519.Point.BASE.multiply(BigInt(`0x${Buffer.from(repaired.signingShare).reverse().toString('hex')}`)).toBytes())).toBe(original.group.verifying_shares[repaired.identifier]);
+    // The helpers get no share from a repair and keep their own, in memory and on disk.
+    for (const i of [1, 3]) {
+      expect(held(i)!.share!.signingShare).toEqual(original.shares[i - 1]!.signingShare);
+      expect((await unsealShare(join(dirOf(i), 'share.sealed'))).signingShare).toEqual(original.shares[i - 1]!.signingShare);
+    }
   });
 
   it('reshare 2-of-3 → 3-of-5: signers 4 and 5 join, any 3 sign, no 2', async () => {

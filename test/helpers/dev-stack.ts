@@ -47,8 +47,12 @@ async function introspectAt(url: string, bearer: string, token: string): Promise
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-export async function startDevStack(args: string[] = [], env: Record<string, string> = {}): Promise<DevStack> {
-  const state = await mkdtemp(join(tmpdir(), 'ztmint-test-'));
+/**
+ * `opts.state`: run on this (existing) state directory, which `stop()` then leaves in place for
+ * the caller (a restart on the same state); otherwise a fresh one, removed by `stop()`.
+ */
+export async function startDevStack(args: string[] = [], env: Record<string, string> = {}, opts: { state?: string } = {}): Promise<DevStack> {
+  const state = opts.state ?? (await mkdtemp(join(tmpdir(), 'ztmint-test-')));
   const child = spawn(process.execPath, [CLI, 'dev', '--json', '--state', state, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ZTMINT_LOG_LEVEL: 'info', ...env },
@@ -99,7 +103,7 @@ export async function startDevStack(args: string[] = [], env: Record<string, str
     introspect: (token, at = stack.coordinator) => introspectAt(at, bearer, token),
     async stop() {
       await stopChild(child, 'ztmint dev');
-      await rm(state, { recursive: true, force: true });
+      if (!opts.state) await rm(state, { recursive: true, force: true });
     },
   };
 }
