@@ -100,10 +100,7 @@ async function signerCall(i: number, path: string, body?: unknown, as = 'coordin
   }
 }
 
-async function relay(
-  plan: { kind: 'refresh' | 'repair' | 'reshare'; group: GroupInfo; dealers: number[]; recipients: number[]; threshold: number },
-  extra: { beforeStep?: (step: string) => void } = {},
-) {
+async function relay(plan: { kind: 'refresh' | 'repair' | 'reshare'; group: GroupInfo; dealers: number[]; recipients: number[]; threshold: number }, extra: { beforeActivate?: () => void } = {}) {
   const r = new ShareRelay({
     signers: members([...new Set([...plan.dealers, ...plan.recipients])]),
     plan,
@@ -216,8 +213,9 @@ describe('signers without a share on the live stack', () => {
       await relay(
         { kind: 'repair', group, dealers: [1, 3], recipients: [2], threshold: 2 },
         {
-          beforeStep: (step) => {
-            if (step === 'finalize') throw new Error('the relay went away before finalize');
+          // Every member has staged its result (signer-2 its repaired share): the relay goes away.
+          beforeActivate: () => {
+            throw new Error('the relay went away before activation');
           },
         },
       );
