@@ -3,11 +3,13 @@
 // checks on shares unsealed from the signers' folders.
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { aggregate, commit, signShare, type GroupInfo, type SecretShare } from '../../protocol/ciphersuite.js';
 import { b64url, fromB64url } from '../../protocol/encoding.js';
-import { CLI, type DevStack } from './dev-stack.js';
+import { readDevStackFile } from '../../cli/dev-stack-file.js';
+import { CLI, startDevStack, type DevStack } from './dev-stack.js';
 
 /** `ztmint …` as a child process; bounded. */
 export function ztmint(args: string[], timeoutMs = 240_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -90,3 +92,41 @@ export function verifyingShareOf(share: SecretShare): string {
 
 /** The token's issue time (tokens are checked as of then). */
 export const iatOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { iat: number }).iat;
+
+/**
+ * A `ztmint dev` stack on one state directory that a test stops and starts again (the state
+ * stays): `stop()` waits, bounded, until every process of the stack has exited.
+ */
+export function restartableStack(state: string) {
+  let current: DevStack | undefined;
+  return {
+    get stack(): DevStack {
+      if (!current) throw new Error('the stack is not running');
+      return current;
+    },
+    async start(...args: string[]): Promise<DevStack> {
+      current = await startDevStack(args, {}, { state });
+      return current;
+    },
+    async stop(): Promise<void> {
+      const s = current;
+      if (!s) return;
+      const pids = [...s.signers.map((x) => x.pid), ...readDevStackFile(state).coordinator.pids];
+      current = undefined;
+      await s.stop();
+      const gone = (pid: number) => {
+        try {
+          // A zombie (exited, not reaped yet) has released everything: its state is Z.
+          return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? true;
+        } catch {
+          return true;
+        }
+      };
+      const deadline = Date.now() + 30_000;
+      while (!pids.every(gone)) {
+        if (Date.now() > deadline) throw new Error(`processes ${pids.filter((p) => !gone(p)).join(', ')} still run 30 s after the stack stopped`);
+        await sleep(50);
+      }
+    },
+  };
+}
