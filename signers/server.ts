@@ -260,6 +260,10 @@ export async function buildSignerServer(deps: SignerDeps): Promise<FastifyInstan
         return sendProblem(reply, 'context_mismatch', "commitment list does not hold this signer's round-1 commitment");
       }
       const nowS = Math.floor(now() / 1000);
+      // A share dropped since round 1 (left out by a reshare): say so before judging the list
+      // against a key set that no longer has this signer.
+      const heldRound2 = heldNow(nowS);
+      if (!heldRound2.share) return sendProblem(reply, 'not_ready', heldRound2.status.detail ?? noShare);
       const ids = new Set(body.commitments.map((c) => c.identifier));
       const known = (g: { verifying_shares: Record<string, string> }) => ids.size === body.commitments.length && body.commitments.every((c) => c.identifier in g.verifying_shares);
       if (!known(keys.current(nowS).group)) return sendProblem(reply, 'invalid_request', 'commitment list has duplicate or unknown identifiers');
