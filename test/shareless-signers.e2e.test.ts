@@ -201,6 +201,10 @@ describe('signers without a share on the live stack', () => {
     expect(round1.body).toMatchObject({ code: 'not_ready' });
     expect(stack!.output()).toMatch(/signer-2 holds no share of key \S+: its sealed share share\.sealed is missing; run `ztmint keys repair --index 2`/);
     await mintsOk(3);
+    // The coordinator's /readyz does not count it: it agrees on everything but signs nothing.
+    const readiness = (await (await fetch(`${stack!.coordinator}/readyz`)).json()) as { signers_agreeing: number; signers: Array<{ name: string; agrees: boolean; share?: string }> };
+    expect(readiness.signers.find((s) => s.name === 'signer-2')).toMatchObject({ agrees: false, share: 'missing' });
+    expect(readiness.signers_agreeing).toBe(2);
     const status = ztmint('status');
     expect(status.status, status.out).toBe(0);
     expect(status.out).toMatch(/signer-2 \S+: reachable; group key \S+; NO SHARE \(missing\)/);

@@ -44,7 +44,9 @@ export function discoveryRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const name = usable[i]!.name;
       if (probe.status === 'rejected') return { name, reachable: false, agrees: false, disagreements: [], error: (probe.reason as Error).message };
       const disagreements = signerDisagreements(probe.value, expected);
-      return { name, reachable: true, agrees: disagreements.length === 0, disagreements };
+      // A share-less signer (lost share, joiner, left out by a reshare) agrees on everything but signs nothing.
+      const shareless = probe.value.key_share && probe.value.key_share.state !== 'held' ? { share: probe.value.key_share.state } : undefined;
+      return { name, reachable: true, agrees: disagreements.length === 0 && !shareless, disagreements, ...shareless };
     });
     const agreeing = signers.filter((s) => s.agrees).length;
     const body = {
