@@ -184,7 +184,10 @@ describe('a signer process unseals its share through its provider', () => {
     const before = kms.requests.length;
     const run = await runSigner(3, ociSecrets);
     expect(run.ready, run.stderr).toMatchObject({ ready: true });
-    expect(kms.requests.slice(before)).toEqual([{ path: '/20180608/decrypt', status: 200, keyId: `${identity.tenancy}/${identity.user}/${identity.fingerprint}` }]);
+    // Its share's data key, then (first start) its share-log seed sealed with the same vault key
+    // and unsealed again to check it (signers/share-log-seed.ts): every request signed.
+    const keyId = `${identity.tenancy}/${identity.user}/${identity.fingerprint}`;
+    expect(kms.requests.slice(before)).toEqual(['decrypt', 'encrypt', 'decrypt'].map((op) => ({ path: `/20180608/${op}`, status: 200, keyId })));
   });
 });
 
@@ -235,7 +238,8 @@ describe('the dev stack on resealed shares', () => {
       const group = JSON.parse(await readFile(join(state, 'group.json'), 'utf8')) as { group_public_key: string };
       const jwks = (await (await fetch(stack.jwks)).json()) as { keys: Array<{ x: string }> };
       expect(jwks.keys.map((k) => k.x)).toContain(group.group_public_key);
-      expect(kms.requests.filter((r) => r.path === '/20180608/decrypt' && r.status === 200).length).toBe(decrypts + 1);
+      // Two data keys: its share's and its share-log seed's.
+      expect(kms.requests.filter((r) => r.path === '/20180608/decrypt' && r.status === 200).length).toBe(decrypts + 2);
       const res = await stack.mint(await stack.idToken());
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       expect(res.body.token).toBeTypeOf('string');
