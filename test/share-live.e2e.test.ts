@@ -3,14 +3,13 @@
 // certificate reaches the signers while they sign. After it the stack still mints (same group
 // key), the shares sealed on disk are new, and an old share with a new one signs nothing valid. A
 // refresh interrupted by a killed signer leaves every share on disk as it was and the stack minting.
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { signsValid } from './helpers/key-ceremony.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DkgRelayError } from '../coordinator/dkg-relay.js';
 import { ShareRelay } from '../coordinator/share-relay.js';
-import { aggregate, commit, signShare, type GroupInfo, type SecretShare } from '../protocol/ciphersuite.js';
-import { fromB64url } from '../protocol/encoding.js';
+import type { GroupInfo } from '../protocol/ciphersuite.js';
 import { unsealShare } from '../signers/sealed-share.js';
 import { killPid, signerTls, startDevStack, type DevStack } from './helpers/dev-stack.js';
 
@@ -27,18 +26,6 @@ afterAll(async () => {
 
 const sealedShare = (i: number) => unsealShare(join(stack.state, 'signers', String(i), 'share.sealed'));
 const members = () => stack.signers.map((s) => ({ name: `signer-${s.id}`, url: s.url }));
-
-const message = new TextEncoder().encode('ztmint live refresh');
-function signsValid(g: GroupInfo, signers: SecretShare[]): boolean {
-  const rounds = signers.map((s) => commit(s));
-  const commitments = rounds.map((r) => r.commitment);
-  const shares = Object.fromEntries(signers.map((s, k) => [s.identifier, signShare(s, g, rounds[k]!.nonces, commitments, message)]));
-  try {
-    return ed25519.verify(aggregate(g, commitments, message, shares), message, fromB64url(g.group_public_key));
-  } catch {
-    return false;
-  }
-}
 
 async function mintsOk(times: number) {
   for (let i = 0; i < times; i++) {

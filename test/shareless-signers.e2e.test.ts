@@ -14,6 +14,7 @@
 //     their shares and refuse to sign (signer 4, not in the ceremony at all, is not told);
 //   - on a fresh stack, a reshare 2-of-3 → 2-of-2 leaving signer-3 out: it drops its share and
 //     refuses, and signers 1 and 2 sign with their new shares.
+import { signsValid } from './helpers/key-ceremony.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -27,8 +28,8 @@ import { ShareRelay } from '../coordinator/share-relay.js';
 import { SignerClient } from '../coordinator/signer-client.js';
 import { frostSign } from '../coordinator/signing.js';
 import { readDevStackFile } from '../cli/dev-stack-file.js';
-import { aggregate, commit, signShare, type GroupInfo, type SecretShare } from '../protocol/ciphersuite.js';
-import { b64url, fromB64url } from '../protocol/encoding.js';
+import type { GroupInfo } from '../protocol/ciphersuite.js';
+import { b64url } from '../protocol/encoding.js';
 import { ed25519PublicKey, thumbprint, verifyEd25519 } from '../protocol/jwk.js';
 import { unsealShare } from '../signers/sealed-share.js';
 import { CLI, killPid, signerTls, startDevStack, type DevStack } from './helpers/dev-stack.js';
@@ -114,18 +115,6 @@ async function relay(plan: { kind: 'refresh' | 'repair' | 'reshare'; group: Grou
     return await r.run();
   } finally {
     await r.close();
-  }
-}
-
-const message = new TextEncoder().encode('ztmint share-less signers');
-function signsValid(g: GroupInfo, signers: SecretShare[]): boolean {
-  const rounds = signers.map((s) => commit(s));
-  const commitments = rounds.map((r) => r.commitment);
-  const shares = Object.fromEntries(signers.map((s, k) => [s.identifier, signShare(s, g, rounds[k]!.nonces, commitments, message)]));
-  try {
-    return ed25519.verify(aggregate(g, commitments, message, shares), message, fromB64url(g.group_public_key));
-  } catch {
-    return false;
   }
 }
 
